@@ -1,0 +1,4 @@
+//! The spec language: YAML files to a validated set of desired resource instances.
+
+pub mod value;
+pub mod yaml;
