@@ -22,19 +22,30 @@ impl Ipv4Cidr {
         let (addr, prefix) = s
             .split_once('/')
             .ok_or_else(|| format!("{s:?} is not a CIDR block; expected the form 10.0.0.0/16"))?;
-        let ip = Ipv4Addr::from_str(addr)
-            .map_err(|_| format!("{addr:?} is not an IPv4 address (expected four numbers 0-255)"))?;
+        let ip = Ipv4Addr::from_str(addr).map_err(|_| {
+            format!("{addr:?} is not an IPv4 address (expected four numbers 0-255)")
+        })?;
         // `u8::from_str` accepts a leading `+`, which no one writes in a CIDR on purpose.
-        let prefix: u8 = if !prefix.is_empty() && prefix.len() <= 2 && prefix.bytes().all(|b| b.is_ascii_digit()) {
-            prefix.parse().map_err(|_| format!("invalid prefix length {prefix:?}"))?
+        let prefix: u8 = if !prefix.is_empty()
+            && prefix.len() <= 2
+            && prefix.bytes().all(|b| b.is_ascii_digit())
+        {
+            prefix
+                .parse()
+                .map_err(|_| format!("invalid prefix length {prefix:?}"))?
         } else {
-            return Err(format!("invalid prefix length {prefix:?}; expected a number from 0 to 32"));
+            return Err(format!(
+                "invalid prefix length {prefix:?}; expected a number from 0 to 32"
+            ));
         };
         if prefix > 32 {
             return Err(format!("prefix length /{prefix} is longer than 32 bits"));
         }
         let addr = u32::from(ip);
-        let network = Ipv4Cidr { addr: addr & mask(prefix), prefix };
+        let network = Ipv4Cidr {
+            addr: addr & mask(prefix),
+            prefix,
+        };
         if network.addr != addr {
             return Err(format!("host bits set; did you mean {network}?"));
         }
@@ -75,9 +86,14 @@ impl Ipv4Cidr {
         }
         // Shifting in u64 keeps a shift by 32 (a /0 split with 0 new bits) well defined.
         let offset = netnum << (32 - new_prefix);
-        let offset = u32::try_from(offset).map_err(|_| format!("subnet {netnum} of {self} is out of range"))?;
-        let prefix = u8::try_from(new_prefix).map_err(|_| format!("prefix /{new_prefix} is too long"))?;
-        Ok(Ipv4Cidr { addr: self.addr | offset, prefix })
+        let offset = u32::try_from(offset)
+            .map_err(|_| format!("subnet {netnum} of {self} is out of range"))?;
+        let prefix =
+            u8::try_from(new_prefix).map_err(|_| format!("prefix /{new_prefix} is too long"))?;
+        Ok(Ipv4Cidr {
+            addr: self.addr | offset,
+            prefix,
+        })
     }
 
     /// The `hostnum`-th address in the block; a negative number counts back from the end
@@ -94,7 +110,8 @@ impl Ipv4Cidr {
                 "host number {hostnum} is out of range for {self}, which has {size} addresses"
             ));
         }
-        let index = u32::try_from(index).map_err(|_| format!("host number {hostnum} is out of range"))?;
+        let index =
+            u32::try_from(index).map_err(|_| format!("host number {hostnum} is out of range"))?;
         Ok(Ipv4Addr::from(self.addr | index))
     }
 
@@ -105,7 +122,11 @@ impl Ipv4Cidr {
 }
 
 fn mask(prefix: u8) -> u32 {
-    if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix.min(32))) }
+    if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix.min(32)))
+    }
 }
 
 impl fmt::Display for Ipv4Cidr {
@@ -131,7 +152,12 @@ mod tests {
 
     #[test]
     fn parses_and_displays() {
-        for s in ["10.0.0.0/16", "0.0.0.0/0", "192.168.1.7/32", "172.16.0.0/12"] {
+        for s in [
+            "10.0.0.0/16",
+            "0.0.0.0/0",
+            "192.168.1.7/32",
+            "172.16.0.0/12",
+        ] {
             assert_eq!(c(s).to_string(), s);
         }
         assert_eq!(c("10.0.0.0/16").addr, 0x0A00_0000);
@@ -140,8 +166,18 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for s in [
-            "10.0.0.0", "10.0.0/16", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/+1", "10.0.0.0/ 8",
-            "256.0.0.0/8", "a.b.c.d/8", "", "/", "10.0.0.0/16/1", "10.0.0.0/-1",
+            "10.0.0.0",
+            "10.0.0/16",
+            "10.0.0.0/33",
+            "10.0.0.0/",
+            "10.0.0.0/+1",
+            "10.0.0.0/ 8",
+            "256.0.0.0/8",
+            "a.b.c.d/8",
+            "",
+            "/",
+            "10.0.0.0/16/1",
+            "10.0.0.0/-1",
         ] {
             assert!(Ipv4Cidr::parse(s).is_err(), "{s}");
         }
@@ -170,17 +206,33 @@ mod tests {
     fn subnets_match_terraform() {
         let vpc = c("10.0.0.0/16");
         assert_eq!(vpc.subnet(4, 2).expect("fits").to_string(), "10.0.32.0/20");
-        assert_eq!(vpc.subnet(8, 255).expect("fits").to_string(), "10.0.255.0/24");
+        assert_eq!(
+            vpc.subnet(8, 255).expect("fits").to_string(),
+            "10.0.255.0/24"
+        );
         assert_eq!(vpc.subnet(0, 0).expect("fits"), vpc);
-        assert_eq!(c("0.0.0.0/0").subnet(0, 0).expect("fits").to_string(), "0.0.0.0/0");
-        assert_eq!(c("0.0.0.0/0").subnet(1, 1).expect("fits").to_string(), "128.0.0.0/1");
-        assert_eq!(c("10.0.0.0/24").subnet(8, 5).expect("fits").to_string(), "10.0.0.5/32");
+        assert_eq!(
+            c("0.0.0.0/0").subnet(0, 0).expect("fits").to_string(),
+            "0.0.0.0/0"
+        );
+        assert_eq!(
+            c("0.0.0.0/0").subnet(1, 1).expect("fits").to_string(),
+            "128.0.0.0/1"
+        );
+        assert_eq!(
+            c("10.0.0.0/24").subnet(8, 5).expect("fits").to_string(),
+            "10.0.0.5/32"
+        );
     }
 
     #[test]
     fn subnet_errors() {
         let vpc = c("10.0.0.0/16");
-        assert!(vpc.subnet(17, 0).expect_err("too long").contains("longer than 32"));
+        assert!(
+            vpc.subnet(17, 0)
+                .expect_err("too long")
+                .contains("longer than 32")
+        );
         assert!(vpc.subnet(4, 16).expect_err("too big").contains("0 to 15"));
         assert!(vpc.subnet(255, 0).is_err());
     }
@@ -194,7 +246,10 @@ mod tests {
         assert!(net.host(256).is_err());
         assert!(net.host(-257).is_err());
         assert!(net.host(i64::MIN).is_err());
-        assert_eq!(c("0.0.0.0/0").host(-1).expect("fits").to_string(), "255.255.255.255");
+        assert_eq!(
+            c("0.0.0.0/0").host(-1).expect("fits").to_string(),
+            "255.255.255.255"
+        );
     }
 
     #[test]

@@ -42,12 +42,30 @@ pub enum ExprKind {
     /// Entries in source order; the parser rejects duplicate keys. The span is the key's.
     Map(Vec<(String, Span, Expr)>),
     Traversal(Traversal),
-    Call { name: String, name_span: Span, args: Vec<Expr> },
+    Call {
+        name: String,
+        name_span: Span,
+        args: Vec<Expr>,
+    },
     /// Steps applied to something that is not a plain name, e.g. `split(",", x)[0]`.
-    Postfix { base: Box<Expr>, steps: Vec<Step> },
-    Unary { op: UnaryOp, expr: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Cond { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    Postfix {
+        base: Box<Expr>,
+        steps: Vec<Step>,
+    },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Cond {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
 }
 
 /// A name followed by steps: `var.cidr`, `subnet.private[*].id`. The meaning of the root is
@@ -166,7 +184,9 @@ impl Expr {
             ExprKind::Null | ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Float(_) => {}
             ExprKind::Template(parts) => collect_parts(parts, out),
             ExprKind::List(items) => items.iter().for_each(|e| e.collect_traversals(out)),
-            ExprKind::Map(entries) => entries.iter().for_each(|(_, _, e)| e.collect_traversals(out)),
+            ExprKind::Map(entries) => entries
+                .iter()
+                .for_each(|(_, _, e)| e.collect_traversals(out)),
             ExprKind::Traversal(t) => {
                 out.push(t);
                 collect_steps(&t.steps, out);
@@ -181,7 +201,11 @@ impl Expr {
                 lhs.collect_traversals(out);
                 rhs.collect_traversals(out);
             }
-            ExprKind::Cond { cond, then, otherwise } => {
+            ExprKind::Cond {
+                cond,
+                then,
+                otherwise,
+            } => {
                 cond.collect_traversals(out);
                 then.collect_traversals(out);
                 otherwise.collect_traversals(out);

@@ -109,11 +109,18 @@ pub(crate) fn lex(src: &str, pos: usize, end: usize) -> Token {
         newline_before |= ch == '\n';
         pos += ch.len_utf8();
     }
-    let token = |tok, start, end| Token { tok, start, end, newline_before };
+    let token = |tok, start, end| Token {
+        tok,
+        start,
+        end,
+        newline_before,
+    };
     let Some(ch) = src.get(pos..end).and_then(|r| r.chars().next()) else {
         return token(Tok::Eof, end, end);
     };
-    let next = src.get(pos + ch.len_utf8()..end).and_then(|r| r.chars().next());
+    let next = src
+        .get(pos + ch.len_utf8()..end)
+        .and_then(|r| r.chars().next());
     let one = |tok| token(tok, pos, pos + 1);
     let two = |tok| token(tok, pos, pos + 2);
     match ch {
@@ -151,8 +158,12 @@ pub(crate) fn lex(src: &str, pos: usize, end: usize) -> Token {
         '>' => one(Tok::Gt),
         '&' if next == Some('&') => two(Tok::AndAnd),
         '|' if next == Some('|') => two(Tok::OrOr),
-        '&' => one(Tok::Invalid("unexpected `&`; the logical AND operator is `&&`".into())),
-        '|' => one(Tok::Invalid("unexpected `|`; the logical OR operator is `||`".into())),
+        '&' => one(Tok::Invalid(
+            "unexpected `&`; the logical AND operator is `&&`".into(),
+        )),
+        '|' => one(Tok::Invalid(
+            "unexpected `|`; the logical OR operator is `||`".into(),
+        )),
         '\'' => one(Tok::Invalid("strings are quoted with `\"`, not `'`".into())),
         other => token(
             Tok::Invalid(format!("unexpected character `{}`", other.escape_debug())),
@@ -164,7 +175,12 @@ pub(crate) fn lex(src: &str, pos: usize, end: usize) -> Token {
 
 fn lex_number(src: &str, start: usize, end: usize, newline_before: bool) -> Token {
     let bytes = &src.as_bytes()[..end];
-    let digits = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
     let mut pos = start + digits(start);
     let mut is_float = false;
     // `1.` followed by a non-digit is an integer and a `.` (e.g. the start of an attribute step
@@ -189,10 +205,18 @@ fn lex_number(src: &str, start: usize, end: usize, newline_before: bool) -> Toke
     } else {
         match text.parse::<i64>() {
             Ok(i) => Tok::Int(i),
-            Err(_) => Tok::Invalid(format!("integer `{text}` is too large (the limit is {})", i64::MAX)),
+            Err(_) => Tok::Invalid(format!(
+                "integer `{text}` is too large (the limit is {})",
+                i64::MAX
+            )),
         }
     };
-    Token { tok, start, end: pos, newline_before }
+    Token {
+        tok,
+        start,
+        end: pos,
+        newline_before,
+    }
 }
 
 /// Why a `${` has no matching `}`.
@@ -280,7 +304,13 @@ mod tests {
     fn identifiers_may_contain_dashes() {
         assert_eq!(
             toks("env.us-east-1.rds_instance"),
-            vec![ident("env"), Tok::Dot, ident("us-east-1"), Tok::Dot, ident("rds_instance")]
+            vec![
+                ident("env"),
+                Tok::Dot,
+                ident("us-east-1"),
+                Tok::Dot,
+                ident("rds_instance")
+            ]
         );
         assert_eq!(toks("a-b"), vec![ident("a-b")]);
         assert_eq!(toks("a - b"), vec![ident("a"), Tok::Minus, ident("b")]);
@@ -288,34 +318,40 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(toks("42 1.5 2e3 7.x"), vec![
-            Tok::Int(42),
-            Tok::Float(1.5),
-            Tok::Float(2000.0),
-            Tok::Int(7),
-            Tok::Dot,
-            ident("x")
-        ]);
+        assert_eq!(
+            toks("42 1.5 2e3 7.x"),
+            vec![
+                Tok::Int(42),
+                Tok::Float(1.5),
+                Tok::Float(2000.0),
+                Tok::Int(7),
+                Tok::Dot,
+                ident("x")
+            ]
+        );
         assert!(matches!(toks("99999999999999999999")[0], Tok::Invalid(_)));
         assert!(matches!(toks("1e999")[0], Tok::Invalid(_)));
     }
 
     #[test]
     fn operators() {
-        assert_eq!(toks("<= < >= > == != && || ! = ? :"), vec![
-            Tok::Le,
-            Tok::Lt,
-            Tok::Ge,
-            Tok::Gt,
-            Tok::EqEq,
-            Tok::Ne,
-            Tok::AndAnd,
-            Tok::OrOr,
-            Tok::Bang,
-            Tok::Assign,
-            Tok::Question,
-            Tok::Colon
-        ]);
+        assert_eq!(
+            toks("<= < >= > == != && || ! = ? :"),
+            vec![
+                Tok::Le,
+                Tok::Lt,
+                Tok::Ge,
+                Tok::Gt,
+                Tok::EqEq,
+                Tok::Ne,
+                Tok::AndAnd,
+                Tok::OrOr,
+                Tok::Bang,
+                Tok::Assign,
+                Tok::Question,
+                Tok::Colon
+            ]
+        );
         assert!(matches!(&toks("&")[0], Tok::Invalid(m) if m.contains("&&")));
         assert!(matches!(&toks("é")[0], Tok::Invalid(m) if m.contains('é')));
     }

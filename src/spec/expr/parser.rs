@@ -46,7 +46,14 @@ impl TextOrigin {
 /// Parses a YAML string scalar. Returns every syntax error found (at least one per bad `${}`
 /// segment); never panics.
 pub fn parse_template(text: &str, origin: &TextOrigin) -> Result<Template, Vec<Diagnostic>> {
-    let mut parser = Parser { src: text, origin, pos: 0, end: text.len(), depth: 0, peeked: None };
+    let mut parser = Parser {
+        src: text,
+        origin,
+        pos: 0,
+        end: text.len(),
+        depth: 0,
+        peeked: None,
+    };
     let mut parts = Vec::new();
     let mut lit = String::new();
     let mut errors = Vec::new();
@@ -101,11 +108,18 @@ pub fn parse_template(text: &str, origin: &TextOrigin) -> Result<Template, Vec<D
 }
 
 fn unterminated(span: Span, why: Unclosed) -> Diagnostic {
-    let d = Diagnostic::error(SYNTAX, "unterminated `${`: the interpolation has no closing `}`")
-        .with_label(span, "this interpolation is never closed");
+    let d = Diagnostic::error(
+        SYNTAX,
+        "unterminated `${`: the interpolation has no closing `}`",
+    )
+    .with_label(span, "this interpolation is never closed");
     match why {
-        Unclosed::String => d.with_help("a quoted string inside this interpolation is missing its closing `\"`"),
-        Unclosed::Brace => d.with_help("add `}` to end the interpolation, or write `$${` for a literal `${`"),
+        Unclosed::String => {
+            d.with_help("a quoted string inside this interpolation is missing its closing `\"`")
+        }
+        Unclosed::Brace => {
+            d.with_help("add `}` to end the interpolation, or write `$${` for a literal `${`")
+        }
     }
 }
 
@@ -170,14 +184,22 @@ impl Parser<'_> {
     fn unexpected_token(&self, token: &Token, expected: &str) -> Diagnostic {
         let span = self.token_span(token);
         if let Tok::Invalid(msg) = &token.tok {
-            return Diagnostic::error(SYNTAX, msg.clone()).with_label(span, format!("expected {expected}"));
+            return Diagnostic::error(SYNTAX, msg.clone())
+                .with_label(span, format!("expected {expected}"));
         }
-        Diagnostic::error(SYNTAX, format!("expected {expected}, found {}", self.describe(token)))
-            .with_label(span, format!("expected {expected} here"))
+        Diagnostic::error(
+            SYNTAX,
+            format!("expected {expected}, found {}", self.describe(token)),
+        )
+        .with_label(span, format!("expected {expected} here"))
     }
 
     fn expect(&mut self, want: Tok, expected: &str) -> PResult<Token> {
-        if *self.peek_tok() == want { Ok(self.bump()) } else { Err(self.unexpected(expected)) }
+        if *self.peek_tok() == want {
+            Ok(self.bump())
+        } else {
+            Err(self.unexpected(expected))
+        }
     }
 
     fn enter(&mut self, at: usize) -> PResult<()> {
@@ -227,7 +249,11 @@ impl Parser<'_> {
         let otherwise = self.parse_expr()?;
         let span = cond.span.to(otherwise.span);
         Ok(Expr {
-            kind: ExprKind::Cond { cond: Box::new(cond), then: Box::new(then), otherwise: Box::new(otherwise) },
+            kind: ExprKind::Cond {
+                cond: Box::new(cond),
+                then: Box::new(then),
+                otherwise: Box::new(otherwise),
+            },
             span,
         })
     }
@@ -242,7 +268,14 @@ impl Parser<'_> {
             self.enter(op_token.start)?;
             let rhs = self.parse_binary(op.precedence() + 1)?;
             let span = lhs.span.to(rhs.span);
-            lhs = Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span };
+            lhs = Expr {
+                kind: ExprKind::Binary {
+                    op,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                span,
+            };
         }
         self.depth = saved_depth;
         Ok(lhs)
@@ -260,43 +293,81 @@ impl Parser<'_> {
         self.depth -= 1;
         let operand = operand?;
         let span = self.span(op_token.start, op_token.end).to(operand.span);
-        Ok(Expr { kind: ExprKind::Unary { op, expr: Box::new(operand) }, span })
+        Ok(Expr {
+            kind: ExprKind::Unary {
+                op,
+                expr: Box::new(operand),
+            },
+            span,
+        })
     }
 
     fn parse_postfix(&mut self) -> PResult<Expr> {
         let base = self.parse_primary()?;
-        let steps = self.parse_steps()?;
+        let saved_depth = self.depth;
+        let steps = self.parse_steps();
+        self.depth = saved_depth;
+        let steps = steps?;
         if steps.is_empty() {
             return Ok(base);
         }
-        let span = base.span.to(step_span(steps.last().expect("steps is non-empty")));
+        let span = base
+            .span
+            .to(step_span(steps.last().expect("steps is non-empty")));
         Ok(match base.kind {
             ExprKind::Traversal(mut t) => {
                 t.steps.extend(steps);
-                Expr { kind: ExprKind::Traversal(t), span }
+                Expr {
+                    kind: ExprKind::Traversal(t),
+                    span,
+                }
             }
-            kind => Expr { kind: ExprKind::Postfix { base: Box::new(Expr { kind, span: base.span }), steps }, span },
+            kind => Expr {
+                kind: ExprKind::Postfix {
+                    base: Box::new(Expr {
+                        kind,
+                        span: base.span,
+                    }),
+                    steps,
+                },
+                span,
+            },
         })
     }
 
     fn parse_steps(&mut self) -> PResult<Vec<Step>> {
         let mut steps = Vec::new();
         loop {
+            if matches!(self.peek_tok(), Tok::Dot | Tok::LBracket) {
+                // Every step can wrap a deferred value one level deeper, so steps count towards
+                // the nesting limit like brackets do.
+                let at = self.peek().start;
+                self.enter(at)?;
+            }
             match self.peek_tok() {
                 Tok::Dot => {
                     let dot = self.bump();
                     let token = self.bump();
                     match token.tok {
                         Tok::Ident(name) => {
-                            steps.push(Step::Attr { name, span: self.span(dot.start, token.end) });
+                            steps.push(Step::Attr {
+                                name,
+                                span: self.span(dot.start, token.end),
+                            });
                         }
-                        Tok::Star => steps.push(Step::Splat { span: self.span(dot.start, token.end) }),
+                        Tok::Star => steps.push(Step::Splat {
+                            span: self.span(dot.start, token.end),
+                        }),
                         Tok::Int(i) => {
                             return Err(self
                                 .unexpected_token(&token, "an attribute name after `.`")
                                 .with_help(format!("to index a list, write `[{i}]`")));
                         }
-                        _ => return Err(self.unexpected_token(&token, "an attribute name after `.`")),
+                        _ => {
+                            return Err(
+                                self.unexpected_token(&token, "an attribute name after `.`")
+                            );
+                        }
                     }
                 }
                 Tok::LBracket => {
@@ -304,11 +375,16 @@ impl Parser<'_> {
                     if *self.peek_tok() == Tok::Star {
                         self.bump();
                         let close = self.expect(Tok::RBracket, "`]` after `[*`")?;
-                        steps.push(Step::Splat { span: self.span(open.start, close.end) });
+                        steps.push(Step::Splat {
+                            span: self.span(open.start, close.end),
+                        });
                     } else {
                         let key = self.parse_expr()?;
                         let close = self.expect(Tok::RBracket, "`]` to close the index")?;
-                        steps.push(Step::Index { key, span: self.span(open.start, close.end) });
+                        steps.push(Step::Index {
+                            key,
+                            span: self.span(open.start, close.end),
+                        });
                     }
                 }
                 _ => return Ok(steps),
@@ -326,17 +402,29 @@ impl Parser<'_> {
                 "true" => ExprKind::Bool(true),
                 "false" => ExprKind::Bool(false),
                 "null" => ExprKind::Null,
-                _ if *self.peek_tok() == Tok::LParen => return self.parse_call(name, &token),
-                _ => ExprKind::Traversal(Traversal { root: name, root_span: span, steps: Vec::new() }),
+                _ if *self.peek_tok() == Tok::LParen => {
+                    return self.parse_call(name, token.start, token.end);
+                }
+                _ => ExprKind::Traversal(Traversal {
+                    root: name,
+                    root_span: span,
+                    steps: Vec::new(),
+                }),
             },
             Tok::Quote => {
                 let (parts, span) = self.parse_string(token.start)?;
-                return Ok(Expr { kind: ExprKind::Template(parts), span });
+                return Ok(Expr {
+                    kind: ExprKind::Template(parts),
+                    span,
+                });
             }
             Tok::LParen => {
                 let inner = self.parse_expr()?;
                 let close = self.expect(Tok::RParen, "`)` to close the parenthesis")?;
-                return Ok(Expr { kind: inner.kind, span: self.span(token.start, close.end) });
+                return Ok(Expr {
+                    kind: inner.kind,
+                    span: self.span(token.start, close.end),
+                });
             }
             Tok::LBracket => return self.parse_list(token.start),
             Tok::LBrace => return self.parse_map(token.start),
@@ -345,7 +433,7 @@ impl Parser<'_> {
         Ok(Expr { kind, span })
     }
 
-    fn parse_call(&mut self, name: String, name_token: &Token) -> PResult<Expr> {
+    fn parse_call(&mut self, name: String, name_start: usize, name_end: usize) -> PResult<Expr> {
         self.bump();
         let mut args = Vec::new();
         let close = loop {
@@ -358,12 +446,23 @@ impl Parser<'_> {
                     self.bump();
                 }
                 Tok::RParen => {}
-                _ => return Err(self.unexpected(&format!("`,` or `)` in the arguments of `{name}`"))),
+                _ => {
+                    return Err(
+                        self.unexpected(&format!("`,` or `)` in the arguments of `{name}`"))
+                    );
+                }
             }
         };
-        let name_span = self.span(name_token.start, name_token.end);
-        let span = self.span(name_token.start, close.end);
-        Ok(Expr { kind: ExprKind::Call { name, name_span, args }, span })
+        let name_span = self.span(name_start, name_end);
+        let span = self.span(name_start, close.end);
+        Ok(Expr {
+            kind: ExprKind::Call {
+                name,
+                name_span,
+                args,
+            },
+            span,
+        })
     }
 
     fn parse_list(&mut self, open: usize) -> PResult<Expr> {
@@ -381,7 +480,10 @@ impl Parser<'_> {
                 _ => return Err(self.unexpected("`,` or `]` in the list")),
             }
         };
-        Ok(Expr { kind: ExprKind::List(items), span: self.span(open, close.end) })
+        Ok(Expr {
+            kind: ExprKind::List(items),
+            span: self.span(open, close.end),
+        })
     }
 
     fn parse_map(&mut self, open: usize) -> PResult<Expr> {
@@ -397,7 +499,11 @@ impl Parser<'_> {
                     let (parts, span) = self.parse_string(key_token.start)?;
                     (literal_key(parts, span)?, span)
                 }
-                _ => return Err(self.unexpected_token(&key_token, "a map key (a name or a quoted string)")),
+                _ => {
+                    return Err(
+                        self.unexpected_token(&key_token, "a map key (a name or a quoted string)")
+                    );
+                }
             };
             if !matches!(self.peek_tok(), Tok::Assign | Tok::Colon) {
                 return Err(self.unexpected(&format!("`=` or `:` after the map key `{key}`")));
@@ -405,9 +511,11 @@ impl Parser<'_> {
             self.bump();
             let value = self.parse_expr()?;
             if let Some((_, first, _)) = entries.iter().find(|(k, _, _)| *k == key) {
-                return Err(Diagnostic::error(SYNTAX, format!("duplicate map key `{key}`"))
-                    .with_label(key_span, "this key is already set")
-                    .with_label(*first, "first set here"));
+                return Err(
+                    Diagnostic::error(SYNTAX, format!("duplicate map key `{key}`"))
+                        .with_label(key_span, "this key is already set")
+                        .with_label(*first, "first set here"),
+                );
             }
             entries.push((key, key_span, value));
             let next = self.peek().clone();
@@ -417,10 +525,17 @@ impl Parser<'_> {
                 }
                 Tok::RBrace => {}
                 _ if next.newline_before => {}
-                _ => return Err(self.unexpected_token(&next, "`,`, a newline or `}` after the map entry")),
+                _ => {
+                    return Err(
+                        self.unexpected_token(&next, "`,`, a newline or `}` after the map entry")
+                    );
+                }
             }
         };
-        Ok(Expr { kind: ExprKind::Map(entries), span: self.span(open, close.end) })
+        Ok(Expr {
+            kind: ExprKind::Map(entries),
+            span: self.span(open, close.end),
+        })
     }
 
     /// Reads a quoted string whose opening `"` is at `open`; `self.pos` is just after it.
@@ -526,5 +641,543 @@ fn binary_op(tok: &Tok) -> Option<BinaryOp> {
 fn step_span(step: &Step) -> Span {
     match step {
         Step::Attr { span, .. } | Step::Index { span, .. } | Step::Splat { span } => *span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::expr::eval_template;
+    use crate::spec::expr::test_support::{TestScope, origin, parse, parse_err};
+
+    /// S-expression form of an expression, so precedence tests read like the tree.
+    fn show(e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Null => "null".into(),
+            ExprKind::Bool(b) => b.to_string(),
+            ExprKind::Int(i) => i.to_string(),
+            ExprKind::Float(f) => format!("{f:?}"),
+            ExprKind::Template(parts) => format!("(str {})", show_parts(parts)),
+            ExprKind::List(items) => {
+                format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(" "))
+            }
+            ExprKind::Map(entries) => format!(
+                "{{{}}}",
+                entries
+                    .iter()
+                    .map(|(k, _, v)| format!("{k}={}", show(v)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            ExprKind::Traversal(t) => format!("{}{}", t.root, show_steps(&t.steps)),
+            ExprKind::Call { name, args, .. } => {
+                format!(
+                    "({name} {})",
+                    args.iter().map(show).collect::<Vec<_>>().join(" ")
+                )
+            }
+            ExprKind::Postfix { base, steps } => {
+                format!("(postfix {}{})", show(base), show_steps(steps))
+            }
+            ExprKind::Unary { op, expr } => format!("({} {})", op.symbol(), show(expr)),
+            ExprKind::Binary { op, lhs, rhs } => {
+                format!("({} {} {})", op.symbol(), show(lhs), show(rhs))
+            }
+            ExprKind::Cond {
+                cond,
+                then,
+                otherwise,
+            } => {
+                format!("(? {} {} {})", show(cond), show(then), show(otherwise))
+            }
+        }
+    }
+
+    fn show_steps(steps: &[Step]) -> String {
+        steps
+            .iter()
+            .map(|s| match s {
+                Step::Attr { name, .. } => format!(".{name}"),
+                Step::Index { key, .. } => format!("[{}]", show(key)),
+                Step::Splat { .. } => "[*]".into(),
+            })
+            .collect()
+    }
+
+    fn show_parts(parts: &[TemplatePart]) -> String {
+        parts
+            .iter()
+            .map(|p| match p {
+                TemplatePart::Lit(s) => format!("{s:?}"),
+                TemplatePart::Interp(e) => show(e),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn expr(src: &str) -> String {
+        match parse(&format!("${{{src}}}")) {
+            Template::Single(e) => show(&e),
+            other => panic!("{src:?} is not a single expression: {other:?}"),
+        }
+    }
+
+    fn span_of(d: &Diagnostic) -> (u32, u32) {
+        let s = d.primary_span().expect("diagnostic has a label");
+        (s.start, s.end)
+    }
+
+    #[test]
+    fn literal_templates() {
+        assert_eq!(parse("hello"), Template::Literal("hello".into()));
+        assert_eq!(parse(""), Template::Literal(String::new()));
+        assert_eq!(parse("a $${x} b"), Template::Literal("a ${x} b".into()));
+        assert_eq!(
+            parse("cost $5 and $$ and $"),
+            Template::Literal("cost $5 and $$ and $".into())
+        );
+        assert_eq!(
+            parse("{ not: an interpolation }"),
+            Template::Literal("{ not: an interpolation }".into())
+        );
+        assert!(parse("plain").is_literal());
+        assert!(!parse("${x}").is_literal());
+    }
+
+    #[test]
+    fn single_and_parts() {
+        assert!(matches!(parse("${var.cidr}"), Template::Single(_)));
+        assert!(matches!(parse("${  var.cidr \n }"), Template::Single(_)));
+        match parse(" ${x}") {
+            Template::Parts(parts) => assert_eq!(show_parts(&parts), "\" \" x"),
+            other => panic!("{other:?}"),
+        }
+        match parse("a-${x}-b${y}") {
+            Template::Parts(parts) => assert_eq!(show_parts(&parts), "\"a-\" x \"-b\" y"),
+            other => panic!("{other:?}"),
+        }
+        match parse("${a}${b}") {
+            Template::Parts(parts) => assert_eq!(parts.len(), 2),
+            other => panic!("{other:?}"),
+        }
+        match parse("$${a}${b}") {
+            Template::Parts(parts) => assert_eq!(show_parts(&parts), "\"${a}\" b"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn traversals_from_the_spec() {
+        for (src, shown) in [
+            ("var.cidr", "var.cidr"),
+            ("each.value", "each.value"),
+            ("vpc.main.id", "vpc.main.id"),
+            ("subnet.private[*].id", "subnet.private[*].id"),
+            ("subnet.private.*.id", "subnet.private[*].id"),
+            (
+                "subnet.private[\"eu-west-1a\"].id",
+                "subnet.private[(str \"eu-west-1a\")].id",
+            ),
+            (
+                "module.platform.cluster_endpoint",
+                "module.platform.cluster_endpoint",
+            ),
+            (
+                "env.us-east-1.rds_instance.app.arn",
+                "env.us-east-1.rds_instance.app.arn",
+            ),
+            (
+                "env.global.iam_role.eks_node.arn",
+                "env.global.iam_role.eks_node.arn",
+            ),
+            ("var.ingress.eu-west-1", "var.ingress.eu-west-1"),
+            ("input.azs[each.index]", "input.azs[each.index]"),
+        ] {
+            assert_eq!(expr(src), shown, "{src}");
+        }
+    }
+
+    #[test]
+    fn postfix_on_any_primary() {
+        assert_eq!(
+            expr("split(\",\", x)[0]"),
+            "(postfix (split (str \",\") x)[0])"
+        );
+        assert_eq!(expr("(a)[1]"), "a[1]");
+        assert_eq!(expr("(a + b).c"), "(postfix (+ a b).c)");
+        assert_eq!(expr("[1, 2][0]"), "(postfix [1 2][0])");
+        assert_eq!(expr("f()"), "(f )");
+    }
+
+    #[test]
+    fn precedence_follows_hcl() {
+        for (src, tree) in [
+            ("1 + 2 * 3", "(+ 1 (* 2 3))"),
+            ("1 * 2 + 3", "(+ (* 1 2) 3)"),
+            ("1 - 2 - 3", "(- (- 1 2) 3)"),
+            ("(1 + 2) * 3", "(* (+ 1 2) 3)"),
+            ("a || b && c", "(|| a (&& b c))"),
+            ("a && b || c", "(|| (&& a b) c)"),
+            ("!a == b", "(== (! a) b)"),
+            ("-x * y", "(* (- x) y)"),
+            ("a < b == c >= d", "(== (< a b) (>= c d))"),
+            ("a + 1 > b % 2", "(> (+ a 1) (% b 2))"),
+            ("a == b != c", "(!= (== a b) c)"),
+            ("a ? b : c ? d : e", "(? a b (? c d e))"),
+            ("a || b ? 1 + 2 : 3", "(? (|| a b) (+ 1 2) 3)"),
+            ("!!a", "(! (! a))"),
+            ("- -1", "(- (- 1))"),
+            ("a-b", "a-b"),
+            ("a - b", "(- a b)"),
+            ("a -b", "(- a b)"),
+            ("1.5 / 2", "(/ 1.5 2)"),
+        ] {
+            assert_eq!(expr(src), tree, "{src}");
+        }
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(expr("42"), "42");
+        assert_eq!(expr("2.5e1"), "25.0");
+        assert_eq!(expr("true"), "true");
+        assert_eq!(expr("null"), "null");
+        assert_eq!(expr("[1, 2, 3,]"), "[1 2 3]");
+        assert_eq!(expr("[]"), "[]");
+        assert_eq!(expr("{ a = 1, \"b c\" = 2 }"), "{a=1 b c=2}");
+        assert_eq!(expr("{ a: 1, b: [x] }"), "{a=1 b=[x]}");
+        assert_eq!(expr("{\n  a = 1\n  b = 2\n}"), "{a=1 b=2}");
+        assert_eq!(expr("{ a = 1, }"), "{a=1}");
+        assert_eq!(expr("{}"), "{}");
+        assert_eq!(expr("{ a = c ? 1 : 2 }"), "{a=(? c 1 2)}");
+        assert_eq!(expr("{ eu-west-1 = \"x\" }"), "{eu-west-1=(str \"x\")}");
+    }
+
+    #[test]
+    fn strings_escape_and_nest() {
+        assert_eq!(expr(r#""a\"b\\c\nd\te""#), "(str \"a\\\"b\\\\c\\nd\\te\")");
+        assert_eq!(expr(r#""x-${var.name}-y""#), "(str \"x-\" var.name \"-y\")");
+        assert_eq!(expr(r#""$${lit}""#), "(str \"${lit}\")");
+        assert_eq!(expr(r#""${ "${a}" }""#), "(str (str a))");
+        assert_eq!(expr(r#""}{""#), "(str \"}{\")");
+        assert_eq!(expr(r#""""#), "(str )");
+        assert_eq!(expr(r#""é🙂""#), "(str \"é🙂\")");
+    }
+
+    #[test]
+    fn error_in_segment_points_at_token() {
+        let errors = parse_err("a ${ 1 + } b");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, "expr::syntax");
+        assert_eq!(span_of(&errors[0]), (9, 10));
+        assert!(
+            errors[0].message.contains("expected an expression"),
+            "{}",
+            errors[0].message
+        );
+        assert!(
+            errors[0].message.contains("closing `}`"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn unexpected_token_says_what_was_expected() {
+        let e = &parse_err("${ a b }")[0];
+        assert_eq!(span_of(e), (5, 6));
+        assert_eq!(
+            e.message,
+            "expected an operator or the closing `}`, found `b`"
+        );
+        let e = &parse_err("${ f(a b) }")[0];
+        assert!(
+            e.message.contains("`,` or `)` in the arguments of `f`"),
+            "{}",
+            e.message
+        );
+        let e = &parse_err("${ [1 2] }")[0];
+        assert!(e.message.contains("`,` or `]`"), "{}", e.message);
+        let e = &parse_err("${ a ? b }")[0];
+        assert!(e.message.contains("`:`"), "{}", e.message);
+        let e = &parse_err("${ a.0 }")[0];
+        assert_eq!(e.help.as_deref(), Some("to index a list, write `[0]`"));
+        let e = &parse_err("${ { a 1 } }")[0];
+        assert!(
+            e.message.contains("`=` or `:` after the map key `a`"),
+            "{}",
+            e.message
+        );
+        let e = &parse_err("${ { a = 1 b = 2 } }")[0];
+        assert!(e.message.contains("a newline"), "{}", e.message);
+        let e = &parse_err("${}")[0];
+        assert_eq!(span_of(e), (2, 3));
+        let e = &parse_err("${ a & b }")[0];
+        assert!(e.message.contains("`&&`"), "{}", e.message);
+        assert_eq!(span_of(e), (5, 6));
+    }
+
+    #[test]
+    fn unterminated_interpolation_points_at_dollar_brace() {
+        let errors = parse_err("abc ${ var.x");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(span_of(&errors[0]), (4, 6));
+        assert!(errors[0].message.contains("unterminated `${`"));
+        let errors = parse_err("${ \"abc }");
+        assert!(
+            errors[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("string")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn reports_every_bad_segment() {
+        let errors = parse_err("${ 1 + } and ${ ) } and ${ fine } and ${ nope");
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert_eq!(span_of(&errors[0]), (7, 8));
+        assert_eq!(span_of(&errors[1]), (16, 17));
+        assert!(errors[2].message.contains("unterminated"));
+    }
+
+    #[test]
+    fn string_errors() {
+        let e = &parse_err(r#"${ "abc\q" }"#)[0];
+        assert!(e.message.contains("unknown escape"), "{}", e.message);
+        assert_eq!(span_of(e), (7, 9));
+        let e = &parse_err(r#"${ "a ${ 1 + } b" }"#)[0];
+        assert_eq!(span_of(e), (13, 14));
+        let e = &parse_err(r#"${ { "k${x}" = 1 } }"#)[0];
+        assert!(e.message.contains("map key"), "{}", e.message);
+        let e = &parse_err(r#"${ {a = 1, a = 2} }"#)[0];
+        assert!(e.message.contains("duplicate map key `a`"), "{}", e.message);
+        assert_eq!(e.labels.len(), 2);
+    }
+
+    #[test]
+    fn spans_are_offset_by_origin() {
+        let origin = TextOrigin {
+            start: 100,
+            ..origin()
+        };
+        let Template::Single(e) = parse_template("${ var.x + 1 }", &origin).expect("parses") else {
+            panic!("expected single");
+        };
+        assert_eq!((e.span.start, e.span.end), (103, 112));
+        let errors = parse_template("a ${ 1 + } b", &origin).expect_err("syntax error");
+        assert_eq!(span_of(&errors[0]), (109, 110));
+    }
+
+    #[test]
+    fn inexact_origin_uses_fallback() {
+        let fallback = Span::new(FileId(3), 40, 60);
+        let origin = TextOrigin {
+            file: FileId(3),
+            start: 41,
+            exact: false,
+            fallback,
+        };
+        let errors = parse_template("a ${ 1 + } b", &origin).expect_err("syntax error");
+        assert_eq!(errors[0].primary_span(), Some(fallback));
+        let Template::Single(e) = parse_template("${x.y}", &origin).expect("parses") else {
+            panic!("expected single");
+        };
+        assert_eq!(e.span, fallback);
+    }
+
+    #[test]
+    fn call_and_traversal_spans() {
+        let Template::Single(e) = parse("${ cidrsubnet(var.cidr, 4, 2) }") else {
+            panic!("single")
+        };
+        assert_eq!((e.span.start, e.span.end), (3, 29));
+        let ExprKind::Call {
+            name_span, args, ..
+        } = &e.kind
+        else {
+            panic!("call")
+        };
+        assert_eq!((name_span.start, name_span.end), (3, 13));
+        assert_eq!((args[0].span.start, args[0].span.end), (14, 22));
+        let ExprKind::Traversal(t) = &args[0].kind else {
+            panic!("traversal")
+        };
+        assert_eq!((t.root_span.start, t.root_span.end), (14, 17));
+    }
+
+    #[test]
+    fn traversals_are_found_everywhere() {
+        let t = parse(r#"${a.b} ${f(c.d[e.f])} ${"${g}"} ${h ? [i] : {k = j}} ${(l)[m]}"#);
+        let roots: Vec<&str> = t.traversals().iter().map(|t| t.root.as_str()).collect();
+        assert_eq!(roots, ["a", "c", "e", "g", "h", "i", "j", "l", "m"]);
+        assert!(parse("literal").traversals().is_empty());
+    }
+
+    #[test]
+    fn nesting_limit_is_an_error_not_a_crash() {
+        let deep = |open: &str, close: &str, n: usize| {
+            format!("${{{}1{}}}", open.repeat(n), close.repeat(n))
+        };
+        for src in [
+            deep("(", ")", 10_000),
+            deep("[", "]", 10_000),
+            deep("!", "", 10_000),
+            deep("-", "", 10_000),
+            deep("f(", ")", 10_000),
+            deep("1 + ", "", 10_000),
+            deep("a ? b : ", "", 10_000),
+            format!("${{a{}}}", "[*]".repeat(10_000)),
+            format!("${{a{}}}", ".b".repeat(10_000)),
+            format!("${{{}}}", "\"${".repeat(5_000) + &"}\"".repeat(5_000)),
+        ] {
+            let errors = parse_err(&src);
+            assert!(
+                errors[0].message.contains("nested too deeply"),
+                "{}",
+                errors[0].message
+            );
+        }
+        // Well within the limit is fine.
+        assert_eq!(expr(&format!("{}1{}", "(".repeat(30), ")".repeat(30))), "1");
+        assert!(matches!(
+            parse(&format!("${{a{}}}", ".b".repeat(20))),
+            Template::Single(_)
+        ));
+    }
+
+    /// A tiny deterministic generator (xorshift), so the fuzz loop needs no extra crates.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    const FRAGMENTS: &[&str] = &[
+        "${",
+        "}",
+        "$${",
+        "\"",
+        "\\",
+        "\\n",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "[*]",
+        ".",
+        ".*",
+        "a",
+        "var",
+        "-",
+        "+",
+        "1",
+        "1.5",
+        "0",
+        "é",
+        "?",
+        ":",
+        ",",
+        "=",
+        " ",
+        "\n",
+        "!",
+        "&&",
+        "||",
+        "==",
+        "<",
+        ">=",
+        "f(",
+        "*",
+        "%",
+        "/",
+        "null",
+        "true",
+        "🙂",
+        "'",
+        "&",
+        "$",
+        "cidrsubnet(",
+        "var.azs",
+        "var.tags",
+        "[0]",
+        "\"x\"",
+        "length(",
+        "format(\"%s\", ",
+        "1e400",
+        "99999999999999999999",
+        "\t",
+        "#",
+    ];
+
+    fn check_no_panic(src: &str) {
+        let scope = TestScope::new();
+        match parse_template(src, &origin()) {
+            Ok(t) => {
+                let _ = t.traversals();
+                // Evaluation must not panic either, whatever it returns.
+                let _ = eval_template(&t, &scope);
+            }
+            Err(errors) => {
+                assert!(!errors.is_empty(), "{src:?}");
+                for d in &errors {
+                    let span = d.primary_span().expect("syntax errors are labelled");
+                    assert!(span.end as usize <= src.len(), "{src:?}: {d:?}");
+                    assert!(src.is_char_boundary(span.start as usize), "{src:?}: {d:?}");
+                    assert!(src.is_char_boundary(span.end as usize), "{src:?}: {d:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn never_panics_on_generated_input() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..3000 {
+            let len = rng.below(25);
+            let src: String = (0..len)
+                .map(|_| FRAGMENTS[rng.below(FRAGMENTS.len())])
+                .collect();
+            check_no_panic(&src);
+            check_no_panic(&format!("${{{src}}}"));
+        }
+    }
+
+    #[test]
+    fn never_panics_on_garbled_valid_input() {
+        let samples = [
+            "${cidrsubnet(var.cidr, 4, 2)}",
+            "prefix-${var.name}-${format(\"%s-%d\", var.name, 3)}",
+            "${var.enabled ? { a = [1, 2.5, \"x\"] } : null}",
+            "${subnet.private[*].id} $${lit} ${\"nested ${var.azs[0]} é\"}",
+            "${ {\n a: 1\n b = \"🙂\"\n} }",
+        ];
+        let mut rng = Rng(42);
+        for _ in 0..300 {
+            let mut chars: Vec<char> = samples[rng.below(samples.len())].chars().collect();
+            for _ in 0..1 + rng.below(4) {
+                let at = rng.below(chars.len() + 1);
+                match rng.below(3) {
+                    0 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    1 => chars.insert(at, ['$', '{', '}', '"', '\\', '[', 'é', ' '][rng.below(8)]),
+                    _ if at < chars.len() => chars.truncate(at),
+                    _ => {}
+                }
+            }
+            check_no_panic(&chars.into_iter().collect::<String>());
+        }
     }
 }
