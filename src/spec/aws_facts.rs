@@ -13,7 +13,7 @@
 /// AZ names are mapped per account. Where accounts see different letters the list holds every
 /// letter an account may see: us-west-1 offers two zones named from a, b, c; ap-northeast-1b exists
 /// only for older accounts; ca-central-1 has no "c".
-const REGION_AZS: &[(&str, &[&str])] = &[
+pub const REGION_AZS: &[(&str, &[&str])] = &[
     ("us-east-1", &["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"]),
     ("us-east-2", &["us-east-2a", "us-east-2b", "us-east-2c"]),
     ("us-west-1", &["us-west-1a", "us-west-1b", "us-west-1c"]),

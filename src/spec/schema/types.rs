@@ -29,7 +29,7 @@ pub enum Ty {
 }
 
 /// One configurable attribute.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
     pub name: &'static str,
     pub ty: Ty,

@@ -1,0 +1,8 @@
+//! Resource kind schemas: what each kind accepts, computes and must replace to change.
+
+pub mod check;
+pub mod kinds;
+pub mod types;
+
+pub use kinds::schema;
+pub use types::{Field, KindSchema, Ty};
