@@ -1,0 +1,440 @@
+//! The I/O edge of the spec stage: finds the project, reads environment and module files into the
+//! source map, and parses them into definitions. Everything after this is pure.
+//!
+//! File access goes through [`Fs`] so tests can describe a project in memory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::addr::{EnvName, GLOBAL_ENV};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::{SourceMap, Span};
+use crate::spec::model::{self, EnvDef, ModuleDef, Placement, ProjectDef};
+use crate::spec::yaml::{self, Key, Node, NodeValue};
+
+pub const PROJECT_FILE: &str = "regionctl.yaml";
+pub const ENVS_DIR: &str = "envs";
+
+/// Read-only file access.
+pub trait Fs {
+    fn read_to_string(&self, path: &Path) -> io::Result<String>;
+    /// Entries of a directory as (path, is_dir), sorted by name.
+    fn read_dir(&self, dir: &Path) -> io::Result<Vec<(PathBuf, bool)>>;
+    fn is_file(&self, path: &Path) -> bool;
+    fn is_dir(&self, path: &Path) -> bool;
+}
+
+pub struct RealFs;
+
+impl Fs for RealFs {
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        let meta = std::fs::metadata(path)?;
+        if meta.len() > yaml::MAX_FILE_BYTES as u64 {
+            return Err(io::Error::other(format!("larger than {} bytes", yaml::MAX_FILE_BYTES)));
+        }
+        std::fs::read_to_string(path)
+    }
+
+    fn read_dir(&self, dir: &Path) -> io::Result<Vec<(PathBuf, bool)>> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let path = if dir == Path::new(".") { PathBuf::from(entry.file_name()) } else { entry.path() };
+            out.push((path, entry.file_type()?.is_dir()));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+}
+
+/// An in-memory tree of files, for tests.
+#[derive(Debug, Default, Clone)]
+pub struct MemFs {
+    files: BTreeMap<PathBuf, String>,
+}
+
+impl MemFs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with(mut self, path: &str, text: &str) -> Self {
+        self.files.insert(PathBuf::from(path), text.to_string());
+        self
+    }
+}
+
+impl Fs for MemFs {
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        self.files.get(&normalize(path)).cloned().ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+    }
+
+    fn read_dir(&self, dir: &Path) -> io::Result<Vec<(PathBuf, bool)>> {
+        let dir = normalize(dir);
+        let mut out = BTreeSet::new();
+        for path in self.files.keys() {
+            if let Ok(rest) = path.strip_prefix(&dir) {
+                let mut comps = rest.components();
+                if let Some(first) = comps.next() {
+                    let is_dir = comps.next().is_some();
+                    out.insert((dir.join(first), is_dir));
+                }
+            }
+        }
+        if out.is_empty() && !self.is_dir(&dir) {
+            return Err(io::Error::from(io::ErrorKind::NotFound));
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.files.contains_key(&normalize(path))
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        let dir = normalize(path);
+        dir.as_os_str().is_empty() || self.files.keys().any(|p| p.starts_with(&dir) && p != &dir)
+    }
+}
+
+/// Lexically resolves `.` and `..` so module paths print as `modules/eks-platform`, not
+/// `envs/eu-west-1/../../modules/eks-platform`, and so one module directory is loaded once.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => out.push(c),
+            },
+            _ => out.push(c),
+        }
+    }
+    out.iter().collect()
+}
+
+/// Which environments a command works on.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// Every environment under `envs/`.
+    All,
+    /// Environment directories named on the command line.
+    Paths(Vec<PathBuf>),
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Where to start looking for `regionctl.yaml` when no environment path is given.
+    pub start_dir: PathBuf,
+    pub selection: Selection,
+    /// `--var name=value`, in order; later ones win.
+    pub vars: Vec<String>,
+    pub var_files: Vec<PathBuf>,
+}
+
+/// Everything read from disk, parsed but not yet expanded.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub root: PathBuf,
+    pub project: ProjectDef,
+    /// Every environment of the project: references may reach environments that are not selected.
+    pub envs: BTreeMap<EnvName, EnvDef>,
+    pub selected: BTreeSet<EnvName>,
+    pub modules: BTreeMap<PathBuf, ModuleDef>,
+    /// Variable values from `--var-file` and `--var`, applied over every environment's defaults.
+    pub overrides: Vec<(Key, Node)>,
+}
+
+/// Finds the project root: the nearest directory at or above `start` holding `regionctl.yaml`.
+pub fn find_root(fs: &dyn Fs, start: &Path) -> Option<PathBuf> {
+    let start = normalize(start);
+    let mut dir = start.as_path();
+    loop {
+        if fs.is_file(&dir.join(PROJECT_FILE)) {
+            return Some(dir.to_path_buf());
+        }
+        // Relative paths run out of components before reaching `/`; then try their parents.
+        match dir.parent() {
+            Some(p) => dir = p,
+            None => return None,
+        }
+    }
+}
+
+pub fn load(fs: &dyn Fs, opts: &LoadOptions, sources: &mut SourceMap, d: &mut Diagnostics) -> Option<Loaded> {
+    let search_from = match &opts.selection {
+        Selection::Paths(paths) if !paths.is_empty() => paths[0].clone(),
+        _ => opts.start_dir.clone(),
+    };
+    let Some(root) = find_root(fs, &search_from).or_else(|| find_root(fs, &opts.start_dir)) else {
+        d.push(
+            Diagnostic::error("spec::no-project", format!("no {PROJECT_FILE} found in {} or any parent directory", search_from.display()))
+                .with_help("run regionctl inside a project (a directory with regionctl.yaml and envs/), or pass -C <dir>"),
+        );
+        return None;
+    };
+    let project_path = root.join(PROJECT_FILE);
+    let project = read_yaml(fs, &project_path, sources, d)
+        .and_then(|(file, node)| model::parse_project(file, &node, d))?;
+
+    let envs_root = root.join(ENVS_DIR);
+    let env_dirs: Vec<PathBuf> = match fs.read_dir(&envs_root) {
+        Ok(entries) => entries.into_iter().filter(|(_, is_dir)| *is_dir).map(|(p, _)| p).collect(),
+        Err(e) => {
+            d.push(Diagnostic::error("spec::io", format!("cannot read {}: {e}", envs_root.display()))
+                .with_help("a project keeps one directory per environment under envs/"));
+            return None;
+        }
+    };
+
+    let selected: BTreeSet<EnvName> = match &opts.selection {
+        Selection::All => env_dirs.iter().filter_map(|p| dir_name(p)).collect(),
+        Selection::Paths(paths) => {
+            let mut names = BTreeSet::new();
+            for p in paths {
+                let norm = normalize(p);
+                let Some(name) = dir_name(&norm) else { continue };
+                if !fs.is_dir(&norm) {
+                    d.push(Diagnostic::error("spec::no-env", format!("{} is not a directory", p.display()))
+                        .with_help(format!("environments are directories under {}", envs_root.display())));
+                    continue;
+                }
+                if normalize(&envs_root.join(&name)) != norm {
+                    d.push(Diagnostic::error("spec::no-env", format!("{} is not an environment of the project at {}", p.display(), display_root(&root)))
+                        .with_help(format!("environments live in {}/<name>", envs_root.display())));
+                    continue;
+                }
+                names.insert(name);
+            }
+            names
+        }
+    };
+    if selected.is_empty() && !d.has_errors() {
+        d.push(Diagnostic::error("spec::no-env", format!("no environments found under {}", envs_root.display()))
+            .with_help("create envs/<region>/main.yaml with `region: <region>`"));
+    }
+
+    let mut envs = BTreeMap::new();
+    for dir in &env_dirs {
+        if let Some(env) = load_env(fs, dir, sources, d) {
+            envs.insert(env.name.clone(), env);
+        }
+    }
+
+    // Load every module reachable from the environments, each directory once.
+    let mut modules = BTreeMap::new();
+    let mut pending: Vec<(PathBuf, Span)> = envs
+        .values()
+        .flat_map(|e| e.body.modules.iter().map(|c| (normalize(&c.dir), c.source_span)))
+        .collect();
+    while let Some((dir, used_at)) = pending.pop() {
+        if modules.contains_key(&dir) {
+            continue;
+        }
+        if let Some(m) = load_module(fs, &dir, used_at, sources, d) {
+            pending.extend(m.body.modules.iter().map(|c| (normalize(&c.dir), c.source_span)));
+            modules.insert(dir, m);
+        }
+    }
+
+    let mut overrides = Vec::new();
+    for f in &opts.var_files {
+        if let Some((_, node)) = read_yaml(fs, f, sources, d) {
+            match &node.value {
+                NodeValue::Map(entries) => overrides.extend(entries.iter().cloned()),
+                _ => d.push(model::type_error(&node, "a map of variable names to values")),
+            }
+        }
+    }
+    for (i, raw) in opts.vars.iter().enumerate() {
+        // Each --var becomes a tiny YAML document so `--var 'azs=[a, b]'` gives a list and
+        // errors point at the argument.
+        let Some((name, value)) = raw.split_once('=') else {
+            d.push(Diagnostic::error("cli::var", format!("--var {raw:?} is not NAME=VALUE"))
+                .with_help("for example --var cidr=10.20.0.0/16"));
+            continue;
+        };
+        let text = format!("{name}: {value}\n");
+        let file = sources.add(format!("--var #{}", i + 1), text.clone());
+        match yaml::parse(file, &text) {
+            Ok(node) => {
+                if let Some(entries) = node.as_map() {
+                    overrides.extend(entries.iter().cloned());
+                }
+            }
+            Err(_) => {
+                // Not valid YAML on its own (e.g. a value with `: `): take it as a plain string.
+                let file = sources.add(format!("--var #{}", i + 1), value.to_string());
+                let span = Span::new(file, 0, value.len());
+                overrides.push((Key { name: name.to_string(), span }, Node { span, value: NodeValue::Str(value.to_string()) }));
+            }
+        }
+    }
+
+    Some(Loaded { root, project, envs, selected, modules, overrides })
+}
+
+fn display_root(root: &Path) -> String {
+    if root.as_os_str().is_empty() { ".".to_string() } else { root.display().to_string() }
+}
+
+fn dir_name(p: &Path) -> Option<String> {
+    p.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+fn read_yaml(fs: &dyn Fs, path: &Path, sources: &mut SourceMap, d: &mut Diagnostics) -> Option<(crate::source::FileId, Node)> {
+    let text = match fs.read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            d.push(Diagnostic::error("spec::io", format!("cannot read {}: {e}", path.display())));
+            return None;
+        }
+    };
+    let file = sources.add(path, text);
+    match yaml::parse(file, sources.text(file)) {
+        Ok(node) => Some((file, node)),
+        Err(diag) => {
+            d.push(diag);
+            None
+        }
+    }
+}
+
+fn yaml_files(fs: &dyn Fs, dir: &Path) -> io::Result<Vec<PathBuf>> {
+    Ok(fs
+        .read_dir(dir)?
+        .into_iter()
+        .filter(|(p, is_dir)| !is_dir && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .map(|(p, _)| p)
+        .collect())
+}
+
+fn load_env(fs: &dyn Fs, dir: &Path, sources: &mut SourceMap, d: &mut Diagnostics) -> Option<EnvDef> {
+    let name = dir_name(dir)?;
+    let files = match yaml_files(fs, dir) {
+        Ok(f) => f,
+        Err(e) => {
+            d.push(Diagnostic::error("spec::io", format!("cannot read {}: {e}", dir.display())));
+            return None;
+        }
+    };
+    let mut env = EnvDef {
+        name: name.clone(),
+        dir: dir.to_path_buf(),
+        placement: Placement::Global,
+        placement_span: None,
+        variables: Vec::new(),
+        body: Default::default(),
+        outputs: Vec::new(),
+    };
+    let mut placement: Option<(Placement, Span)> = None;
+    let mut any_file = false;
+    for path in files {
+        let Some((_, node)) = read_yaml(fs, &path, sources, d) else { continue };
+        any_file = true;
+        let f = model::parse_env_file(&node, dir, d);
+        if let Some((p, span)) = f.placement {
+            match &placement {
+                Some((prev, prev_span)) if *prev != p => d.push(
+                    Diagnostic::error("spec::placement", format!("environment `{name}` declares two placements"))
+                        .with_label(span, "this one")
+                        .with_label(*prev_span, "conflicts with this one")
+                        .with_help("every file of an environment must agree on `region:` (or `global: true`)"),
+                ),
+                _ => placement = Some((p, span)),
+            }
+        }
+        env.variables.extend(f.variables);
+        env.body.modules.extend(f.body.modules);
+        env.body.resources.extend(f.body.resources);
+        env.outputs.extend(f.outputs);
+    }
+    if !any_file {
+        return None;
+    }
+    match placement {
+        Some((p, span)) => {
+            if let Placement::Region(r) = &p {
+                if !crate::spec::aws_facts::is_known_region(r) {
+                    let known: Vec<&str> = crate::spec::aws_facts::known_regions().collect();
+                    let mut diag = Diagnostic::error("spec::region", format!("unknown AWS region `{r}`")).with_label(span, "not a region");
+                    if let Some(s) = crate::diag::did_you_mean(r, known.iter().copied()) {
+                        diag = diag.with_help(format!("did you mean `{s}`?"));
+                    }
+                    d.push(diag);
+                } else if *r != name {
+                    d.push(Diagnostic::warning("spec::region-name", format!("environment `{name}` is in region `{r}`"))
+                        .with_label(span, "region differs from the directory name")
+                        .with_help("naming the directory after its region keeps plans and addresses unambiguous"));
+                }
+            }
+            if p == Placement::Global && name != GLOBAL_ENV {
+                d.push(Diagnostic::error("spec::placement", format!("the global environment must be named `{GLOBAL_ENV}`, not `{name}`"))
+                    .with_label(span, "declared global here"));
+            }
+            env.placement = p;
+            env.placement_span = Some(span);
+        }
+        None => {
+            d.push(Diagnostic::error("spec::placement", format!("environment `{name}` has no `region:`"))
+                .with_help(format!("add `region: {name}` (or `global: true` for IAM and Route 53) to a file in {}", dir.display())));
+            return None;
+        }
+    }
+    Some(env)
+}
+
+fn load_module(fs: &dyn Fs, dir: &Path, used_at: Span, sources: &mut SourceMap, d: &mut Diagnostics) -> Option<ModuleDef> {
+    let files = match yaml_files(fs, dir) {
+        Ok(f) if !f.is_empty() => f,
+        _ => {
+            d.push(Diagnostic::error("spec::module-source", format!("module directory {} has no YAML files", dir.display()))
+                .with_label(used_at, "module source used here")
+                .with_help("`source` is a path relative to the file that calls the module"));
+            return None;
+        }
+    };
+    let mut def = ModuleDef { dir: dir.to_path_buf(), inputs: Vec::new(), body: Default::default(), outputs: Vec::new() };
+    for path in files {
+        let Some((_, node)) = read_yaml(fs, &path, sources, d) else { continue };
+        let (inputs, body, outputs) = model::parse_module_file(&node, dir, d);
+        def.inputs.extend(inputs);
+        def.body.modules.extend(body.modules);
+        def.body.resources.extend(body.resources);
+        def.outputs.extend(outputs);
+    }
+    Some(def)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_resolves_parent_dirs() {
+        assert_eq!(normalize(Path::new("envs/eu-west-1/../../modules/x")), PathBuf::from("modules/x"));
+        assert_eq!(normalize(Path::new("./envs/a")), PathBuf::from("envs/a"));
+        assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
+    }
+
+    #[test]
+    fn memfs_lists_dirs() {
+        let fs = MemFs::new().with("envs/a/main.yaml", "").with("envs/b/x.yaml", "").with("regionctl.yaml", "");
+        let entries = fs.read_dir(Path::new("envs")).expect("dir");
+        assert_eq!(entries, vec![(PathBuf::from("envs/a"), true), (PathBuf::from("envs/b"), true)]);
+        assert_eq!(find_root(&fs, Path::new("envs/a")), Some(PathBuf::new()));
+    }
+}
