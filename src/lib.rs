@@ -1,10 +1,44 @@
 //! regionctl: region-aware infrastructure as code for multi-region AWS platforms.
 //!
 //! The pipeline is a functional core with I/O at the edges (see ARCHITECTURE.md):
-//! files → `spec` (parse, expand, validate) → `graph` → plan → `render`.
+//! files → `spec` (load, expand, check) → `graph` → plan → `render`, wired by `cmd`.
 
 pub mod addr;
+pub mod cli;
+pub mod cmd;
 pub mod diag;
+pub mod exit;
+pub mod graph;
 pub mod kind;
+pub mod render;
 pub mod source;
 pub mod spec;
+
+use std::io::IsTerminal;
+
+use clap::Parser;
+
+/// The binary's entry point: parse arguments, set up logging, run, and map to an exit status.
+pub fn main_entry() -> exit::ExitStatus {
+    let cli = cli::Cli::parse();
+    init_tracing(cli.verbose);
+    let style = cmd::style_for(cli.color, std::io::stdout().is_terminal());
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let mut out = stdout.lock();
+    let mut err = stderr.lock();
+    let mut io = cmd::Output { out: &mut out, err: &mut err, style };
+    cmd::run(cli, &mut io)
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("regionctl={level}")));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}

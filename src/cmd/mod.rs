@@ -1,0 +1,86 @@
+//! One module per subcommand, wiring the stages together. The only place that prints (through
+//! the writers it is given) and the only place that knows about the process environment.
+
+mod graph;
+mod validate;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use crate::cli::{Cli, ColorChoice, Command, EnvArgs};
+use crate::exit::ExitStatus;
+use crate::render::{self, Style};
+use crate::source::SourceMap;
+use crate::spec::{self, Spec, loader};
+
+/// Where a command writes. Tests pass buffers; the binary passes stdout and stderr.
+pub struct Output<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    pub style: Style,
+}
+
+pub fn style_for(color: ColorChoice, stream_is_terminal: bool) -> Style {
+    let color = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stream_is_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
+    Style { color, width, unicode: true }
+}
+
+pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
+    let start = cli.chdir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&start, &args, io),
+        Command::Graph(args) => graph::run(&start, &args, io),
+        Command::Plan(_) | Command::Apply(_) | Command::Destroy(_) => {
+            let name = match cli.command {
+                Command::Plan(_) => "plan",
+                Command::Apply(_) => "apply",
+                _ => "destroy",
+            };
+            let _ = writeln!(io.err, "error: `regionctl {name}` is not implemented yet; `validate` and `graph` work today");
+            Ok(ExitStatus::Failure)
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "regionctl", io.out);
+            Ok(ExitStatus::Success)
+        }
+    };
+    match result {
+        Ok(status) => status,
+        Err(e) => {
+            let _ = writeln!(io.err, "error: {e}");
+            ExitStatus::Failure
+        }
+    }
+}
+
+/// Loads and expands the selected environments, resolving paths against `-C`.
+pub(crate) fn load_spec(start: &std::path::Path, args: &EnvArgs, sources: &mut SourceMap) -> (Option<Spec>, crate::diag::Diagnostics) {
+    let join = |p: &PathBuf| if p.is_absolute() || start == std::path::Path::new(".") { p.clone() } else { start.join(p) };
+    let selection = if args.all_regions || args.paths.is_empty() {
+        loader::Selection::All
+    } else {
+        loader::Selection::Paths(args.paths.iter().map(join).collect())
+    };
+    let opts = loader::LoadOptions {
+        start_dir: start.to_path_buf(),
+        selection,
+        vars: args.vars.clone(),
+        var_files: args.var_files.iter().map(join).collect(),
+    };
+    spec::load(&loader::RealFs, &opts, sources)
+}
+
+/// Writes diagnostics to stderr, with colour decided for stderr.
+pub(crate) fn print_diagnostics(io: &mut Output, diags: &[crate::diag::Diagnostic], sources: &SourceMap) {
+    if diags.is_empty() {
+        return;
+    }
+    let style = Style { color: io.style.color && std::io::stderr().is_terminal(), ..io.style };
+    let _ = io.err.write_all(render::diagnostics::human(diags, sources, style).as_bytes());
+}

@@ -1,0 +1,22 @@
+//! Pure functions from data to text: the only place that knows colours, snippets, DOT and the
+//! JSON wire formats. Nothing here does I/O; commands decide where the text goes.
+
+pub mod diagnostics;
+pub mod graph;
+
+/// How output should look; decided once from flags and the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+    /// Width to wrap diagnostics at.
+    pub width: usize,
+    /// Unicode box drawing (off for `--color never` in CI logs that mangle it? no: only for ASCII terminals).
+    pub unicode: bool,
+}
+
+impl Style {
+    /// Plain, stable output for tests and files.
+    pub fn plain() -> Self {
+        Style { color: false, width: 100, unicode: true }
+    }
+}
