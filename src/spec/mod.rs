@@ -80,3 +80,6 @@ pub fn load(fs: &dyn loader::Fs, opts: &loader::LoadOptions, sources: &mut Sourc
     d.extend(rules::check(&spec));
     (Some(spec), d)
 }
+
+#[cfg(test)]
+mod tests;
