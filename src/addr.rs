@@ -85,8 +85,13 @@ impl FromStr for InstanceAddr {
 
     /// Parses `env/[module.m.]*kind.name[key]`, the form used by `--target` and in state.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = |reason| AddrParseError { input: s.to_string(), reason };
-        let (env, rest) = s.split_once('/').ok_or_else(|| err("expected ENV/KIND.NAME"))?;
+        let err = |reason| AddrParseError {
+            input: s.to_string(),
+            reason,
+        };
+        let (env, rest) = s
+            .split_once('/')
+            .ok_or_else(|| err("expected ENV/KIND.NAME"))?;
         if env.is_empty() {
             return Err(err("the environment is empty"));
         }
@@ -96,10 +101,15 @@ impl FromStr for InstanceAddr {
                     .strip_prefix('[')
                     .and_then(|r| r.strip_suffix(']'))
                     .ok_or_else(|| err("an instance key must be written [\"key\"] or [0]"))?;
-                let key = if let Some(q) = inner.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+                let key = if let Some(q) = inner.strip_prefix('"').and_then(|r| r.strip_suffix('"'))
+                {
                     InstanceKey::Str(q.to_string())
                 } else {
-                    InstanceKey::Index(inner.parse().map_err(|_| err("an index must be a whole number"))?)
+                    InstanceKey::Index(
+                        inner
+                            .parse()
+                            .map_err(|_| err("an index must be a whole number"))?,
+                    )
                 };
                 (&rest[..i], Some(key))
             }
@@ -122,7 +132,11 @@ impl FromStr for InstanceAddr {
         }
         Ok(InstanceAddr {
             env: env.to_string(),
-            block: BlockAddr { module, kind, name: name.to_string() },
+            block: BlockAddr {
+                module,
+                kind,
+                name: name.to_string(),
+            },
             key,
         })
     }
@@ -146,7 +160,13 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for s in ["vpc.main", "/vpc.main", "eu-west-1/bogus.main", "eu-west-1/vpc", "eu-west-1/vpc.main[x"] {
+        for s in [
+            "vpc.main",
+            "/vpc.main",
+            "eu-west-1/bogus.main",
+            "eu-west-1/vpc",
+            "eu-west-1/vpc.main[x",
+        ] {
             assert!(s.parse::<InstanceAddr>().is_err(), "{s}");
         }
     }

@@ -6,7 +6,12 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "regionctl", version, about = "Region-aware infrastructure as code for multi-region AWS platforms", propagate_version = true)]
+#[command(
+    name = "regionctl",
+    version,
+    about = "Region-aware infrastructure as code for multi-region AWS platforms",
+    propagate_version = true
+)]
 pub struct Cli {
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]

@@ -93,7 +93,10 @@ impl Kind {
     /// Kinds whose loss loses data or takes long to rebuild; replacing or deleting one is refused
     /// unless the user names it explicitly.
     pub fn is_stateful(self) -> bool {
-        matches!(self, Kind::EksCluster | Kind::RdsInstance | Kind::ElasticacheReplicationGroup)
+        matches!(
+            self,
+            Kind::EksCluster | Kind::RdsInstance | Kind::ElasticacheReplicationGroup
+        )
     }
 }
 

@@ -27,7 +27,11 @@ pub fn main_entry() -> exit::ExitStatus {
     let stderr = std::io::stderr();
     let mut out = stdout.lock();
     let mut err = stderr.lock();
-    let mut io = cmd::Output { out: &mut out, err: &mut err, style };
+    let mut io = cmd::Output {
+        out: &mut out,
+        err: &mut err,
+        style,
+    };
     cmd::run(cli, &mut io)
 }
 
@@ -40,5 +44,9 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("regionctl={level}")));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

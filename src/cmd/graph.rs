@@ -25,7 +25,11 @@ pub fn run(start: &Path, args: &GraphArgs, io: &mut Output) -> std::io::Result<E
     };
     match args.format {
         GraphFormat::Dot => io.out.write_all(render::graph::dot(&graph).as_bytes())?,
-        GraphFormat::Json => writeln!(io.out, "{}", serde_json::to_string_pretty(&render::graph::json(&graph)).unwrap_or_default())?,
+        GraphFormat::Json => writeln!(
+            io.out,
+            "{}",
+            serde_json::to_string_pretty(&render::graph::json(&graph)).unwrap_or_default()
+        )?,
     }
     Ok(ExitStatus::Success)
 }

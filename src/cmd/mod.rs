@@ -26,8 +26,15 @@ pub fn style_for(color: ColorChoice, stream_is_terminal: bool) -> Style {
         ColorChoice::Never => false,
         ColorChoice::Auto => stream_is_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
-    Style { color, width, unicode: true }
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
+    Style {
+        color,
+        width,
+        unicode: true,
+    }
 }
 
 pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
@@ -41,7 +48,10 @@ pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
                 Command::Apply(_) => "apply",
                 _ => "destroy",
             };
-            let _ = writeln!(io.err, "error: `regionctl {name}` is not implemented yet; `validate` and `graph` work today");
+            let _ = writeln!(
+                io.err,
+                "error: `regionctl {name}` is not implemented yet; `validate` and `graph` work today"
+            );
             Ok(ExitStatus::Failure)
         }
         Command::Completions { shell } => {
@@ -60,8 +70,18 @@ pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
 }
 
 /// Loads and expands the selected environments, resolving paths against `-C`.
-pub(crate) fn load_spec(start: &std::path::Path, args: &EnvArgs, sources: &mut SourceMap) -> (Option<Spec>, crate::diag::Diagnostics) {
-    let join = |p: &PathBuf| if p.is_absolute() || start == std::path::Path::new(".") { p.clone() } else { start.join(p) };
+pub(crate) fn load_spec(
+    start: &std::path::Path,
+    args: &EnvArgs,
+    sources: &mut SourceMap,
+) -> (Option<Spec>, crate::diag::Diagnostics) {
+    let join = |p: &PathBuf| {
+        if p.is_absolute() || start == std::path::Path::new(".") {
+            p.clone()
+        } else {
+            start.join(p)
+        }
+    };
     let selection = if args.all_regions || args.paths.is_empty() {
         loader::Selection::All
     } else {
@@ -77,10 +97,19 @@ pub(crate) fn load_spec(start: &std::path::Path, args: &EnvArgs, sources: &mut S
 }
 
 /// Writes diagnostics to stderr, with colour decided for stderr.
-pub(crate) fn print_diagnostics(io: &mut Output, diags: &[crate::diag::Diagnostic], sources: &SourceMap) {
+pub(crate) fn print_diagnostics(
+    io: &mut Output,
+    diags: &[crate::diag::Diagnostic],
+    sources: &SourceMap,
+) {
     if diags.is_empty() {
         return;
     }
-    let style = Style { color: io.style.color && std::io::stderr().is_terminal(), ..io.style };
-    let _ = io.err.write_all(render::diagnostics::human(diags, sources, style).as_bytes());
+    let style = Style {
+        color: io.style.color && std::io::stderr().is_terminal(),
+        ..io.style
+    };
+    let _ = io
+        .err
+        .write_all(render::diagnostics::human(diags, sources, style).as_bytes());
 }

@@ -26,19 +26,37 @@ pub fn run(start: &Path, args: &ValidateArgs, io: &mut Output) -> std::io::Resul
     match args.format {
         DiagFormat::Json => {
             let doc = render::diagnostics::json(&diags, &sources);
-            writeln!(io.out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
+            writeln!(
+                io.out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )?;
         }
         DiagFormat::Human => {
             super::print_diagnostics(io, &diags, &sources);
-            if !failed {
-                if let Some(spec) = &spec {
-                    let envs: Vec<&str> = spec.envs.values().filter(|e| e.selected).map(|e| e.name.as_str()).collect();
-                    writeln!(io.out, "✓ {} valid: {} environment{} ({}), {} resource{}",
-                        spec.project.name, envs.len(), if envs.len() == 1 { "" } else { "s" }, envs.join(", "),
-                        resources, if resources == 1 { "" } else { "s" })?;
-                }
+            if !failed && let Some(spec) = &spec {
+                let envs: Vec<&str> = spec
+                    .envs
+                    .values()
+                    .filter(|e| e.selected)
+                    .map(|e| e.name.as_str())
+                    .collect();
+                writeln!(
+                    io.out,
+                    "✓ {} valid: {} environment{} ({}), {} resource{}",
+                    spec.project.name,
+                    envs.len(),
+                    if envs.len() == 1 { "" } else { "s" },
+                    envs.join(", "),
+                    resources,
+                    if resources == 1 { "" } else { "s" }
+                )?;
             }
         }
     }
-    Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+    Ok(if failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
 }

@@ -48,7 +48,11 @@ impl ResourceGraph {
         let mut index = HashMap::new();
         let selected: Vec<_> = spec.selected_resources().collect();
         for r in &selected {
-            let i = graph.add_node(Node { addr: r.addr.clone(), kind: r.kind, external: false });
+            let i = graph.add_node(Node {
+                addr: r.addr.clone(),
+                kind: r.kind,
+                external: false,
+            });
             index.insert(r.addr.clone(), i);
         }
         for r in &selected {
@@ -59,19 +63,33 @@ impl ResourceGraph {
                     None => {
                         // Only resources that exist in the spec become external nodes; an unknown
                         // address was already reported by expansion.
-                        let Some(ext) = spec.resources.get(dep) else { continue };
-                        let i = graph.add_node(Node { addr: dep.clone(), kind: ext.kind, external: true });
+                        let Some(ext) = spec.resources.get(dep) else {
+                            continue;
+                        };
+                        let i = graph.add_node(Node {
+                            addr: dep.clone(),
+                            kind: ext.kind,
+                            external: true,
+                        });
                         index.insert(dep.clone(), i);
                         i
                     }
                 };
-                let kind = if r.explicit_deps.contains(dep) { EdgeKind::DependsOn } else { EdgeKind::Reference };
+                let kind = if r.explicit_deps.contains(dep) {
+                    EdgeKind::DependsOn
+                } else {
+                    EdgeKind::Reference
+                };
                 graph.update_edge(from, to, kind);
             }
         }
         let g = ResourceGraph { graph, index };
         let cycles = g.cycles(spec);
-        if cycles.is_empty() { Ok(g) } else { Err(cycles) }
+        if cycles.is_empty() {
+            Ok(g)
+        } else {
+            Err(cycles)
+        }
     }
 
     fn cycles(&self, spec: &Spec) -> Vec<Diagnostic> {
@@ -82,7 +100,10 @@ impl ResourceGraph {
                 continue;
             }
             let cycle = self.cycle_path(&scc);
-            let names: Vec<String> = cycle.iter().map(|i| self.graph[*i].addr.to_string()).collect();
+            let names: Vec<String> = cycle
+                .iter()
+                .map(|i| self.graph[*i].addr.to_string())
+                .collect();
             let mut text = names.join(" → ");
             text.push_str(&format!(" → {}", names[0]));
             let mut diag = Diagnostic::error("graph::cycle", format!("dependency cycle: {text}"));
@@ -90,7 +111,10 @@ impl ResourceGraph {
                 let addr = &self.graph[*i].addr;
                 if let Some(r) = spec.resources.get(addr) {
                     let next = &self.graph[cycle[(pos + 1) % cycle.len()]].addr;
-                    diag = diag.with_label(r.span, format!("{} is needed by {}", addr.local(), next.local()));
+                    diag = diag.with_label(
+                        r.span,
+                        format!("{} is needed by {}", addr.local(), next.local()),
+                    );
                 }
             }
             out.push(diag.with_help("remove one of these references or depends_on entries; nothing on a cycle can be created first"));
@@ -101,7 +125,10 @@ impl ResourceGraph {
     /// Orders an SCC's nodes along edges so the message reads as a real cycle.
     fn cycle_path(&self, scc: &[NodeIndex]) -> Vec<NodeIndex> {
         let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
-        let start = *scc.iter().min_by_key(|i| &self.graph[**i].addr).expect("an SCC is never empty");
+        let start = *scc
+            .iter()
+            .min_by_key(|i| &self.graph[**i].addr)
+            .expect("an SCC is never empty");
         let mut path = vec![start];
         let mut seen = BTreeSet::from([start]);
         let mut cur = start;
@@ -142,21 +169,39 @@ impl ResourceGraph {
 
     /// Every edge as (dependency, dependent, kind).
     pub fn edges(&self) -> impl Iterator<Item = (&InstanceAddr, &InstanceAddr, EdgeKind)> {
-        self.graph.edge_references().map(|e| (&self.graph[e.source()].addr, &self.graph[e.target()].addr, *e.weight()))
+        self.graph.edge_references().map(|e| {
+            (
+                &self.graph[e.source()].addr,
+                &self.graph[e.target()].addr,
+                *e.weight(),
+            )
+        })
     }
 
     /// What `addr` waits for.
     pub fn dependencies(&self, addr: &InstanceAddr) -> Vec<&InstanceAddr> {
-        let Some(i) = self.index.get(addr) else { return Vec::new() };
-        let mut v: Vec<_> = self.graph.neighbors_directed(*i, petgraph::Direction::Incoming).map(|n| &self.graph[n].addr).collect();
+        let Some(i) = self.index.get(addr) else {
+            return Vec::new();
+        };
+        let mut v: Vec<_> = self
+            .graph
+            .neighbors_directed(*i, petgraph::Direction::Incoming)
+            .map(|n| &self.graph[n].addr)
+            .collect();
         v.sort();
         v
     }
 
     /// What waits for `addr`.
     pub fn dependents(&self, addr: &InstanceAddr) -> Vec<&InstanceAddr> {
-        let Some(i) = self.index.get(addr) else { return Vec::new() };
-        let mut v: Vec<_> = self.graph.neighbors_directed(*i, petgraph::Direction::Outgoing).map(|n| &self.graph[n].addr).collect();
+        let Some(i) = self.index.get(addr) else {
+            return Vec::new();
+        };
+        let mut v: Vec<_> = self
+            .graph
+            .neighbors_directed(*i, petgraph::Direction::Outgoing)
+            .map(|n| &self.graph[n].addr)
+            .collect();
         v.sort();
         v
     }
@@ -167,16 +212,29 @@ impl ResourceGraph {
         let mut indegree: HashMap<NodeIndex, usize> = self
             .graph
             .node_indices()
-            .map(|i| (i, self.graph.neighbors_directed(i, petgraph::Direction::Incoming).count()))
+            .map(|i| {
+                (
+                    i,
+                    self.graph
+                        .neighbors_directed(i, petgraph::Direction::Incoming)
+                        .count(),
+                )
+            })
             .collect();
-        let mut ready: BTreeMap<&InstanceAddr, NodeIndex> =
-            indegree.iter().filter(|(_, d)| **d == 0).map(|(i, _)| (&self.graph[*i].addr, *i)).collect();
+        let mut ready: BTreeMap<&InstanceAddr, NodeIndex> = indegree
+            .iter()
+            .filter(|(_, d)| **d == 0)
+            .map(|(i, _)| (&self.graph[*i].addr, *i))
+            .collect();
         let mut out = Vec::with_capacity(self.graph.node_count());
         while let Some((addr, i)) = ready.pop_first() {
             if !self.graph[i].external {
                 out.push(addr);
             }
-            for n in self.graph.neighbors_directed(i, petgraph::Direction::Outgoing) {
+            for n in self
+                .graph
+                .neighbors_directed(i, petgraph::Direction::Outgoing)
+            {
                 let d = indegree.get_mut(&n).expect("every node has an in-degree");
                 *d -= 1;
                 if *d == 0 {
@@ -205,7 +263,10 @@ impl ResourceGraph {
 
     /// Edges whose ends are in different environments.
     pub fn cross_env_edges(&self) -> Vec<(&InstanceAddr, &InstanceAddr)> {
-        self.edges().filter(|(a, b, _)| a.env != b.env).map(|(a, b, _)| (a, b)).collect()
+        self.edges()
+            .filter(|(a, b, _)| a.env != b.env)
+            .map(|(a, b, _)| (a, b))
+            .collect()
     }
 }
 

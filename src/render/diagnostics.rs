@@ -39,25 +39,36 @@ impl miette::Diagnostic for Report {
         Some(self.severity)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.labels.is_empty() { None } else { Some(Box::new(self.labels.iter().cloned())) }
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
     }
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
         if self.related.is_empty() {
             None
         } else {
-            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
         }
     }
 }
 
 fn named_source(sources: &SourceMap, file: FileId) -> NamedSource<String> {
-    NamedSource::new(sources.path(file).display().to_string(), sources.text(file).to_string())
+    NamedSource::new(
+        sources.path(file).display().to_string(),
+        sources.text(file).to_string(),
+    )
 }
 
 fn to_report(d: &Diagnostic, sources: &SourceMap) -> Report {
@@ -84,7 +95,10 @@ fn to_report(d: &Diagnostic, sources: &SourceMap) -> Report {
                 severity: miette::Severity::Advice,
                 help: None,
                 source: Some(named_source(sources, l.span.file)),
-                labels: vec![LabeledSpan::new_primary_with_span(Some(l.message.clone()), span)],
+                labels: vec![LabeledSpan::new_primary_with_span(
+                    Some(l.message.clone()),
+                    span,
+                )],
                 related: Vec::new(),
             });
         }
@@ -112,7 +126,9 @@ pub fn human(diags: &[Diagnostic], sources: &SourceMap, style: Style) -> String 
         (true, false) => GraphicalTheme::unicode_nocolor(),
         (false, _) => GraphicalTheme::none(),
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_context_lines(1);
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_context_lines(1);
     let mut out = String::new();
     for d in diags {
         let report = to_report(d, sources);
@@ -128,9 +144,18 @@ pub fn human(diags: &[Diagnostic], sources: &SourceMap, style: Style) -> String 
 
 /// `2 errors, 1 warning` (or `no problems`).
 pub fn summary(diags: &[Diagnostic]) -> String {
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diags.len() - errors;
-    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
     match (errors, warnings) {
         (0, 0) => "no problems found\n".to_string(),
         (e, 0) => format!("{}\n", plural(e, "error")),

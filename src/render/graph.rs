@@ -16,10 +16,23 @@ pub fn dot(g: &ResourceGraph) -> String {
     out.push_str("digraph regionctl {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=10];\n  edge [color=\"#555555\"];\n");
     for (i, (env, nodes)) in by_env.iter_mut().enumerate() {
         nodes.sort_by(|a, b| a.addr.cmp(&b.addr));
-        let _ = writeln!(out, "  subgraph cluster_{i} {{\n    label={};\n    style=rounded;\n    color=\"#888888\";", quote(env));
+        let _ = writeln!(
+            out,
+            "  subgraph cluster_{i} {{\n    label={};\n    style=rounded;\n    color=\"#888888\";",
+            quote(env)
+        );
         for n in nodes.iter() {
-            let style = if n.external { ", style=\"rounded,dashed\"" } else { "" };
-            let _ = writeln!(out, "    {} [label={}{style}];", quote(&n.addr.to_string()), quote(&n.addr.local()));
+            let style = if n.external {
+                ", style=\"rounded,dashed\""
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "    {} [label={}{style}];",
+                quote(&n.addr.to_string()),
+                quote(&n.addr.local())
+            );
         }
         out.push_str("  }\n");
     }
@@ -33,8 +46,17 @@ pub fn dot(g: &ResourceGraph) -> String {
         if kind == crate::graph::EdgeKind::DependsOn {
             attrs.push("style=dashed");
         }
-        let attrs = if attrs.is_empty() { String::new() } else { format!(" [{}]", attrs.join(", ")) };
-        let _ = writeln!(out, "  {} -> {}{attrs};", quote(&from.to_string()), quote(&to.to_string()));
+        let attrs = if attrs.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", attrs.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "  {} -> {}{attrs};",
+            quote(&from.to_string()),
+            quote(&to.to_string())
+        );
     }
     out.push_str("}\n");
     out

@@ -17,6 +17,10 @@ pub struct Style {
 impl Style {
     /// Plain, stable output for tests and files.
     pub fn plain() -> Self {
-        Style { color: false, width: 100, unicode: true }
+        Style {
+            color: false,
+            width: 100,
+            unicode: true,
+        }
     }
 }

@@ -14,39 +14,110 @@
 /// letter an account may see: us-west-1 offers two zones named from a, b, c; ap-northeast-1b exists
 /// only for older accounts; ca-central-1 has no "c".
 pub const REGION_AZS: &[(&str, &[&str])] = &[
-    ("us-east-1", &["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"]),
+    (
+        "us-east-1",
+        &[
+            "us-east-1a",
+            "us-east-1b",
+            "us-east-1c",
+            "us-east-1d",
+            "us-east-1e",
+            "us-east-1f",
+        ],
+    ),
     ("us-east-2", &["us-east-2a", "us-east-2b", "us-east-2c"]),
     ("us-west-1", &["us-west-1a", "us-west-1b", "us-west-1c"]),
-    ("us-west-2", &["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]),
+    (
+        "us-west-2",
+        &["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"],
+    ),
     ("af-south-1", &["af-south-1a", "af-south-1b", "af-south-1c"]),
     ("ap-east-1", &["ap-east-1a", "ap-east-1b", "ap-east-1c"]),
     ("ap-east-2", &["ap-east-2a", "ap-east-2b", "ap-east-2c"]),
     ("ap-south-1", &["ap-south-1a", "ap-south-1b", "ap-south-1c"]),
     ("ap-south-2", &["ap-south-2a", "ap-south-2b", "ap-south-2c"]),
-    ("ap-southeast-1", &["ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1c"]),
-    ("ap-southeast-2", &["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"]),
-    ("ap-southeast-3", &["ap-southeast-3a", "ap-southeast-3b", "ap-southeast-3c"]),
-    ("ap-southeast-4", &["ap-southeast-4a", "ap-southeast-4b", "ap-southeast-4c"]),
-    ("ap-southeast-5", &["ap-southeast-5a", "ap-southeast-5b", "ap-southeast-5c"]),
-    ("ap-southeast-6", &["ap-southeast-6a", "ap-southeast-6b", "ap-southeast-6c"]),
-    ("ap-southeast-7", &["ap-southeast-7a", "ap-southeast-7b", "ap-southeast-7c"]),
-    ("ap-northeast-1", &["ap-northeast-1a", "ap-northeast-1b", "ap-northeast-1c", "ap-northeast-1d"]),
-    ("ap-northeast-2", &["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c", "ap-northeast-2d"]),
-    ("ap-northeast-3", &["ap-northeast-3a", "ap-northeast-3b", "ap-northeast-3c"]),
-    ("ca-central-1", &["ca-central-1a", "ca-central-1b", "ca-central-1d"]),
+    (
+        "ap-southeast-1",
+        &["ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1c"],
+    ),
+    (
+        "ap-southeast-2",
+        &["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"],
+    ),
+    (
+        "ap-southeast-3",
+        &["ap-southeast-3a", "ap-southeast-3b", "ap-southeast-3c"],
+    ),
+    (
+        "ap-southeast-4",
+        &["ap-southeast-4a", "ap-southeast-4b", "ap-southeast-4c"],
+    ),
+    (
+        "ap-southeast-5",
+        &["ap-southeast-5a", "ap-southeast-5b", "ap-southeast-5c"],
+    ),
+    (
+        "ap-southeast-6",
+        &["ap-southeast-6a", "ap-southeast-6b", "ap-southeast-6c"],
+    ),
+    (
+        "ap-southeast-7",
+        &["ap-southeast-7a", "ap-southeast-7b", "ap-southeast-7c"],
+    ),
+    (
+        "ap-northeast-1",
+        &[
+            "ap-northeast-1a",
+            "ap-northeast-1b",
+            "ap-northeast-1c",
+            "ap-northeast-1d",
+        ],
+    ),
+    (
+        "ap-northeast-2",
+        &[
+            "ap-northeast-2a",
+            "ap-northeast-2b",
+            "ap-northeast-2c",
+            "ap-northeast-2d",
+        ],
+    ),
+    (
+        "ap-northeast-3",
+        &["ap-northeast-3a", "ap-northeast-3b", "ap-northeast-3c"],
+    ),
+    (
+        "ca-central-1",
+        &["ca-central-1a", "ca-central-1b", "ca-central-1d"],
+    ),
     ("ca-west-1", &["ca-west-1a", "ca-west-1b", "ca-west-1c"]),
-    ("eu-central-1", &["eu-central-1a", "eu-central-1b", "eu-central-1c"]),
-    ("eu-central-2", &["eu-central-2a", "eu-central-2b", "eu-central-2c"]),
+    (
+        "eu-central-1",
+        &["eu-central-1a", "eu-central-1b", "eu-central-1c"],
+    ),
+    (
+        "eu-central-2",
+        &["eu-central-2a", "eu-central-2b", "eu-central-2c"],
+    ),
     ("eu-north-1", &["eu-north-1a", "eu-north-1b", "eu-north-1c"]),
     ("eu-south-1", &["eu-south-1a", "eu-south-1b", "eu-south-1c"]),
     ("eu-south-2", &["eu-south-2a", "eu-south-2b", "eu-south-2c"]),
     ("eu-west-1", &["eu-west-1a", "eu-west-1b", "eu-west-1c"]),
     ("eu-west-2", &["eu-west-2a", "eu-west-2b", "eu-west-2c"]),
     ("eu-west-3", &["eu-west-3a", "eu-west-3b", "eu-west-3c"]),
-    ("il-central-1", &["il-central-1a", "il-central-1b", "il-central-1c"]),
-    ("me-central-1", &["me-central-1a", "me-central-1b", "me-central-1c"]),
+    (
+        "il-central-1",
+        &["il-central-1a", "il-central-1b", "il-central-1c"],
+    ),
+    (
+        "me-central-1",
+        &["me-central-1a", "me-central-1b", "me-central-1c"],
+    ),
     ("me-south-1", &["me-south-1a", "me-south-1b", "me-south-1c"]),
-    ("mx-central-1", &["mx-central-1a", "mx-central-1b", "mx-central-1c"]),
+    (
+        "mx-central-1",
+        &["mx-central-1a", "mx-central-1b", "mx-central-1c"],
+    ),
     ("sa-east-1", &["sa-east-1a", "sa-east-1b", "sa-east-1c"]),
 ];
 
@@ -58,7 +129,10 @@ pub fn known_regions() -> impl Iterator<Item = &'static str> {
 /// The availability zone names of `region` (see [`REGION_AZS`] for the date and source), or
 /// `None` for a region regionctl does not know.
 pub fn region_azs(region: &str) -> Option<&'static [&'static str]> {
-    REGION_AZS.iter().find(|(r, _)| *r == region).map(|(_, azs)| *azs)
+    REGION_AZS
+        .iter()
+        .find(|(r, _)| *r == region)
+        .map(|(_, azs)| *azs)
 }
 
 /// Whether `region` is a commercial AWS region known as of early 2026 (see [`REGION_AZS`]).
@@ -69,7 +143,10 @@ pub fn is_known_region(region: &str) -> bool {
 /// The region an availability zone name belongs to (`eu-west-1a` → `eu-west-1`), if it is one of
 /// the known zones.
 pub fn az_region(az: &str) -> Option<&'static str> {
-    REGION_AZS.iter().find(|(_, azs)| azs.contains(&az)).map(|(region, _)| *region)
+    REGION_AZS
+        .iter()
+        .find(|(_, azs)| azs.contains(&az))
+        .map(|(region, _)| *region)
 }
 
 /// Kubernetes minor versions Amazon EKS offers in standard or extended support, oldest first,
@@ -77,8 +154,9 @@ pub fn az_region(az: &str) -> Option<&'static str> {
 /// 1.36 expected around mid 2026). Each version has 14 months of standard and 12 of extended
 /// support, so by late 2026 1.28 and 1.29 have left extended support; they stay listed because
 /// existing clusters may still report them while being upgraded.
-pub const EKS_VERSIONS: &[&str] =
-    &["1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36"];
+pub const EKS_VERSIONS: &[&str] = &[
+    "1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36",
+];
 
 /// Whether `version` (a Kubernetes minor version such as "1.31") is in [`EKS_VERSIONS`].
 pub fn eks_version_known(version: &str) -> bool {
@@ -142,24 +220,53 @@ mod tests {
     fn azs_of_the_platform_regions() {
         assert_eq!(
             region_azs("us-east-1"),
-            Some(&["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"][..])
+            Some(
+                &[
+                    "us-east-1a",
+                    "us-east-1b",
+                    "us-east-1c",
+                    "us-east-1d",
+                    "us-east-1e",
+                    "us-east-1f"
+                ][..]
+            )
         );
-        assert_eq!(region_azs("eu-west-1"), Some(&["eu-west-1a", "eu-west-1b", "eu-west-1c"][..]));
+        assert_eq!(
+            region_azs("eu-west-1"),
+            Some(&["eu-west-1a", "eu-west-1b", "eu-west-1c"][..])
+        );
         assert_eq!(
             region_azs("ap-southeast-1"),
             Some(&["ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1c"][..])
         );
-        assert_eq!(region_azs("us-west-2"), Some(&["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"][..]));
+        assert_eq!(
+            region_azs("us-west-2"),
+            Some(&["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"][..])
+        );
         assert_eq!(region_azs("eu-west-9"), None);
         assert_eq!(region_azs(""), None);
     }
 
     #[test]
     fn regions_are_known() {
-        for r in ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1", "mx-central-1", "ap-southeast-6"] {
+        for r in [
+            "us-east-1",
+            "us-west-2",
+            "eu-west-1",
+            "ap-southeast-1",
+            "mx-central-1",
+            "ap-southeast-6",
+        ] {
             assert!(is_known_region(r), "{r}");
         }
-        for r in ["us-east-3", "cn-north-1", "us-gov-west-1", "global", "US-EAST-1", "us-east-1a"] {
+        for r in [
+            "us-east-3",
+            "cn-north-1",
+            "us-gov-west-1",
+            "global",
+            "US-EAST-1",
+            "us-east-1a",
+        ] {
             assert!(!is_known_region(r), "{r}");
         }
     }
@@ -172,8 +279,13 @@ mod tests {
             assert!(regions.insert(*region), "duplicate region {region}");
             assert!(zones.len() >= 2, "{region} has fewer than two AZs");
             for az in *zones {
-                let letter = az.strip_prefix(region).unwrap_or_else(|| panic!("{az} is not in {region}"));
-                assert!(letter.len() == 1 && letter.chars().all(|c| c.is_ascii_lowercase()), "{az}");
+                let letter = az
+                    .strip_prefix(region)
+                    .unwrap_or_else(|| panic!("{az} is not in {region}"));
+                assert!(
+                    letter.len() == 1 && letter.chars().all(|c| c.is_ascii_lowercase()),
+                    "{az}"
+                );
                 assert!(azs.insert(*az), "duplicate AZ {az}");
                 assert_eq!(az_region(az), Some(*region));
             }
@@ -193,7 +305,11 @@ mod tests {
         // Oldest first, strictly increasing minor versions.
         let minors: Vec<u32> = EKS_VERSIONS
             .iter()
-            .map(|v| v.strip_prefix("1.").and_then(|m| m.parse().ok()).expect("1.<minor>"))
+            .map(|v| {
+                v.strip_prefix("1.")
+                    .and_then(|m| m.parse().ok())
+                    .expect("1.<minor>")
+            })
             .collect();
         assert!(minors.windows(2).all(|w| w[1] == w[0] + 1), "{minors:?}");
     }
@@ -211,7 +327,10 @@ mod tests {
             ("mysql", "8.4.3"),
             ("mysql", "5.7.44"),
         ] {
-            assert!(rds_engine_version_known(engine, version), "{engine} {version}");
+            assert!(
+                rds_engine_version_known(engine, version),
+                "{engine} {version}"
+            );
         }
         for (engine, version) in [
             ("postgres", "11.22"),
@@ -223,7 +342,10 @@ mod tests {
             ("mariadb", "10.11"),
             ("aurora-postgresql", "16.3"),
         ] {
-            assert!(!rds_engine_version_known(engine, version), "{engine} {version}");
+            assert!(
+                !rds_engine_version_known(engine, version),
+                "{engine} {version}"
+            );
         }
     }
 

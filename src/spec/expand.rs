@@ -116,11 +116,23 @@ pub fn expand(loaded: &Loaded, sources: &SourceMap) -> (Spec, Diagnostics) {
             Placement::Region(r) => Some(r.clone()),
             Placement::Global => None,
         };
-        envs.insert(env_name.clone(), Env { name: env_name.clone(), region, selected: loaded.selected.contains(env_name), outputs });
+        envs.insert(
+            env_name.clone(),
+            Env {
+                name: env_name.clone(),
+                region,
+                selected: loaded.selected.contains(env_name),
+                outputs,
+            },
+        );
     }
     let mut d = ex.d;
     d.extend(ex.scope_diags.into_inner());
-    let spec = Spec { project: loaded.project.clone(), envs, resources };
+    let spec = Spec {
+        project: loaded.project.clone(),
+        envs,
+        resources,
+    };
     (spec, d)
 }
 
@@ -155,15 +167,29 @@ impl<'a> Expander<'a> {
         while order.len() < deps.len() {
             let ready: Vec<EnvName> = deps
                 .iter()
-                .filter(|(n, needs)| !done.contains(**n) && needs.iter().all(|x| done.contains(x) || !deps.contains_key(x)))
+                .filter(|(n, needs)| {
+                    !done.contains(**n)
+                        && needs
+                            .iter()
+                            .all(|x| done.contains(x) || !deps.contains_key(x))
+                })
                 .map(|(n, _)| (*n).clone())
                 .collect();
             if ready.is_empty() {
                 // A cycle between environments' module outputs: instantiate the rest in name
                 // order; the unresolved reads are reported where they occur.
-                let rest: Vec<EnvName> = deps.keys().filter(|n| !done.contains(**n)).map(|n| (*n).clone()).collect();
-                self.d.push(Diagnostic::error("spec::env-cycle", format!(
-                    "environments read each other's module outputs in a cycle: {}", rest.join(" → "))));
+                let rest: Vec<EnvName> = deps
+                    .keys()
+                    .filter(|n| !done.contains(**n))
+                    .map(|n| (*n).clone())
+                    .collect();
+                self.d.push(Diagnostic::error(
+                    "spec::env-cycle",
+                    format!(
+                        "environments read each other's module outputs in a cycle: {}",
+                        rest.join(" → ")
+                    ),
+                ));
                 for n in rest {
                     done.insert(n.clone());
                     order.push(n);
@@ -183,18 +209,22 @@ impl<'a> Expander<'a> {
             NodeValue::Str(_) => {
                 if let Some(t) = self.template(node) {
                     for tr in t.traversals() {
-                        if tr.root == "env" {
-                            if let (Some(expr::Step::Attr { name: env, .. }), Some(expr::Step::Attr { name: m, .. })) = (tr.steps.first(), tr.steps.get(1)) {
-                                if m == "module" {
-                                    out.insert(env.clone());
-                                }
-                            }
+                        if tr.root == "env"
+                            && let (
+                                Some(expr::Step::Attr { name: env, .. }),
+                                Some(expr::Step::Attr { name: m, .. }),
+                            ) = (tr.steps.first(), tr.steps.get(1))
+                            && m == "module"
+                        {
+                            out.insert(env.clone());
                         }
                     }
                 }
             }
             NodeValue::Seq(items) => items.iter().for_each(|n| self.scan_env_module_refs(n, out)),
-            NodeValue::Map(entries) => entries.iter().for_each(|(_, n)| self.scan_env_module_refs(n, out)),
+            NodeValue::Map(entries) => entries
+                .iter()
+                .for_each(|(_, n)| self.scan_env_module_refs(n, out)),
             _ => {}
         }
     }
@@ -204,7 +234,9 @@ impl<'a> Expander<'a> {
         if let Some(t) = self.templates.borrow().get(&node.span) {
             return t.clone();
         }
-        let NodeValue::Str(text) = &node.value else { return None };
+        let NodeValue::Str(text) = &node.value else {
+            return None;
+        };
         let origin = text_origin(self.sources, node, text);
         let parsed = match expr::parse_template(text, &origin) {
             Ok(t) => Some(t),
@@ -213,7 +245,9 @@ impl<'a> Expander<'a> {
                 None
             }
         };
-        self.templates.borrow_mut().insert(node.span, parsed.clone());
+        self.templates
+            .borrow_mut()
+            .insert(node.span, parsed.clone());
         parsed
     }
 
@@ -242,7 +276,11 @@ impl<'a> Expander<'a> {
                         Err(e) => errs.extend(e),
                     }
                 }
-                if errs.is_empty() { Ok(Value::List(out)) } else { Err(errs) }
+                if errs.is_empty() {
+                    Ok(Value::List(out))
+                } else {
+                    Err(errs)
+                }
             }
             NodeValue::Map(entries) => {
                 let mut out = BTreeMap::new();
@@ -255,7 +293,11 @@ impl<'a> Expander<'a> {
                         Err(e) => errs.extend(e),
                     }
                 }
-                if errs.is_empty() { Ok(Value::Map(out)) } else { Err(errs) }
+                if errs.is_empty() {
+                    Ok(Value::Map(out))
+                } else {
+                    Err(errs)
+                }
             }
         }
     }
@@ -284,12 +326,28 @@ impl<'a> Expander<'a> {
             // An override only applies where the variable is declared, like Terraform; a name
             // declared nowhere in the project is reported once, against the first environment.
             if !declared.contains(k.name.as_str()) {
-                let anywhere = self.loaded.project.variables.iter().any(|(p, _)| p.name == k.name)
-                    || self.loaded.envs.values().any(|e| e.variables.iter().any(|(v, _)| v.name == k.name));
+                let anywhere = self
+                    .loaded
+                    .project
+                    .variables
+                    .iter()
+                    .any(|(p, _)| p.name == k.name)
+                    || self
+                        .loaded
+                        .envs
+                        .values()
+                        .any(|e| e.variables.iter().any(|(v, _)| v.name == k.name));
                 if !anywhere && self.loaded.envs.keys().next() == Some(&env.name) {
-                    diags.push(Diagnostic::error("spec::unknown-variable", format!("variable `{}` is not declared in any environment", k.name))
+                    diags.push(
+                        Diagnostic::error(
+                            "spec::unknown-variable",
+                            format!("variable `{}` is not declared in any environment", k.name),
+                        )
                         .with_label(k.span, "overridden here")
-                        .with_help("declare it under `variables:` in an environment or in regionctl.yaml"));
+                        .with_help(
+                            "declare it under `variables:` in an environment or in regionctl.yaml",
+                        ),
+                    );
                 }
                 continue;
             }
@@ -316,7 +374,13 @@ impl<'a> Expander<'a> {
         depth: usize,
     ) {
         // Register the module first so `input.x` resolves while its own for_each are evaluated.
-        self.modules.insert((env.name.clone(), path.clone()), ModInstance { inputs, outputs: BTreeMap::new() });
+        self.modules.insert(
+            (env.name.clone(), path.clone()),
+            ModInstance {
+                inputs,
+                outputs: BTreeMap::new(),
+            },
+        );
 
         for block in &body.resources {
             self.register_block(env, &path, block);
@@ -349,7 +413,12 @@ impl<'a> Expander<'a> {
     }
 
     fn register_block(&mut self, env: &'a EnvDef, path: &ModPath, block: &'a ResourceBlock) {
-        let key = BlockKey { env: env.name.clone(), module: path.clone(), kind: block.kind, name: block.name.clone() };
+        let key = BlockKey {
+            env: env.name.clone(),
+            module: path.clone(),
+            kind: block.kind,
+            name: block.name.clone(),
+        };
         if let Some(prev) = self.blocks.get(&key) {
             let diag = Diagnostic::error("spec::duplicate", format!("resource `{}.{}` is declared twice", block.kind, block.name))
                 .with_label(block.key_span, "declared again here")
@@ -362,9 +431,20 @@ impl<'a> Expander<'a> {
         let kind_global = block.kind.placement() == KindPlacement::Global;
         if env_global != kind_global {
             let diag = if kind_global {
-                Diagnostic::error("spec::placement", format!("{} is a global resource and belongs in the `global` environment", block.kind))
-                    .with_label(block.key_span, format!("declared in regional environment `{}`", env.name))
-                    .with_help("move it to envs/global/ and reference it as `env.global.<kind>.<name>.<attr>`")
+                Diagnostic::error(
+                    "spec::placement",
+                    format!(
+                        "{} is a global resource and belongs in the `global` environment",
+                        block.kind
+                    ),
+                )
+                .with_label(
+                    block.key_span,
+                    format!("declared in regional environment `{}`", env.name),
+                )
+                .with_help(
+                    "move it to envs/global/ and reference it as `env.global.<kind>.<name>.<attr>`",
+                )
             } else {
                 Diagnostic::error("spec::placement", format!("{} is a regional resource and cannot be declared in the global environment", block.kind))
                     .with_label(block.key_span, "declared in `global`")
@@ -376,16 +456,22 @@ impl<'a> Expander<'a> {
         let (has_for_each, instances) = match &block.for_each {
             None => (false, vec![(None, None)]),
             Some(node) => {
-                let scope = EvalScope::new(self, env, path, None, Phase::Instantiate);
-                let result = self.eval_node(node, &scope);
-                drop(scope);
+                let result = {
+                    let scope = EvalScope::new(self, env, path, None, Phase::Instantiate);
+                    self.eval_node(node, &scope)
+                };
                 match result {
                     Err(e) => {
                         self.extend(e);
                         (true, Vec::new())
                     }
                     Ok(v) => match for_each_instances(v, node.span) {
-                        Ok(list) => (true, list.into_iter().map(|e| (Some(e.key.clone()), Some(e))).collect()),
+                        Ok(list) => (
+                            true,
+                            list.into_iter()
+                                .map(|e| (Some(e.key.clone()), Some(e)))
+                                .collect(),
+                        ),
                         Err(diag) => {
                             self.push(diag);
                             (true, Vec::new())
@@ -394,7 +480,14 @@ impl<'a> Expander<'a> {
                 }
             }
         };
-        self.blocks.insert(key, BlockInfo { block, has_for_each, instances });
+        self.blocks.insert(
+            key,
+            BlockInfo {
+                block,
+                has_for_each,
+                instances,
+            },
+        );
     }
 
     /// Module calls in an order where a call whose inputs read `module.other.x` follows `other`.
@@ -414,19 +507,32 @@ impl<'a> Expander<'a> {
         while order.len() < calls.len() {
             let ready: Vec<usize> = needs
                 .iter()
-                .filter(|(i, n)| !done.contains(&calls[*i].name) && n.iter().all(|x| done.contains(x)))
+                .filter(|(i, n)| {
+                    !done.contains(&calls[*i].name) && n.iter().all(|x| done.contains(x))
+                })
                 .map(|(i, _)| *i)
                 .collect();
             if ready.is_empty() {
-                let stuck: Vec<&ModuleCall> = calls.iter().filter(|c| !done.contains(&c.name)).collect();
-                let mut diag = Diagnostic::error("spec::cycle", format!(
-                    "module calls depend on each other's outputs in a cycle: {}",
-                    stuck.iter().map(|c| format!("module.{}", c.name)).collect::<Vec<_>>().join(" → ")
-                ));
+                let stuck: Vec<&ModuleCall> =
+                    calls.iter().filter(|c| !done.contains(&c.name)).collect();
+                let mut diag = Diagnostic::error(
+                    "spec::cycle",
+                    format!(
+                        "module calls depend on each other's outputs in a cycle: {}",
+                        stuck
+                            .iter()
+                            .map(|c| format!("module.{}", c.name))
+                            .collect::<Vec<_>>()
+                            .join(" → ")
+                    ),
+                );
                 for c in &stuck {
-                    diag = diag.with_label(c.name_span, format!("module.{} is on the cycle", c.name));
+                    diag =
+                        diag.with_label(c.name_span, format!("module.{} is on the cycle", c.name));
                 }
-                self.push(diag.with_help("break the cycle by passing the value through a resource or a variable"));
+                self.push(diag.with_help(
+                    "break the cycle by passing the value through a resource or a variable",
+                ));
                 break;
             }
             for i in ready {
@@ -442,28 +548,39 @@ impl<'a> Expander<'a> {
             NodeValue::Str(_) => {
                 if let Some(t) = self.template(node) {
                     for tr in t.traversals() {
-                        if tr.root == "module" {
-                            if let Some(expr::Step::Attr { name, .. }) = tr.steps.first() {
-                                out.insert(name.clone());
-                            }
+                        if tr.root == "module"
+                            && let Some(expr::Step::Attr { name, .. }) = tr.steps.first()
+                        {
+                            out.insert(name.clone());
                         }
                     }
                 }
             }
             NodeValue::Seq(items) => items.iter().for_each(|n| self.scan_module_refs(n, out)),
-            NodeValue::Map(entries) => entries.iter().for_each(|(_, n)| self.scan_module_refs(n, out)),
+            NodeValue::Map(entries) => entries
+                .iter()
+                .for_each(|(_, n)| self.scan_module_refs(n, out)),
             _ => {}
         }
     }
 
-    fn instantiate_call(&mut self, env: &'a EnvDef, path: &ModPath, call: &'a ModuleCall, depth: usize) {
+    fn instantiate_call(
+        &mut self,
+        env: &'a EnvDef,
+        path: &ModPath,
+        call: &'a ModuleCall,
+        depth: usize,
+    ) {
         let Some(def) = self.loaded.modules.get(&normalize(&call.dir)) else {
             return; // the loader reported the missing directory
         };
         if depth >= MAX_MODULE_DEPTH {
-            let diag = Diagnostic::error("spec::module-depth", format!("modules are nested more than {MAX_MODULE_DEPTH} deep"))
-                .with_label(call.name_span, "this call")
-                .with_help("a module probably calls itself, directly or through another module");
+            let diag = Diagnostic::error(
+                "spec::module-depth",
+                format!("modules are nested more than {MAX_MODULE_DEPTH} deep"),
+            )
+            .with_label(call.name_span, "this call")
+            .with_help("a module probably calls itself, directly or through another module");
             self.push(diag);
             return;
         }
@@ -474,8 +591,11 @@ impl<'a> Expander<'a> {
             for (k, node) in &call.inputs {
                 let Some(decl) = def.inputs.iter().find(|i| i.name == k.name) else {
                     let names: Vec<&str> = def.inputs.iter().map(|i| i.name.as_str()).collect();
-                    let mut diag = Diagnostic::error("spec::unknown-input", format!("module `{}` has no input `{}`", call.source, k.name))
-                        .with_label(k.span, "unknown input");
+                    let mut diag = Diagnostic::error(
+                        "spec::unknown-input",
+                        format!("module `{}` has no input `{}`", call.source, k.name),
+                    )
+                    .with_label(k.span, "unknown input");
                     diag = match did_you_mean(&k.name, names.iter().copied()) {
                         Some(s) => diag.with_help(format!("did you mean `{s}`?")),
                         None => diag.with_help(format!("its inputs are: {}", names.join(", "))),
@@ -511,9 +631,24 @@ impl<'a> Expander<'a> {
             }
             if !missing.is_empty() {
                 diags.push(
-                    Diagnostic::error("spec::missing-input", format!("module `{}` is missing required input{} {}", call.name, if missing.len() > 1 { "s" } else { "" }, missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
-                        .with_label(call.name_span, "this module call")
-                        .with_help(format!("set them under `inputs:` (declared in {})", call.source)),
+                    Diagnostic::error(
+                        "spec::missing-input",
+                        format!(
+                            "module `{}` is missing required input{} {}",
+                            call.name,
+                            if missing.len() > 1 { "s" } else { "" },
+                            missing
+                                .iter()
+                                .map(|m| format!("`{m}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .with_label(call.name_span, "this module call")
+                    .with_help(format!(
+                        "set them under `inputs:` (declared in {})",
+                        call.source
+                    )),
                 );
             }
         }
@@ -526,7 +661,12 @@ impl<'a> Expander<'a> {
     // ---------------------------------------------------------------- pass 2: evaluate
 
     fn evaluate_env(&mut self, env: &'a EnvDef, out: &mut BTreeMap<InstanceAddr, Resource>) {
-        let keys: Vec<BlockKey> = self.blocks.keys().filter(|k| k.env == env.name).cloned().collect();
+        let keys: Vec<BlockKey> = self
+            .blocks
+            .keys()
+            .filter(|k| k.env == env.name)
+            .cloned()
+            .collect();
         for key in keys {
             let info = &self.blocks[&key];
             let block = info.block;
@@ -535,14 +675,19 @@ impl<'a> Expander<'a> {
             for (ikey, each) in instances {
                 let addr = InstanceAddr {
                     env: env.name.clone(),
-                    block: BlockAddr { module: key.module.clone(), kind: block.kind, name: block.name.clone() },
+                    block: BlockAddr {
+                        module: key.module.clone(),
+                        kind: block.kind,
+                        name: block.name.clone(),
+                    },
                     key: ikey,
                 };
                 let mut diags = Diagnostics::new();
                 let mut attrs = Vec::new();
                 let mut attr_spans = BTreeMap::new();
                 {
-                    let scope = EvalScope::new(self, env, &key.module, each.as_ref(), Phase::Evaluate);
+                    let scope =
+                        EvalScope::new(self, env, &key.module, each.as_ref(), Phase::Evaluate);
                     for (k, node) in &block.attrs {
                         attr_spans.insert(k.name.clone(), node.span);
                         match self.eval_node(node, &scope) {
@@ -552,7 +697,8 @@ impl<'a> Expander<'a> {
                     }
                 }
                 let written: Vec<&str> = block.attrs.iter().map(|(k, _)| k.name.as_str()).collect();
-                let mut checked = check::check_resource(schema, block.key_span, attrs, &written, &mut diags);
+                let mut checked =
+                    check::check_resource(schema, block.key_span, attrs, &written, &mut diags);
                 if schema.taggable {
                     merge_default_tags(&mut checked, &self.loaded.project.default_tags);
                 }
@@ -572,9 +718,16 @@ impl<'a> Expander<'a> {
                     .filter_map(|(name, span)| {
                         let top = name.split('.').next().unwrap_or(name);
                         if schema.field(top).is_none() {
-                            let mut diag = Diagnostic::error("spec::unknown-field", format!("ignore_changes names `{name}`, which {} does not have", block.kind))
-                                .with_label(*span, "unknown attribute");
-                            if let Some(s) = did_you_mean(top, schema.fields.iter().map(|f| f.name)) {
+                            let mut diag = Diagnostic::error(
+                                "spec::unknown-field",
+                                format!(
+                                    "ignore_changes names `{name}`, which {} does not have",
+                                    block.kind
+                                ),
+                            )
+                            .with_label(*span, "unknown attribute");
+                            if let Some(s) = did_you_mean(top, schema.fields.iter().map(|f| f.name))
+                            {
                                 diag = diag.with_help(format!("did you mean `{s}`?"));
                             }
                             diags.push(diag);
@@ -628,7 +781,13 @@ impl<'a> Expander<'a> {
 
     /// `depends_on: ["vpc.main", "module.net", "module.net.subnet.private"]`, relative to the
     /// module the resource is in.
-    fn resolve_depends_on(&self, env: &EnvDef, path: &[String], block: &ResourceBlock, d: &mut Diagnostics) -> BTreeSet<InstanceAddr> {
+    fn resolve_depends_on(
+        &self,
+        env: &EnvDef,
+        path: &[String],
+        block: &ResourceBlock,
+        d: &mut Diagnostics,
+    ) -> BTreeSet<InstanceAddr> {
         let mut out = BTreeSet::new();
         for (text, span) in &block.depends_on {
             let parts: Vec<&str> = text.split('.').collect();
@@ -644,13 +803,25 @@ impl<'a> Expander<'a> {
                 [] => self
                     .blocks
                     .iter()
-                    .filter(|(k, _)| k.env == env.name && k.module.starts_with(&module) && module.len() > path.len())
+                    .filter(|(k, _)| {
+                        k.env == env.name
+                            && k.module.starts_with(&module)
+                            && module.len() > path.len()
+                    })
                     .flat_map(|(k, info)| instance_addrs(k, info))
                     .collect(),
                 [kind, name] => match Kind::from_name(kind) {
                     Some(kind) => {
-                        let key = BlockKey { env: env.name.clone(), module: module.clone(), kind, name: (*name).to_string() };
-                        self.blocks.get(&key).map(|info| instance_addrs(&key, info)).unwrap_or_default()
+                        let key = BlockKey {
+                            env: env.name.clone(),
+                            module: module.clone(),
+                            kind,
+                            name: (*name).to_string(),
+                        };
+                        self.blocks
+                            .get(&key)
+                            .map(|info| instance_addrs(&key, info))
+                            .unwrap_or_default()
                     }
                     None => Vec::new(),
                 },
@@ -663,12 +834,17 @@ impl<'a> Expander<'a> {
                     .filter(|k| k.env == env.name && k.module == path)
                     .map(|k| format!("{}.{}", k.kind, k.name))
                     .collect();
-                let mut diag = Diagnostic::error("spec::unknown-ref", format!("depends_on names `{text}`, which does not exist"))
-                    .with_label(*span, "nothing has this address");
+                let mut diag = Diagnostic::error(
+                    "spec::unknown-ref",
+                    format!("depends_on names `{text}`, which does not exist"),
+                )
+                .with_label(*span, "nothing has this address");
                 if let Some(s) = did_you_mean(text, candidates.iter().map(String::as_str)) {
                     diag = diag.with_help(format!("did you mean `{s}`?"));
                 } else {
-                    diag = diag.with_help("write `kind.name`, `module.<call>` or `module.<call>.kind.name`");
+                    diag = diag.with_help(
+                        "write `kind.name`, `module.<call>` or `module.<call>.kind.name`",
+                    );
                 }
                 d.push(diag);
             }
@@ -680,10 +856,25 @@ impl<'a> Expander<'a> {
     // ---------------------------------------------------------------- references
 
     /// Resolves a resource reference against the registry. Splat (`[*]`) gives a list.
-    fn resolve_ref(&self, env: &str, module: &[String], kind: Kind, name: &str, selector: &Selector, attr: &str, span: Span) -> Result<Value, Diagnostic> {
-        let key = BlockKey { env: env.to_string(), module: module.to_vec(), kind, name: name.to_string() };
-        let Some(info) = self.blocks.get(&key) else {
-            let here = if module.is_empty() { format!("environment `{env}`") } else { format!("module.{}", module.join(".module.")) };
+    fn resolve_ref(
+        &self,
+        key: &BlockKey,
+        selector: &Selector,
+        attr: &str,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let (env, module, kind, name) = (
+            key.env.as_str(),
+            key.module.as_slice(),
+            key.kind,
+            key.name.as_str(),
+        );
+        let Some(info) = self.blocks.get(key) else {
+            let here = if module.is_empty() {
+                format!("environment `{env}`")
+            } else {
+                format!("module.{}", module.join(".module."))
+            };
             let candidates: Vec<String> = self
                 .blocks
                 .keys()
@@ -691,31 +882,52 @@ impl<'a> Expander<'a> {
                 .map(|k| format!("{}.{}", k.kind, k.name))
                 .collect();
             let wanted = format!("{kind}.{name}");
-            let mut diag = Diagnostic::error("spec::unknown-ref", format!("reference to undeclared resource `{wanted}` in {here}"))
-                .with_label(span, "no such resource");
+            let mut diag = Diagnostic::error(
+                "spec::unknown-ref",
+                format!("reference to undeclared resource `{wanted}` in {here}"),
+            )
+            .with_label(span, "no such resource");
             if let Some(s) = did_you_mean(&wanted, candidates.iter().map(String::as_str)) {
                 diag = diag.with_help(format!("did you mean `{s}`?"));
             } else if !self.loaded.envs.contains_key(env) {
                 diag = diag.with_help(format!("there is no environment `{env}`"));
-            } else if !self.loaded.selected.contains(env) && self.blocks.keys().all(|k| k.env != env) {
-                diag = diag.with_help(format!("environment `{env}` could not be loaded; run `regionctl validate envs/{env}`"));
+            } else if !self.loaded.selected.contains(env)
+                && self.blocks.keys().all(|k| k.env != env)
+            {
+                diag = diag.with_help(format!(
+                    "environment `{env}` could not be loaded; run `regionctl validate envs/{env}`"
+                ));
             }
             return Err(diag);
         };
         let schema = schema::schema(kind);
         if !schema.has_attr(attr) {
-            let mut diag = Diagnostic::error("spec::unknown-attr", format!("{kind} has no attribute `{attr}`"))
-                .with_label(span, "unknown attribute");
+            let mut diag = Diagnostic::error(
+                "spec::unknown-attr",
+                format!("{kind} has no attribute `{attr}`"),
+            )
+            .with_label(span, "unknown attribute");
             diag = match did_you_mean(attr, schema.attr_names()) {
                 Some(s) => diag.with_help(format!("did you mean `{s}`?")),
-                None => diag.with_help(format!("{kind} attributes: {}", schema.attr_names().collect::<Vec<_>>().join(", "))),
+                None => diag.with_help(format!(
+                    "{kind} attributes: {}",
+                    schema.attr_names().collect::<Vec<_>>().join(", ")
+                )),
             };
             return Err(diag);
         }
         let make = |key: Option<InstanceKey>| {
             Value::unknown(Deferred::Ref(Reference {
                 target: RefTarget::Resolved {
-                    addr: InstanceAddr { env: env.to_string(), block: BlockAddr { module: module.to_vec(), kind, name: name.to_string() }, key },
+                    addr: InstanceAddr {
+                        env: env.to_string(),
+                        block: BlockAddr {
+                            module: module.to_vec(),
+                            kind,
+                            name: name.to_string(),
+                        },
+                        key,
+                    },
                 },
                 attr: attr.to_string(),
                 span,
@@ -758,17 +970,31 @@ impl<'a> Expander<'a> {
         }
         value.map_refs(&mut |r: Reference| match &r.target {
             RefTarget::Resolved { .. } => Value::unknown(Deferred::Ref(r)),
-            RefTarget::Unresolved { env, module, kind, name, selector } => {
-                match self.resolve_ref(env, module, *kind, name, selector, &r.attr, r.span) {
-                    Ok(v) => v,
-                    Err(diag) => {
-                        if self.current_selected {
-                            self.scope_diags.borrow_mut().push(diag);
-                        }
-                        Value::unknown(Deferred::Ref(r))
+            RefTarget::Unresolved {
+                env,
+                module,
+                kind,
+                name,
+                selector,
+            } => match self.resolve_ref(
+                &BlockKey {
+                    env: env.clone(),
+                    module: module.clone(),
+                    kind: *kind,
+                    name: name.clone(),
+                },
+                selector,
+                &r.attr,
+                r.span,
+            ) {
+                Ok(v) => v,
+                Err(diag) => {
+                    if self.current_selected {
+                        self.scope_diags.borrow_mut().push(diag);
                     }
+                    Value::unknown(Deferred::Ref(r))
                 }
-            }
+            },
         })
     }
 }
@@ -778,7 +1004,11 @@ fn instance_addrs(key: &BlockKey, info: &BlockInfo) -> Vec<InstanceAddr> {
         .iter()
         .map(|(k, _)| InstanceAddr {
             env: key.env.clone(),
-            block: BlockAddr { module: key.module.clone(), kind: key.kind, name: key.name.clone() },
+            block: BlockAddr {
+                module: key.module.clone(),
+                kind: key.kind,
+                name: key.name.clone(),
+            },
             key: k.clone(),
         })
         .collect()
@@ -788,7 +1018,9 @@ fn merge_default_tags(attrs: &mut BTreeMap<String, Value>, defaults: &BTreeMap<S
     if defaults.is_empty() {
         return;
     }
-    let entry = attrs.entry("tags".to_string()).or_insert_with(|| Value::Map(BTreeMap::new()));
+    let entry = attrs
+        .entry("tags".to_string())
+        .or_insert_with(|| Value::Map(BTreeMap::new()));
     if let Value::Map(m) = entry {
         for (k, v) in defaults {
             m.entry(k.clone()).or_insert_with(|| Value::Str(v.clone()));
@@ -808,7 +1040,12 @@ fn text_origin(sources: &SourceMap, node: &Node, text: &str) -> TextOrigin {
     } else {
         (start, false)
     };
-    TextOrigin { file: node.span.file, start, exact, fallback: node.span }
+    TextOrigin {
+        file: node.span.file,
+        start,
+        exact,
+        fallback: node.span,
+    }
 }
 
 fn for_each_instances(value: Value, span: Span) -> Result<Vec<Each>, Diagnostic> {
@@ -827,23 +1064,51 @@ fn for_each_instances(value: Value, span: Span) -> Result<Vec<Each>, Diagnostic>
                     _ => InstanceKey::Index(i),
                 };
                 if !seen.insert(key.clone()) {
-                    return Err(Diagnostic::error("spec::for-each-duplicate", format!("for_each lists {key} twice"))
-                        .with_label(span, "duplicate key")
-                        .with_help("each instance needs a distinct key; use distinct() or a map"));
+                    return Err(Diagnostic::error(
+                        "spec::for-each-duplicate",
+                        format!("for_each lists {key} twice"),
+                    )
+                    .with_label(span, "duplicate key")
+                    .with_help("each instance needs a distinct key; use distinct() or a map"));
                 }
-                out.push(Each { key, value: v, index: i });
+                out.push(Each {
+                    key,
+                    value: v,
+                    index: i,
+                });
             }
             out
         }
-        Value::Map(m) => m.into_iter().enumerate().map(|(i, (k, v))| Each { key: InstanceKey::Str(k), value: v, index: i }).collect(),
+        Value::Map(m) => m
+            .into_iter()
+            .enumerate()
+            .map(|(i, (k, v))| Each {
+                key: InstanceKey::Str(k),
+                value: v,
+                index: i,
+            })
+            .collect(),
         other => {
-            return Err(Diagnostic::error("spec::for-each-type", format!("for_each needs a list or a map, found {}", other.type_name()))
-                .with_label(span, "not a collection")
-                .with_help("for example `for_each: ${var.azs}` or `for_each: { a: 1, b: 2 }`"));
+            return Err(Diagnostic::error(
+                "spec::for-each-type",
+                format!(
+                    "for_each needs a list or a map, found {}",
+                    other.type_name()
+                ),
+            )
+            .with_label(span, "not a collection")
+            .with_help("for example `for_each: ${var.azs}` or `for_each: { a: 1, b: 2 }`"));
         }
     };
     if out.len() > MAX_INSTANCES {
-        return Err(Diagnostic::error("spec::for-each-size", format!("for_each makes {} instances; the limit is {MAX_INSTANCES}", out.len())).with_label(span, "too many"));
+        return Err(Diagnostic::error(
+            "spec::for-each-size",
+            format!(
+                "for_each makes {} instances; the limit is {MAX_INSTANCES}",
+                out.len()
+            ),
+        )
+        .with_label(span, "too many"));
     }
     Ok(out)
 }
@@ -857,13 +1122,18 @@ fn check_input_type(ty: &InputType, v: &Value, span: Span, name: &str) -> Option
             (InputType::String, Value::Str(_) | Value::Int(_) | Value::Bool(_)) => Ok(()),
             (InputType::Number, Value::Int(_) | Value::Float(_)) => Ok(()),
             (InputType::Bool, Value::Bool(_)) => Ok(()),
-            (InputType::Cidr, Value::Str(s)) => crate::spec::cidr::Ipv4Cidr::parse(s).map(|_| ()).map_err(|e| format!("invalid CIDR {s:?}: {e}")),
+            (InputType::Cidr, Value::Str(s)) => crate::spec::cidr::Ipv4Cidr::parse(s)
+                .map(|_| ())
+                .map_err(|e| format!("invalid CIDR {s:?}: {e}")),
             (InputType::List(t), Value::List(items)) => items.iter().try_for_each(|i| ok(t, i)),
             (InputType::Map(t), Value::Map(m)) => m.values().try_for_each(|i| ok(t, i)),
             _ => Err(format!("expected {ty}, found {}", v.type_name())),
         }
     }
-    ok(ty, v).err().map(|e| Diagnostic::error("spec::input-type", format!("input `{name}`: {e}")).with_label(span, format!("must be {ty}")))
+    ok(ty, v).err().map(|e| {
+        Diagnostic::error("spec::input-type", format!("input `{name}`: {e}"))
+            .with_label(span, format!("must be {ty}"))
+    })
 }
 
 /// The evaluator's view of names: `var`, `input`, `each`, `module`, `env` and resource kinds.
@@ -876,27 +1146,59 @@ struct EvalScope<'s, 'a> {
 }
 
 impl<'s, 'a> EvalScope<'s, 'a> {
-    fn new(ex: &'s Expander<'a>, env: &'a EnvDef, path: &'s [String], each: Option<&'s Each>, phase: Phase) -> Self {
-        EvalScope { ex, env: Some(env), path, each, phase }
+    fn new(
+        ex: &'s Expander<'a>,
+        env: &'a EnvDef,
+        path: &'s [String],
+        each: Option<&'s Each>,
+        phase: Phase,
+    ) -> Self {
+        EvalScope {
+            ex,
+            env: Some(env),
+            path,
+            each,
+            phase,
+        }
     }
 
     /// A scope for variable values and input defaults: literals and functions only.
     fn constant(ex: &'s Expander<'a>) -> Self {
-        EvalScope { ex, env: None, path: &[], each: None, phase: Phase::Instantiate }
+        EvalScope {
+            ex,
+            env: None,
+            path: &[],
+            each: None,
+            phase: Phase::Instantiate,
+        }
     }
 
     fn finish(&self, v: Value) -> Value {
-        if self.phase == Phase::Evaluate { self.ex.link(v) } else { v }
+        if self.phase == Phase::Evaluate {
+            self.ex.link(v)
+        } else {
+            v
+        }
     }
 
-    fn resource(&self, env: &str, module: &[String], kind: Kind, steps: &[EvalStep], root_span: Span) -> Result<Value, Diagnostic> {
+    fn resource(
+        &self,
+        env: &str,
+        module: &[String],
+        kind: Kind,
+        steps: &[EvalStep],
+        root_span: Span,
+    ) -> Result<Value, Diagnostic> {
         let mut i = 0;
         let (name, mut span) = match steps.first() {
             Some(EvalStep::Attr { name, span }) => (name.clone(), root_span.to(*span)),
             _ => {
-                return Err(Diagnostic::error("spec::ref-syntax", format!("`{kind}` must be followed by a resource name"))
-                    .with_label(root_span, "incomplete reference")
-                    .with_help(format!("write `{kind}.<name>.<attribute>`")));
+                return Err(Diagnostic::error(
+                    "spec::ref-syntax",
+                    format!("`{kind}` must be followed by a resource name"),
+                )
+                .with_label(root_span, "incomplete reference")
+                .with_help(format!("write `{kind}.<name>.<attribute>`")));
             }
         };
         i += 1;
@@ -906,10 +1208,18 @@ impl<'s, 'a> EvalScope<'s, 'a> {
                 span = span.to(*s);
                 match key {
                     Value::Str(k) => Selector::Key(InstanceKey::Str(k.clone())),
-                    Value::Int(n) if *n >= 0 => Selector::Key(InstanceKey::Index(usize::try_from(*n).unwrap_or(usize::MAX))),
+                    Value::Int(n) if *n >= 0 => Selector::Key(InstanceKey::Index(
+                        usize::try_from(*n).unwrap_or(usize::MAX),
+                    )),
                     other => {
-                        return Err(Diagnostic::error("spec::ref-instance", format!("an instance key must be a known string or index, found {}", other.type_name()))
-                            .with_label(*s, "instance key"));
+                        return Err(Diagnostic::error(
+                            "spec::ref-instance",
+                            format!(
+                                "an instance key must be a known string or index, found {}",
+                                other.type_name()
+                            ),
+                        )
+                        .with_label(*s, "instance key"));
                     }
                 }
             }
@@ -927,15 +1237,40 @@ impl<'s, 'a> EvalScope<'s, 'a> {
                 name.clone()
             }
             _ => {
-                return Err(Diagnostic::error("spec::ref-syntax", format!("reference to `{kind}.{name}` names no attribute"))
-                    .with_label(span, "which attribute?")
-                    .with_help(format!("for example `{kind}.{name}.{}`", schema::schema(kind).computed.first().map_or("id", |c| c.name))));
+                return Err(Diagnostic::error(
+                    "spec::ref-syntax",
+                    format!("reference to `{kind}.{name}` names no attribute"),
+                )
+                .with_label(span, "which attribute?")
+                .with_help(format!(
+                    "for example `{kind}.{name}.{}`",
+                    schema::schema(kind)
+                        .computed
+                        .first()
+                        .map_or("id", |c| c.name)
+                )));
             }
         };
         let value = match self.phase {
-            Phase::Evaluate => self.ex.resolve_ref(env, module, kind, &name, &selector, &attr, span)?,
+            Phase::Evaluate => self.ex.resolve_ref(
+                &BlockKey {
+                    env: env.to_string(),
+                    module: module.to_vec(),
+                    kind,
+                    name,
+                },
+                &selector,
+                &attr,
+                span,
+            )?,
             Phase::Instantiate => Value::unknown(Deferred::Ref(Reference {
-                target: RefTarget::Unresolved { env: env.to_string(), module: module.to_vec(), kind, name, selector },
+                target: RefTarget::Unresolved {
+                    env: env.to_string(),
+                    module: module.to_vec(),
+                    kind,
+                    name,
+                    selector,
+                },
                 attr,
                 span,
             })),
@@ -943,11 +1278,30 @@ impl<'s, 'a> EvalScope<'s, 'a> {
         expr::apply_steps(value, &steps[i..])
     }
 
-    fn module_output(&self, env: &str, path: &[String], steps: &[EvalStep], root_span: Span) -> Result<Value, Diagnostic> {
-        let (Some(EvalStep::Attr { name: call, span: cs }), Some(EvalStep::Attr { name: output, span: os })) = (steps.first(), steps.get(1)) else {
-            return Err(Diagnostic::error("spec::ref-syntax", "a module reference needs the call and the output name")
-                .with_label(root_span, "incomplete reference")
-                .with_help("write `module.<call>.<output>`"));
+    fn module_output(
+        &self,
+        env: &str,
+        path: &[String],
+        steps: &[EvalStep],
+        root_span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let (
+            Some(EvalStep::Attr {
+                name: call,
+                span: cs,
+            }),
+            Some(EvalStep::Attr {
+                name: output,
+                span: os,
+            }),
+        ) = (steps.first(), steps.get(1))
+        else {
+            return Err(Diagnostic::error(
+                "spec::ref-syntax",
+                "a module reference needs the call and the output name",
+            )
+            .with_label(root_span, "incomplete reference")
+            .with_help("write `module.<call>.<output>`"));
         };
         let mut child = path.to_vec();
         child.push(call.clone());
@@ -959,19 +1313,26 @@ impl<'s, 'a> EvalScope<'s, 'a> {
                 .filter(|(e, p)| e == env && p.len() == path.len() + 1 && p.starts_with(path))
                 .filter_map(|(_, p)| p.last().cloned())
                 .collect();
-            let mut diag = Diagnostic::error("spec::unknown-ref", format!("no module call `{call}` here"))
-                .with_label(*cs, "unknown module call");
+            let mut diag =
+                Diagnostic::error("spec::unknown-ref", format!("no module call `{call}` here"))
+                    .with_label(*cs, "unknown module call");
             if let Some(s) = did_you_mean(call, calls.iter().map(String::as_str)) {
                 diag = diag.with_help(format!("did you mean `{s}`?"));
             }
             return Err(diag);
         };
         let Some(v) = inst.outputs.get(output) else {
-            let mut diag = Diagnostic::error("spec::unknown-ref", format!("module `{call}` has no output `{output}`"))
-                .with_label(*os, "unknown output");
+            let mut diag = Diagnostic::error(
+                "spec::unknown-ref",
+                format!("module `{call}` has no output `{output}`"),
+            )
+            .with_label(*os, "unknown output");
             diag = match did_you_mean(output, inst.outputs.keys().map(String::as_str)) {
                 Some(s) => diag.with_help(format!("did you mean `{s}`?")),
-                None => diag.with_help(format!("its outputs are: {}", inst.outputs.keys().cloned().collect::<Vec<_>>().join(", "))),
+                None => diag.with_help(format!(
+                    "its outputs are: {}",
+                    inst.outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+                )),
             };
             return Err(diag);
         };
@@ -980,55 +1341,93 @@ impl<'s, 'a> EvalScope<'s, 'a> {
 }
 
 impl Scope for EvalScope<'_, '_> {
-    fn traverse(&self, root: &str, root_span: Span, steps: &[EvalStep]) -> Result<Value, Diagnostic> {
+    fn traverse(
+        &self,
+        root: &str,
+        root_span: Span,
+        steps: &[EvalStep],
+    ) -> Result<Value, Diagnostic> {
         let first_attr = || match steps.first() {
             Some(EvalStep::Attr { name, span }) => Some((name.as_str(), *span)),
             _ => None,
         };
         let Some(env) = self.env else {
-            return Err(Diagnostic::error("spec::constant", format!("`{root}` cannot be used here"))
-                .with_label(root_span, "not available here")
-                .with_help("variable values and input defaults must be constants (literals and functions)"));
+            return Err(Diagnostic::error(
+                "spec::constant",
+                format!("`{root}` cannot be used here"),
+            )
+            .with_label(root_span, "not available here")
+            .with_help(
+                "variable values and input defaults must be constants (literals and functions)",
+            ));
         };
         match root {
             "var" => {
                 if !self.path.is_empty() {
-                    return Err(Diagnostic::error("spec::scope", "modules cannot read `var`")
-                        .with_label(root_span, "not available in a module")
-                        .with_help("declare an input in the module and pass the variable to it"));
+                    return Err(
+                        Diagnostic::error("spec::scope", "modules cannot read `var`")
+                            .with_label(root_span, "not available in a module")
+                            .with_help(
+                                "declare an input in the module and pass the variable to it",
+                            ),
+                    );
                 }
                 let Some((name, span)) = first_attr() else {
-                    return Err(Diagnostic::error("spec::ref-syntax", "`var` needs a variable name").with_label(root_span, "write `var.<name>`"));
+                    return Err(Diagnostic::error(
+                        "spec::ref-syntax",
+                        "`var` needs a variable name",
+                    )
+                    .with_label(root_span, "write `var.<name>`"));
                 };
                 let vars = &self.ex.vars[&env.name];
                 match vars.get(name) {
                     Some(v) => expr::apply_steps(v.clone(), &steps[1..]),
                     None => {
-                        let mut diag = Diagnostic::error("spec::unknown-variable", format!("undeclared variable `{name}`"))
-                            .with_label(span, "not declared");
+                        let mut diag = Diagnostic::error(
+                            "spec::unknown-variable",
+                            format!("undeclared variable `{name}`"),
+                        )
+                        .with_label(span, "not declared");
                         diag = match did_you_mean(name, vars.keys().map(String::as_str)) {
                             Some(s) => diag.with_help(format!("did you mean `{s}`?")),
-                            None => diag.with_help(format!("declare it under `variables:` in envs/{}/ or regionctl.yaml", env.name)),
+                            None => diag.with_help(format!(
+                                "declare it under `variables:` in envs/{}/ or regionctl.yaml",
+                                env.name
+                            )),
                         };
                         Err(diag)
                     }
                 }
             }
             "input" => {
-                let inputs = self.ex.modules.get(&(env.name.clone(), self.path.to_vec())).and_then(|m| m.inputs.as_ref());
+                let inputs = self
+                    .ex
+                    .modules
+                    .get(&(env.name.clone(), self.path.to_vec()))
+                    .and_then(|m| m.inputs.as_ref());
                 let Some(inputs) = inputs else {
-                    return Err(Diagnostic::error("spec::scope", "`input` is only available inside a module")
-                        .with_label(root_span, "not in a module")
-                        .with_help("in an environment, use `var.<name>`"));
+                    return Err(Diagnostic::error(
+                        "spec::scope",
+                        "`input` is only available inside a module",
+                    )
+                    .with_label(root_span, "not in a module")
+                    .with_help("in an environment, use `var.<name>`"));
                 };
                 let Some((name, span)) = first_attr() else {
-                    return Err(Diagnostic::error("spec::ref-syntax", "`input` needs an input name").with_label(root_span, "write `input.<name>`"));
+                    return Err(Diagnostic::error(
+                        "spec::ref-syntax",
+                        "`input` needs an input name",
+                    )
+                    .with_label(root_span, "write `input.<name>`"));
                 };
                 match inputs.get(name) {
                     Some(v) => expr::apply_steps(self.finish(v.clone()), &steps[1..]),
                     None => {
-                        let mut diag = Diagnostic::error("spec::unknown-input", format!("the module declares no input `{name}`"))
-                            .with_label(span, "not declared");
+                        let mut diag = Diagnostic::error(
+                            "spec::unknown-input",
+                            format!("the module declares no input `{name}`"),
+                        )
+                        .with_label(span, "not declared");
                         if let Some(s) = did_you_mean(name, inputs.keys().map(String::as_str)) {
                             diag = diag.with_help(format!("did you mean `{s}`?"));
                         }
@@ -1038,47 +1437,82 @@ impl Scope for EvalScope<'_, '_> {
             }
             "each" => {
                 let Some(each) = self.each else {
-                    return Err(Diagnostic::error("spec::scope", "`each` is only available in a resource with for_each")
-                        .with_label(root_span, "no for_each here"));
+                    return Err(Diagnostic::error(
+                        "spec::scope",
+                        "`each` is only available in a resource with for_each",
+                    )
+                    .with_label(root_span, "no for_each here"));
                 };
                 match first_attr() {
                     Some(("key", _)) => expr::apply_steps(
                         match &each.key {
                             InstanceKey::Str(s) => Value::Str(s.clone()),
-                            InstanceKey::Index(i) => Value::Int(i64::try_from(*i).unwrap_or(i64::MAX)),
+                            InstanceKey::Index(i) => {
+                                Value::Int(i64::try_from(*i).unwrap_or(i64::MAX))
+                            }
                         },
                         &steps[1..],
                     ),
                     Some(("value", _)) => expr::apply_steps(each.value.clone(), &steps[1..]),
-                    Some(("index", _)) => expr::apply_steps(Value::Int(i64::try_from(each.index).unwrap_or(i64::MAX)), &steps[1..]),
-                    Some((other, span)) => Err(Diagnostic::error("spec::ref-syntax", format!("`each` has no `{other}`"))
-                        .with_label(span, "unknown")
-                        .with_help("use each.key, each.value or each.index")),
-                    None => Err(Diagnostic::error("spec::ref-syntax", "`each` needs `.key`, `.value` or `.index`").with_label(root_span, "incomplete")),
+                    Some(("index", _)) => expr::apply_steps(
+                        Value::Int(i64::try_from(each.index).unwrap_or(i64::MAX)),
+                        &steps[1..],
+                    ),
+                    Some((other, span)) => Err(Diagnostic::error(
+                        "spec::ref-syntax",
+                        format!("`each` has no `{other}`"),
+                    )
+                    .with_label(span, "unknown")
+                    .with_help("use each.key, each.value or each.index")),
+                    None => Err(Diagnostic::error(
+                        "spec::ref-syntax",
+                        "`each` needs `.key`, `.value` or `.index`",
+                    )
+                    .with_label(root_span, "incomplete")),
                 }
             }
             "module" => self.module_output(&env.name, self.path, steps, root_span),
             "env" => {
                 let Some((other, span)) = first_attr() else {
-                    return Err(Diagnostic::error("spec::ref-syntax", "`env` needs an environment name")
-                        .with_label(root_span, "write `env.<name>.<kind>.<name>.<attr>`"));
+                    return Err(Diagnostic::error(
+                        "spec::ref-syntax",
+                        "`env` needs an environment name",
+                    )
+                    .with_label(root_span, "write `env.<name>.<kind>.<name>.<attr>`"));
                 };
                 if !self.ex.loaded.envs.contains_key(other) {
-                    let mut diag = Diagnostic::error("spec::unknown-env", format!("no environment `{other}`")).with_label(span, "unknown environment");
-                    diag = match did_you_mean(other, self.ex.loaded.envs.keys().map(String::as_str)) {
+                    let mut diag =
+                        Diagnostic::error("spec::unknown-env", format!("no environment `{other}`"))
+                            .with_label(span, "unknown environment");
+                    diag = match did_you_mean(other, self.ex.loaded.envs.keys().map(String::as_str))
+                    {
                         Some(s) => diag.with_help(format!("did you mean `{s}`?")),
-                        None => diag.with_help(format!("environments: {}", self.ex.loaded.envs.keys().cloned().collect::<Vec<_>>().join(", "))),
+                        None => diag.with_help(format!(
+                            "environments: {}",
+                            self.ex
+                                .loaded
+                                .envs
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
                     };
                     return Err(diag);
                 }
                 match steps.get(1) {
-                    Some(EvalStep::Attr { name, .. }) if name == "module" => self.module_output(other, &[], &steps[2..], span),
+                    Some(EvalStep::Attr { name, .. }) if name == "module" => {
+                        self.module_output(other, &[], &steps[2..], span)
+                    }
                     Some(EvalStep::Attr { name, span: ks }) => match Kind::from_name(name) {
                         Some(kind) => self.resource(other, &[], kind, &steps[2..], *ks),
                         None => Err(unknown_root(name, *ks)),
                     },
-                    _ => Err(Diagnostic::error("spec::ref-syntax", format!("`env.{other}` must be followed by a resource or `module`"))
-                        .with_label(span, "incomplete reference")),
+                    _ => Err(Diagnostic::error(
+                        "spec::ref-syntax",
+                        format!("`env.{other}` must be followed by a resource or `module`"),
+                    )
+                    .with_label(span, "incomplete reference")),
                 }
             }
             other => match Kind::from_name(other) {
@@ -1092,10 +1526,13 @@ impl Scope for EvalScope<'_, '_> {
 fn unknown_root(name: &str, span: Span) -> Diagnostic {
     let mut roots = vec!["var", "input", "each", "module", "env"];
     roots.extend(Kind::ALL.iter().map(|k| k.name()));
-    let mut diag = Diagnostic::error("spec::unknown-ref", format!("unknown name `{name}`")).with_label(span, "not a variable, input or resource kind");
+    let mut diag = Diagnostic::error("spec::unknown-ref", format!("unknown name `{name}`"))
+        .with_label(span, "not a variable, input or resource kind");
     diag = match did_you_mean(name, roots.iter().copied()) {
         Some(s) => diag.with_help(format!("did you mean `{s}`?")),
-        None => diag.with_help("references start with var., input., each., module., env. or a resource kind"),
+        None => diag.with_help(
+            "references start with var., input., each., module., env. or a resource kind",
+        ),
     };
     diag
 }

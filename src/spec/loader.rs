@@ -31,7 +31,10 @@ impl Fs for RealFs {
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
         let meta = std::fs::metadata(path)?;
         if meta.len() > yaml::MAX_FILE_BYTES as u64 {
-            return Err(io::Error::other(format!("larger than {} bytes", yaml::MAX_FILE_BYTES)));
+            return Err(io::Error::other(format!(
+                "larger than {} bytes",
+                yaml::MAX_FILE_BYTES
+            )));
         }
         std::fs::read_to_string(path)
     }
@@ -40,7 +43,11 @@ impl Fs for RealFs {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
-            let path = if dir == Path::new(".") { PathBuf::from(entry.file_name()) } else { entry.path() };
+            let path = if dir == Path::new(".") {
+                PathBuf::from(entry.file_name())
+            } else {
+                entry.path()
+            };
             out.push((path, entry.file_type()?.is_dir()));
         }
         out.sort();
@@ -75,7 +82,10 @@ impl MemFs {
 
 impl Fs for MemFs {
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
-        self.files.get(&normalize(path)).cloned().ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+        self.files
+            .get(&normalize(path))
+            .cloned()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
     }
 
     fn read_dir(&self, dir: &Path) -> io::Result<Vec<(PathBuf, bool)>> {
@@ -174,7 +184,12 @@ pub fn find_root(fs: &dyn Fs, start: &Path) -> Option<PathBuf> {
     }
 }
 
-pub fn load(fs: &dyn Fs, opts: &LoadOptions, sources: &mut SourceMap, d: &mut Diagnostics) -> Option<Loaded> {
+pub fn load(
+    fs: &dyn Fs,
+    opts: &LoadOptions,
+    sources: &mut SourceMap,
+    d: &mut Diagnostics,
+) -> Option<Loaded> {
     let search_from = match &opts.selection {
         Selection::Paths(paths) if !paths.is_empty() => paths[0].clone(),
         _ => opts.start_dir.clone(),
@@ -192,10 +207,19 @@ pub fn load(fs: &dyn Fs, opts: &LoadOptions, sources: &mut SourceMap, d: &mut Di
 
     let envs_root = root.join(ENVS_DIR);
     let env_dirs: Vec<PathBuf> = match fs.read_dir(&envs_root) {
-        Ok(entries) => entries.into_iter().filter(|(_, is_dir)| *is_dir).map(|(p, _)| p).collect(),
+        Ok(entries) => entries
+            .into_iter()
+            .filter(|(_, is_dir)| *is_dir)
+            .map(|(p, _)| p)
+            .collect(),
         Err(e) => {
-            d.push(Diagnostic::error("spec::io", format!("cannot read {}: {e}", envs_root.display()))
-                .with_help("a project keeps one directory per environment under envs/"));
+            d.push(
+                Diagnostic::error(
+                    "spec::io",
+                    format!("cannot read {}: {e}", envs_root.display()),
+                )
+                .with_help("a project keeps one directory per environment under envs/"),
+            );
             return None;
         }
     };
@@ -206,15 +230,37 @@ pub fn load(fs: &dyn Fs, opts: &LoadOptions, sources: &mut SourceMap, d: &mut Di
             let mut names = BTreeSet::new();
             for p in paths {
                 let norm = normalize(p);
-                let Some(name) = dir_name(&norm) else { continue };
+                let Some(name) = dir_name(&norm) else {
+                    continue;
+                };
                 if !fs.is_dir(&norm) {
-                    d.push(Diagnostic::error("spec::no-env", format!("{} is not a directory", p.display()))
-                        .with_help(format!("environments are directories under {}", envs_root.display())));
+                    d.push(
+                        Diagnostic::error(
+                            "spec::no-env",
+                            format!("{} is not a directory", p.display()),
+                        )
+                        .with_help(format!(
+                            "environments are directories under {}",
+                            envs_root.display()
+                        )),
+                    );
                     continue;
                 }
                 if normalize(&envs_root.join(&name)) != norm {
-                    d.push(Diagnostic::error("spec::no-env", format!("{} is not an environment of the project at {}", p.display(), display_root(&root)))
-                        .with_help(format!("environments live in {}/<name>", envs_root.display())));
+                    d.push(
+                        Diagnostic::error(
+                            "spec::no-env",
+                            format!(
+                                "{} is not an environment of the project at {}",
+                                p.display(),
+                                display_root(&root)
+                            ),
+                        )
+                        .with_help(format!(
+                            "environments live in {}/<name>",
+                            envs_root.display()
+                        )),
+                    );
                     continue;
                 }
                 names.insert(name);
@@ -223,8 +269,13 @@ pub fn load(fs: &dyn Fs, opts: &LoadOptions, sources: &mut SourceMap, d: &mut Di
         }
     };
     if selected.is_empty() && !d.has_errors() {
-        d.push(Diagnostic::error("spec::no-env", format!("no environments found under {}", envs_root.display()))
-            .with_help("create envs/<region>/main.yaml with `region: <region>`"));
+        d.push(
+            Diagnostic::error(
+                "spec::no-env",
+                format!("no environments found under {}", envs_root.display()),
+            )
+            .with_help("create envs/<region>/main.yaml with `region: <region>`"),
+        );
     }
 
     let mut envs = BTreeMap::new();
@@ -238,14 +289,24 @@ pub fn load(fs: &dyn Fs, opts: &LoadOptions, sources: &mut SourceMap, d: &mut Di
     let mut modules = BTreeMap::new();
     let mut pending: Vec<(PathBuf, Span)> = envs
         .values()
-        .flat_map(|e| e.body.modules.iter().map(|c| (normalize(&c.dir), c.source_span)))
+        .flat_map(|e| {
+            e.body
+                .modules
+                .iter()
+                .map(|c| (normalize(&c.dir), c.source_span))
+        })
         .collect();
     while let Some((dir, used_at)) = pending.pop() {
         if modules.contains_key(&dir) {
             continue;
         }
         if let Some(m) = load_module(fs, &dir, used_at, sources, d) {
-            pending.extend(m.body.modules.iter().map(|c| (normalize(&c.dir), c.source_span)));
+            pending.extend(
+                m.body
+                    .modules
+                    .iter()
+                    .map(|c| (normalize(&c.dir), c.source_span)),
+            );
             modules.insert(dir, m);
         }
     }
@@ -255,7 +316,10 @@ pub fn load(fs: &dyn Fs, opts: &LoadOptions, sources: &mut SourceMap, d: &mut Di
         if let Some((_, node)) = read_yaml(fs, f, sources, d) {
             match &node.value {
                 NodeValue::Map(entries) => overrides.extend(entries.iter().cloned()),
-                _ => d.push(model::type_error(&node, "a map of variable names to values")),
+                _ => d.push(model::type_error(
+                    &node,
+                    "a map of variable names to values",
+                )),
             }
         }
     }
@@ -263,8 +327,10 @@ pub fn load(fs: &dyn Fs, opts: &LoadOptions, sources: &mut SourceMap, d: &mut Di
         // Each --var becomes a tiny YAML document so `--var 'azs=[a, b]'` gives a list and
         // errors point at the argument.
         let Some((name, value)) = raw.split_once('=') else {
-            d.push(Diagnostic::error("cli::var", format!("--var {raw:?} is not NAME=VALUE"))
-                .with_help("for example --var cidr=10.20.0.0/16"));
+            d.push(
+                Diagnostic::error("cli::var", format!("--var {raw:?} is not NAME=VALUE"))
+                    .with_help("for example --var cidr=10.20.0.0/16"),
+            );
             continue;
         };
         let text = format!("{name}: {value}\n");
@@ -279,27 +345,55 @@ pub fn load(fs: &dyn Fs, opts: &LoadOptions, sources: &mut SourceMap, d: &mut Di
                 // Not valid YAML on its own (e.g. a value with `: `): take it as a plain string.
                 let file = sources.add(format!("--var #{}", i + 1), value.to_string());
                 let span = Span::new(file, 0, value.len());
-                overrides.push((Key { name: name.to_string(), span }, Node { span, value: NodeValue::Str(value.to_string()) }));
+                overrides.push((
+                    Key {
+                        name: name.to_string(),
+                        span,
+                    },
+                    Node {
+                        span,
+                        value: NodeValue::Str(value.to_string()),
+                    },
+                ));
             }
         }
     }
 
-    Some(Loaded { root, project, envs, selected, modules, overrides })
+    Some(Loaded {
+        root,
+        project,
+        envs,
+        selected,
+        modules,
+        overrides,
+    })
 }
 
 fn display_root(root: &Path) -> String {
-    if root.as_os_str().is_empty() { ".".to_string() } else { root.display().to_string() }
+    if root.as_os_str().is_empty() {
+        ".".to_string()
+    } else {
+        root.display().to_string()
+    }
 }
 
 fn dir_name(p: &Path) -> Option<String> {
     p.file_name().map(|n| n.to_string_lossy().into_owned())
 }
 
-fn read_yaml(fs: &dyn Fs, path: &Path, sources: &mut SourceMap, d: &mut Diagnostics) -> Option<(crate::source::FileId, Node)> {
+fn read_yaml(
+    fs: &dyn Fs,
+    path: &Path,
+    sources: &mut SourceMap,
+    d: &mut Diagnostics,
+) -> Option<(crate::source::FileId, Node)> {
     let text = match fs.read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            d.push(Diagnostic::error("spec::io", format!("cannot read {}: {e}", path.display())));
+            d.push(Diagnostic::error(
+                "spec::io",
+                format!("cannot read {}: {e}", path.display()),
+            ));
             return None;
         }
     };
@@ -317,17 +411,27 @@ fn yaml_files(fs: &dyn Fs, dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(fs
         .read_dir(dir)?
         .into_iter()
-        .filter(|(p, is_dir)| !is_dir && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .filter(|(p, is_dir)| {
+            !is_dir && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
         .map(|(p, _)| p)
         .collect())
 }
 
-fn load_env(fs: &dyn Fs, dir: &Path, sources: &mut SourceMap, d: &mut Diagnostics) -> Option<EnvDef> {
+fn load_env(
+    fs: &dyn Fs,
+    dir: &Path,
+    sources: &mut SourceMap,
+    d: &mut Diagnostics,
+) -> Option<EnvDef> {
     let name = dir_name(dir)?;
     let files = match yaml_files(fs, dir) {
         Ok(f) => f,
         Err(e) => {
-            d.push(Diagnostic::error("spec::io", format!("cannot read {}: {e}", dir.display())));
+            d.push(Diagnostic::error(
+                "spec::io",
+                format!("cannot read {}: {e}", dir.display()),
+            ));
             return None;
         }
     };
@@ -343,16 +447,23 @@ fn load_env(fs: &dyn Fs, dir: &Path, sources: &mut SourceMap, d: &mut Diagnostic
     let mut placement: Option<(Placement, Span)> = None;
     let mut any_file = false;
     for path in files {
-        let Some((_, node)) = read_yaml(fs, &path, sources, d) else { continue };
+        let Some((_, node)) = read_yaml(fs, &path, sources, d) else {
+            continue;
+        };
         any_file = true;
         let f = model::parse_env_file(&node, dir, d);
         if let Some((p, span)) = f.placement {
             match &placement {
                 Some((prev, prev_span)) if *prev != p => d.push(
-                    Diagnostic::error("spec::placement", format!("environment `{name}` declares two placements"))
-                        .with_label(span, "this one")
-                        .with_label(*prev_span, "conflicts with this one")
-                        .with_help("every file of an environment must agree on `region:` (or `global: true`)"),
+                    Diagnostic::error(
+                        "spec::placement",
+                        format!("environment `{name}` declares two placements"),
+                    )
+                    .with_label(span, "this one")
+                    .with_label(*prev_span, "conflicts with this one")
+                    .with_help(
+                        "every file of an environment must agree on `region:` (or `global: true`)",
+                    ),
                 ),
                 _ => placement = Some((p, span)),
             }
@@ -370,7 +481,9 @@ fn load_env(fs: &dyn Fs, dir: &Path, sources: &mut SourceMap, d: &mut Diagnostic
             if let Placement::Region(r) = &p {
                 if !crate::spec::aws_facts::is_known_region(r) {
                     let known: Vec<&str> = crate::spec::aws_facts::known_regions().collect();
-                    let mut diag = Diagnostic::error("spec::region", format!("unknown AWS region `{r}`")).with_label(span, "not a region");
+                    let mut diag =
+                        Diagnostic::error("spec::region", format!("unknown AWS region `{r}`"))
+                            .with_label(span, "not a region");
                     if let Some(s) = crate::diag::did_you_mean(r, known.iter().copied()) {
                         diag = diag.with_help(format!("did you mean `{s}`?"));
                     }
@@ -382,34 +495,67 @@ fn load_env(fs: &dyn Fs, dir: &Path, sources: &mut SourceMap, d: &mut Diagnostic
                 }
             }
             if p == Placement::Global && name != GLOBAL_ENV {
-                d.push(Diagnostic::error("spec::placement", format!("the global environment must be named `{GLOBAL_ENV}`, not `{name}`"))
-                    .with_label(span, "declared global here"));
+                d.push(
+                    Diagnostic::error(
+                        "spec::placement",
+                        format!(
+                            "the global environment must be named `{GLOBAL_ENV}`, not `{name}`"
+                        ),
+                    )
+                    .with_label(span, "declared global here"),
+                );
             }
             env.placement = p;
             env.placement_span = Some(span);
         }
         None => {
-            d.push(Diagnostic::error("spec::placement", format!("environment `{name}` has no `region:`"))
-                .with_help(format!("add `region: {name}` (or `global: true` for IAM and Route 53) to a file in {}", dir.display())));
+            d.push(
+                Diagnostic::error(
+                    "spec::placement",
+                    format!("environment `{name}` has no `region:`"),
+                )
+                .with_help(format!(
+                    "add `region: {name}` (or `global: true` for IAM and Route 53) to a file in {}",
+                    dir.display()
+                )),
+            );
             return None;
         }
     }
     Some(env)
 }
 
-fn load_module(fs: &dyn Fs, dir: &Path, used_at: Span, sources: &mut SourceMap, d: &mut Diagnostics) -> Option<ModuleDef> {
+fn load_module(
+    fs: &dyn Fs,
+    dir: &Path,
+    used_at: Span,
+    sources: &mut SourceMap,
+    d: &mut Diagnostics,
+) -> Option<ModuleDef> {
     let files = match yaml_files(fs, dir) {
         Ok(f) if !f.is_empty() => f,
         _ => {
-            d.push(Diagnostic::error("spec::module-source", format!("module directory {} has no YAML files", dir.display()))
+            d.push(
+                Diagnostic::error(
+                    "spec::module-source",
+                    format!("module directory {} has no YAML files", dir.display()),
+                )
                 .with_label(used_at, "module source used here")
-                .with_help("`source` is a path relative to the file that calls the module"));
+                .with_help("`source` is a path relative to the file that calls the module"),
+            );
             return None;
         }
     };
-    let mut def = ModuleDef { dir: dir.to_path_buf(), inputs: Vec::new(), body: Default::default(), outputs: Vec::new() };
+    let mut def = ModuleDef {
+        dir: dir.to_path_buf(),
+        inputs: Vec::new(),
+        body: Default::default(),
+        outputs: Vec::new(),
+    };
     for path in files {
-        let Some((_, node)) = read_yaml(fs, &path, sources, d) else { continue };
+        let Some((_, node)) = read_yaml(fs, &path, sources, d) else {
+            continue;
+        };
         let (inputs, body, outputs) = model::parse_module_file(&node, dir, d);
         def.inputs.extend(inputs);
         def.body.modules.extend(body.modules);
@@ -425,16 +571,28 @@ mod tests {
 
     #[test]
     fn normalize_resolves_parent_dirs() {
-        assert_eq!(normalize(Path::new("envs/eu-west-1/../../modules/x")), PathBuf::from("modules/x"));
+        assert_eq!(
+            normalize(Path::new("envs/eu-west-1/../../modules/x")),
+            PathBuf::from("modules/x")
+        );
         assert_eq!(normalize(Path::new("./envs/a")), PathBuf::from("envs/a"));
         assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
     }
 
     #[test]
     fn memfs_lists_dirs() {
-        let fs = MemFs::new().with("envs/a/main.yaml", "").with("envs/b/x.yaml", "").with("regionctl.yaml", "");
+        let fs = MemFs::new()
+            .with("envs/a/main.yaml", "")
+            .with("envs/b/x.yaml", "")
+            .with("regionctl.yaml", "");
         let entries = fs.read_dir(Path::new("envs")).expect("dir");
-        assert_eq!(entries, vec![(PathBuf::from("envs/a"), true), (PathBuf::from("envs/b"), true)]);
+        assert_eq!(
+            entries,
+            vec![
+                (PathBuf::from("envs/a"), true),
+                (PathBuf::from("envs/b"), true)
+            ]
+        );
         assert_eq!(find_root(&fs, Path::new("envs/a")), Some(PathBuf::new()));
     }
 }

@@ -64,13 +64,19 @@ pub struct Resource {
 
 impl Spec {
     pub fn selected_resources(&self) -> impl Iterator<Item = &Resource> {
-        self.resources.values().filter(|r| self.envs.get(&r.addr.env).is_some_and(|e| e.selected))
+        self.resources
+            .values()
+            .filter(|r| self.envs.get(&r.addr.env).is_some_and(|e| e.selected))
     }
 }
 
 /// Loads, expands and checks a project. Returns the spec if loading got far enough to build one,
 /// and every diagnostic found; callers treat any error diagnostic as failure.
-pub fn load(fs: &dyn loader::Fs, opts: &loader::LoadOptions, sources: &mut SourceMap) -> (Option<Spec>, Diagnostics) {
+pub fn load(
+    fs: &dyn loader::Fs,
+    opts: &loader::LoadOptions,
+    sources: &mut SourceMap,
+) -> (Option<Spec>, Diagnostics) {
     let mut d = Diagnostics::new();
     let Some(loaded) = loader::load(fs, opts, sources, &mut d) else {
         return (None, d);

@@ -26,7 +26,11 @@ pub struct ProjectDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackendDef {
     Local,
-    S3 { bucket: String, key_prefix: String, region: String },
+    S3 {
+        bucket: String,
+        key_prefix: String,
+        region: String,
+    },
 }
 
 /// Whether an environment is a region or the global one.
@@ -149,12 +153,22 @@ impl InputType {
 pub const META_ATTRS: [&str; 4] = ["for_each", "depends_on", "protect", "ignore_changes"];
 
 const PROJECT_KEYS: [&str; 5] = ["project", "backend", "default_tags", "variables", "checks"];
-const ENV_KEYS: [&str; 6] = ["region", "global", "variables", "modules", "resources", "outputs"];
+const ENV_KEYS: [&str; 6] = [
+    "region",
+    "global",
+    "variables",
+    "modules",
+    "resources",
+    "outputs",
+];
 const MODULE_KEYS: [&str; 4] = ["inputs", "modules", "resources", "outputs"];
 
 fn unknown_key(d: &mut Diagnostics, key: &Key, what: &str, allowed: &[&str]) {
-    let mut diag = Diagnostic::error("spec::unknown-field", format!("unknown {what} `{}`", key.name))
-        .with_label(key.span, "not a known key here");
+    let mut diag = Diagnostic::error(
+        "spec::unknown-field",
+        format!("unknown {what} `{}`", key.name),
+    )
+    .with_label(key.span, "not a known key here");
     diag = match did_you_mean(&key.name, allowed.iter().copied()) {
         Some(s) => diag.with_help(format!("did you mean `{s}`?")),
         None => diag.with_help(format!("expected one of: {}", allowed.join(", "))),
@@ -163,8 +177,11 @@ fn unknown_key(d: &mut Diagnostics, key: &Key, what: &str, allowed: &[&str]) {
 }
 
 pub fn type_error(node: &Node, expected: &str) -> Diagnostic {
-    Diagnostic::error("spec::type", format!("expected {expected}, found {}", node.type_name()))
-        .with_label(node.span, format!("expected {expected}"))
+    Diagnostic::error(
+        "spec::type",
+        format!("expected {expected}, found {}", node.type_name()),
+    )
+    .with_label(node.span, format!("expected {expected}"))
 }
 
 fn map_entries<'a>(node: &'a Node, what: &str, d: &mut Diagnostics) -> &'a [(Key, Node)] {
@@ -190,7 +207,10 @@ fn string_of(node: &Node, d: &mut Diagnostics) -> Option<String> {
 
 pub fn parse_project(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<ProjectDef> {
     let Some(entries) = root.as_map() else {
-        d.push(type_error(root, "a map with `project`, `backend`, `default_tags`"));
+        d.push(type_error(
+            root,
+            "a map with `project`, `backend`, `default_tags`",
+        ));
         return None;
     };
     let mut name = None;
@@ -201,7 +221,11 @@ pub fn parse_project(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<P
         match k.name.as_str() {
             "project" => {
                 if let Some(s) = string_of(v, d) {
-                    if s.is_empty() || !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                    if s.is_empty()
+                        || !s
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    {
                         d.push(
                             Diagnostic::error("spec::project-name", format!("invalid project name {s:?}"))
                                 .with_label(v.span, "here")
@@ -229,13 +253,22 @@ pub fn parse_project(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<P
     }
     let Some(name) = name else {
         d.push(
-            Diagnostic::error("spec::missing-field", "regionctl.yaml has no `project` name")
-                .with_label(root.span, "the project file")
-                .with_help("add `project: <name>`; it names the stack and tags every resource"),
+            Diagnostic::error(
+                "spec::missing-field",
+                "regionctl.yaml has no `project` name",
+            )
+            .with_label(root.span, "the project file")
+            .with_help("add `project: <name>`; it names the stack and tags every resource"),
         );
         return None;
     };
-    Some(ProjectDef { file, name, backend, default_tags, variables })
+    Some(ProjectDef {
+        file,
+        name,
+        backend,
+        default_tags,
+        variables,
+    })
 }
 
 /// Numbers and bools written where a string is wanted are taken as their text (tag values).
@@ -271,8 +304,11 @@ fn parse_backend(node: &Node, d: &mut Diagnostics) -> Option<BackendDef> {
                     None if field == "key_prefix" => Some(String::new()),
                     None => {
                         d.push(
-                            Diagnostic::error("spec::missing-field", format!("the s3 backend needs `{field}`"))
-                                .with_label(k.span, "this backend"),
+                            Diagnostic::error(
+                                "spec::missing-field",
+                                format!("the s3 backend needs `{field}`"),
+                            )
+                            .with_label(k.span, "this backend"),
                         );
                         None
                     }
@@ -283,10 +319,19 @@ fn parse_backend(node: &Node, d: &mut Diagnostics) -> Option<BackendDef> {
             let region = get("region");
             for (fk, _) in map_entries(v, "s3 settings", d) {
                 if !["bucket", "key_prefix", "region"].contains(&fk.name.as_str()) {
-                    unknown_key(d, fk, "s3 backend setting", &["bucket", "key_prefix", "region"]);
+                    unknown_key(
+                        d,
+                        fk,
+                        "s3 backend setting",
+                        &["bucket", "key_prefix", "region"],
+                    );
                 }
             }
-            Some(BackendDef::S3 { bucket: bucket?, key_prefix: key_prefix?, region: region? })
+            Some(BackendDef::S3 {
+                bucket: bucket?,
+                key_prefix: key_prefix?,
+                region: region?,
+            })
         }
         _ => {
             unknown_key(d, k, "backend", &["local", "s3"]);
@@ -304,9 +349,17 @@ pub struct EnvFile {
 }
 
 pub fn parse_env_file(root: &Node, base_dir: &std::path::Path, d: &mut Diagnostics) -> EnvFile {
-    let mut f = EnvFile { placement: None, variables: Vec::new(), body: Body::default(), outputs: Vec::new() };
+    let mut f = EnvFile {
+        placement: None,
+        variables: Vec::new(),
+        body: Body::default(),
+        outputs: Vec::new(),
+    };
     let Some(entries) = root.as_map() else {
-        d.push(type_error(root, "a map (region, variables, modules, resources, outputs)"));
+        d.push(type_error(
+            root,
+            "a map (region, variables, modules, resources, outputs)",
+        ));
         return f;
     };
     for (k, v) in entries {
@@ -331,12 +384,19 @@ pub fn parse_env_file(root: &Node, base_dir: &std::path::Path, d: &mut Diagnosti
     f
 }
 
-pub fn parse_module_file(root: &Node, base_dir: &std::path::Path, d: &mut Diagnostics) -> (Vec<InputDecl>, Body, Vec<(Key, Node)>) {
+pub fn parse_module_file(
+    root: &Node,
+    base_dir: &std::path::Path,
+    d: &mut Diagnostics,
+) -> (Vec<InputDecl>, Body, Vec<(Key, Node)>) {
     let mut inputs = Vec::new();
     let mut body = Body::default();
     let mut outputs = Vec::new();
     let Some(entries) = root.as_map() else {
-        d.push(type_error(root, "a map (inputs, modules, resources, outputs)"));
+        d.push(type_error(
+            root,
+            "a map (inputs, modules, resources, outputs)",
+        ));
         return (inputs, body, outputs);
     };
     for (k, v) in entries {
@@ -346,9 +406,12 @@ pub fn parse_module_file(root: &Node, base_dir: &std::path::Path, d: &mut Diagno
             "resources" => body.resources = parse_resources(v, d),
             "outputs" => outputs = map_entries(v, "output names to values", d).to_vec(),
             "region" | "global" => d.push(
-                Diagnostic::error("spec::module-placement", format!("a module cannot set `{}`", k.name))
-                    .with_label(k.span, "here")
-                    .with_help("a module takes its region from the environment that calls it"),
+                Diagnostic::error(
+                    "spec::module-placement",
+                    format!("a module cannot set `{}`", k.name),
+                )
+                .with_label(k.span, "here")
+                .with_help("a module takes its region from the environment that calls it"),
             ),
             _ => unknown_key(d, k, "module key", &MODULE_KEYS),
         }
@@ -359,7 +422,13 @@ pub fn parse_module_file(root: &Node, base_dir: &std::path::Path, d: &mut Diagno
 fn parse_inputs(node: &Node, d: &mut Diagnostics) -> Vec<InputDecl> {
     let mut out = Vec::new();
     for (k, v) in map_entries(node, "input declarations", d) {
-        let mut decl = InputDecl { name: k.name.clone(), span: k.span, ty: InputType::Any, default: None, description: None };
+        let mut decl = InputDecl {
+            name: k.name.clone(),
+            span: k.span,
+            ty: InputType::Any,
+            default: None,
+            description: None,
+        };
         match &v.value {
             // `name: string` is shorthand for `name: { type: string }`.
             NodeValue::Str(s) => match InputType::parse(s) {
@@ -376,12 +445,17 @@ fn parse_inputs(node: &Node, d: &mut Diagnostics) -> Vec<InputDecl> {
                         },
                         "default" => decl.default = Some(fv.clone()),
                         "description" => decl.description = string_of(fv, d),
-                        _ => unknown_key(d, fk, "input setting", &["type", "default", "description"]),
+                        _ => {
+                            unknown_key(d, fk, "input setting", &["type", "default", "description"])
+                        }
                     }
                 }
             }
             NodeValue::Null => {}
-            _ => d.push(type_error(v, "an input declaration `{ type, default, description }`")),
+            _ => d.push(type_error(
+                v,
+                "an input declaration `{ type, default, description }`",
+            )),
         }
         out.push(decl);
     }
@@ -394,14 +468,21 @@ fn bad_input_type(node: &Node, s: &str) -> Diagnostic {
         .with_help("types are string, number, bool, cidr, any, list(T) and map(T)")
 }
 
-fn parse_module_calls(node: &Node, base_dir: &std::path::Path, d: &mut Diagnostics) -> Vec<ModuleCall> {
+fn parse_module_calls(
+    node: &Node,
+    base_dir: &std::path::Path,
+    d: &mut Diagnostics,
+) -> Vec<ModuleCall> {
     let mut out = Vec::new();
     for (k, v) in map_entries(node, "module calls", d) {
         if !is_identifier(&k.name) {
             d.push(
-                Diagnostic::error("spec::name", format!("invalid module call name `{}`", k.name))
-                    .with_label(k.span, "here")
-                    .with_help("names use letters, digits, `_` and `-`, starting with a letter"),
+                Diagnostic::error(
+                    "spec::name",
+                    format!("invalid module call name `{}`", k.name),
+                )
+                .with_label(k.span, "here")
+                .with_help("names use letters, digits, `_` and `-`, starting with a letter"),
             );
             continue;
         }
@@ -420,14 +501,25 @@ fn parse_module_calls(node: &Node, base_dir: &std::path::Path, d: &mut Diagnosti
         }
         let Some((source, source_span)) = source else {
             d.push(
-                Diagnostic::error("spec::missing-field", format!("module `{}` has no `source`", k.name))
-                    .with_label(k.span, "this module call")
-                    .with_help("add `source: ../../modules/<name>` (a path relative to this file)"),
+                Diagnostic::error(
+                    "spec::missing-field",
+                    format!("module `{}` has no `source`", k.name),
+                )
+                .with_label(k.span, "this module call")
+                .with_help("add `source: ../../modules/<name>` (a path relative to this file)"),
             );
             continue;
         };
         let dir = base_dir.join(&source);
-        out.push(ModuleCall { name: k.name.clone(), name_span: k.span, source, source_span, dir, inputs, inputs_span });
+        out.push(ModuleCall {
+            name: k.name.clone(),
+            name_span: k.span,
+            source,
+            source_span,
+            dir,
+            inputs,
+            inputs_span,
+        });
     }
     out
 }
@@ -443,14 +535,20 @@ fn parse_resources(node: &Node, d: &mut Diagnostics) -> Vec<ResourceBlock> {
     for (k, v) in map_entries(node, "`kind.name` to attributes", d) {
         let Some((kind_name, name)) = k.name.split_once('.') else {
             d.push(
-                Diagnostic::error("spec::resource-key", format!("resource key `{}` is not `kind.name`", k.name))
-                    .with_label(k.span, "expected `kind.name`, e.g. `vpc.main`"),
+                Diagnostic::error(
+                    "spec::resource-key",
+                    format!("resource key `{}` is not `kind.name`", k.name),
+                )
+                .with_label(k.span, "expected `kind.name`, e.g. `vpc.main`"),
             );
             continue;
         };
         let Some(kind) = Kind::from_name(kind_name) else {
-            let mut diag = Diagnostic::error("spec::unknown-kind", format!("unknown resource kind `{kind_name}`"))
-                .with_label(k.span, "not a kind regionctl manages");
+            let mut diag = Diagnostic::error(
+                "spec::unknown-kind",
+                format!("unknown resource kind `{kind_name}`"),
+            )
+            .with_label(k.span, "not a kind regionctl manages");
             let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
             diag = match did_you_mean(kind_name, names.iter().copied()) {
                 Some(s) => diag.with_help(format!("did you mean `{s}`?")),

@@ -58,46 +58,70 @@ fn int_at(r: &Resource, attr: &str, field: &str) -> Option<i64> {
 /// is reported by the schema check, so rules ignore it).
 fn referenced<'s>(spec: &'s Spec, v: Option<&Value>, kind: Kind) -> Option<&'s Resource> {
     let Value::Unknown(d) = v? else { return None };
-    let Deferred::Ref(r) = d.as_ref() else { return None };
-    let RefTarget::Resolved { addr } = &r.target else { return None };
+    let Deferred::Ref(r) = d.as_ref() else {
+        return None;
+    };
+    let RefTarget::Resolved { addr } = &r.target else {
+        return None;
+    };
     spec.resources.get(addr).filter(|res| res.kind == kind)
 }
 
 fn vpc(r: &Resource, d: &mut Diagnostics) {
-    if let Some(c) = str_attr(r, "cidr_block").and_then(|s| Ipv4Cidr::parse(s).ok()) {
-        if !(16..=28).contains(&c.prefix) {
-            d.push(Diagnostic::error("rule::vpc-cidr-size", format!("a VPC CIDR block must be between /16 and /28, not /{}", c.prefix))
-                .with_label(span_of(r, "cidr_block"), "AWS rejects this size")
-                .with_help("use a /16 for a platform VPC, e.g. 10.20.0.0/16"));
-        }
+    if let Some(c) = str_attr(r, "cidr_block").and_then(|s| Ipv4Cidr::parse(s).ok())
+        && !(16..=28).contains(&c.prefix)
+    {
+        d.push(
+            Diagnostic::error(
+                "rule::vpc-cidr-size",
+                format!(
+                    "a VPC CIDR block must be between /16 and /28, not /{}",
+                    c.prefix
+                ),
+            )
+            .with_label(span_of(r, "cidr_block"), "AWS rejects this size")
+            .with_help("use a /16 for a platform VPC, e.g. 10.20.0.0/16"),
+        );
     }
 }
 
 fn subnet(spec: &Spec, r: &Resource, d: &mut Diagnostics) {
-    if let (Some(az), Some(region)) = (str_attr(r, "availability_zone"), r.region.as_deref()) {
-        if let Some(azs) = aws_facts::region_azs(region) {
-            if !azs.contains(&az) {
-                let mut diag = Diagnostic::error("rule::az-region", format!("availability zone `{az}` is not in region {region}"))
-                    .with_label(span_of(r, "availability_zone"), format!("not an AZ of {region}"));
-                diag = match (did_you_mean(az, azs.iter().copied()), aws_facts::az_region(az)) {
-                    (_, Some(other)) => diag.with_help(format!("`{az}` is in {other}; {region} has {}", azs.join(", "))),
-                    (Some(s), None) => diag.with_help(format!("did you mean `{s}`?")),
-                    (None, None) => diag.with_help(format!("{region} has {}", azs.join(", "))),
-                };
-                d.push(diag);
-            }
-        }
+    if let (Some(az), Some(region)) = (str_attr(r, "availability_zone"), r.region.as_deref())
+        && let Some(azs) = aws_facts::region_azs(region)
+        && !azs.contains(&az)
+    {
+        let mut diag = Diagnostic::error(
+            "rule::az-region",
+            format!("availability zone `{az}` is not in region {region}"),
+        )
+        .with_label(
+            span_of(r, "availability_zone"),
+            format!("not an AZ of {region}"),
+        );
+        diag = match (
+            did_you_mean(az, azs.iter().copied()),
+            aws_facts::az_region(az),
+        ) {
+            (_, Some(other)) => diag.with_help(format!(
+                "`{az}` is in {other}; {region} has {}",
+                azs.join(", ")
+            )),
+            (Some(s), None) => diag.with_help(format!("did you mean `{s}`?")),
+            (None, None) => diag.with_help(format!("{region} has {}", azs.join(", "))),
+        };
+        d.push(diag);
     }
-    let Some(cidr) = str_attr(r, "cidr_block").and_then(|s| Ipv4Cidr::parse(s).ok()) else { return };
-    if let Some(vpc) = referenced(spec, r.attrs.get("vpc_id"), Kind::Vpc) {
-        if let Some(vpc_cidr) = str_attr(vpc, "cidr_block").and_then(|s| Ipv4Cidr::parse(s).ok()) {
-            if !vpc_cidr.contains(&cidr) {
-                d.push(Diagnostic::error("rule::subnet-outside-vpc", format!("subnet {cidr} is outside its VPC's CIDR block {vpc_cidr}"))
+    let Some(cidr) = str_attr(r, "cidr_block").and_then(|s| Ipv4Cidr::parse(s).ok()) else {
+        return;
+    };
+    if let Some(vpc) = referenced(spec, r.attrs.get("vpc_id"), Kind::Vpc)
+        && let Some(vpc_cidr) = str_attr(vpc, "cidr_block").and_then(|s| Ipv4Cidr::parse(s).ok())
+        && !vpc_cidr.contains(&cidr)
+    {
+        d.push(Diagnostic::error("rule::subnet-outside-vpc", format!("subnet {cidr} is outside its VPC's CIDR block {vpc_cidr}"))
                     .with_label(span_of(r, "cidr_block"), format!("not inside {vpc_cidr}"))
                     .with_label(span_of(vpc, "cidr_block"), "the VPC's block")
                     .with_help("a subnet's CIDR must be a sub-block of its VPC's; cidrsubnet(vpc_cidr, newbits, n) computes one"));
-            }
-        }
     }
 }
 
@@ -105,7 +129,12 @@ fn subnet(spec: &Spec, r: &Resource, d: &mut Diagnostics) {
 fn subnet_overlaps(resources: &[&Resource], d: &mut Diagnostics) {
     let mut by_vpc: BTreeMap<String, Vec<(&Resource, Ipv4Cidr)>> = BTreeMap::new();
     for r in resources.iter().filter(|r| r.kind == Kind::Subnet) {
-        let (Some(vpc), Some(cidr)) = (r.attrs.get("vpc_id"), str_attr(r, "cidr_block").and_then(|s| Ipv4Cidr::parse(s).ok())) else { continue };
+        let (Some(vpc), Some(cidr)) = (
+            r.attrs.get("vpc_id"),
+            str_attr(r, "cidr_block").and_then(|s| Ipv4Cidr::parse(s).ok()),
+        ) else {
+            continue;
+        };
         let key = match vpc {
             Value::Unknown(dv) => match dv.as_ref() {
                 Deferred::Ref(rf) => rf.target_key(),
@@ -114,7 +143,10 @@ fn subnet_overlaps(resources: &[&Resource], d: &mut Diagnostics) {
             Value::Str(s) => s.clone(),
             _ => continue,
         };
-        by_vpc.entry(format!("{}|{key}", r.addr.env)).or_default().push((r, cidr));
+        by_vpc
+            .entry(format!("{}|{key}", r.addr.env))
+            .or_default()
+            .push((r, cidr));
     }
     for subnets in by_vpc.values() {
         for (i, (a, ca)) in subnets.iter().enumerate() {
@@ -144,28 +176,45 @@ impl TargetKey for crate::spec::value::Reference {
 }
 
 fn node_group(r: &Resource, d: &mut Diagnostics) {
-    let (Some(min), Some(desired), Some(max)) = (int_at(r, "scaling", "min"), int_at(r, "scaling", "desired"), int_at(r, "scaling", "max")) else { return };
+    let (Some(min), Some(desired), Some(max)) = (
+        int_at(r, "scaling", "min"),
+        int_at(r, "scaling", "desired"),
+        int_at(r, "scaling", "max"),
+    ) else {
+        return;
+    };
     if !(min <= desired && desired <= max) {
         d.push(Diagnostic::error("rule::scaling", format!("node group scaling must satisfy min <= desired <= max, but it is min {min}, desired {desired}, max {max}"))
             .with_label(span_of(r, "scaling"), "inconsistent sizes")
             .with_help("EKS rejects a desired size outside [min, max]"));
     }
     if max == 0 {
-        d.push(Diagnostic::error("rule::scaling", "node group max size must be at least 1").with_label(span_of(r, "scaling"), "max is 0"));
+        d.push(
+            Diagnostic::error("rule::scaling", "node group max size must be at least 1")
+                .with_label(span_of(r, "scaling"), "max is 0"),
+        );
     }
 }
 
 fn eks_version(r: &Resource, d: &mut Diagnostics) {
-    if let Some(v) = str_attr(r, "version") {
-        if !aws_facts::eks_version_known(v) {
-            let mut diag = Diagnostic::error("rule::eks-version", format!("EKS does not offer Kubernetes version {v:?}"))
-                .with_label(span_of(r, "version"), "unknown version");
-            diag = match did_you_mean(v, aws_facts::EKS_VERSIONS.iter().copied()) {
-                Some(s) if v.matches('.').count() > 1 => diag.with_help(format!("EKS versions are major.minor, e.g. {s:?}")),
-                _ => diag.with_help(format!("known versions: {}", aws_facts::EKS_VERSIONS.join(", "))),
-            };
-            d.push(diag);
-        }
+    if let Some(v) = str_attr(r, "version")
+        && !aws_facts::eks_version_known(v)
+    {
+        let mut diag = Diagnostic::error(
+            "rule::eks-version",
+            format!("EKS does not offer Kubernetes version {v:?}"),
+        )
+        .with_label(span_of(r, "version"), "unknown version");
+        diag = match did_you_mean(v, aws_facts::EKS_VERSIONS.iter().copied()) {
+            Some(s) if v.matches('.').count() > 1 => {
+                diag.with_help(format!("EKS versions are major.minor, e.g. {s:?}"))
+            }
+            _ => diag.with_help(format!(
+                "known versions: {}",
+                aws_facts::EKS_VERSIONS.join(", ")
+            )),
+        };
+        d.push(diag);
     }
 }
 
@@ -178,38 +227,76 @@ fn rds(r: &Resource, d: &mut Diagnostics) {
                 .with_help(format!("set `engine:` to one of {} (only a read replica, with `replicate_from`, inherits it)", aws_facts::RDS_ENGINES.join(", "))));
         }
         (Some(engine), _) => {
-            if let Some(v) = str_attr(r, "engine_version") {
-                if !aws_facts::rds_engine_version_known(engine, v) {
-                    let majors = aws_facts::RDS_MAJOR_VERSIONS.iter().find(|(e, _)| *e == engine).map(|(_, m)| m.join(", ")).unwrap_or_default();
-                    d.push(Diagnostic::error("rule::rds-version", format!("RDS {engine} has no version {v:?}"))
-                        .with_label(span_of(r, "engine_version"), "unknown version")
-                        .with_help(format!("{engine} major versions: {majors}")));
-                }
+            if let Some(v) = str_attr(r, "engine_version")
+                && !aws_facts::rds_engine_version_known(engine, v)
+            {
+                let majors = aws_facts::RDS_MAJOR_VERSIONS
+                    .iter()
+                    .find(|(e, _)| *e == engine)
+                    .map(|(_, m)| m.join(", "))
+                    .unwrap_or_default();
+                d.push(
+                    Diagnostic::error(
+                        "rule::rds-version",
+                        format!("RDS {engine} has no version {v:?}"),
+                    )
+                    .with_label(span_of(r, "engine_version"), "unknown version")
+                    .with_help(format!("{engine} major versions: {majors}")),
+                );
             }
         }
         _ => {}
     }
     if !replica {
-        let managed = r.attrs.get("manage_master_user_password").and_then(Value::as_bool) == Some(true);
+        let managed = r
+            .attrs
+            .get("manage_master_user_password")
+            .and_then(Value::as_bool)
+            == Some(true);
         let from_env = r.attrs.contains_key("master_password_env");
         if managed && from_env {
-            d.push(Diagnostic::error("rule::rds-password", "set either `manage_master_user_password` or `master_password_env`, not both")
-                .with_label(span_of(r, "master_password_env"), "conflicts with manage_master_user_password"));
+            d.push(
+                Diagnostic::error(
+                    "rule::rds-password",
+                    "set either `manage_master_user_password` or `master_password_env`, not both",
+                )
+                .with_label(
+                    span_of(r, "master_password_env"),
+                    "conflicts with manage_master_user_password",
+                ),
+            );
         } else if !managed && !from_env {
             d.push(Diagnostic::error("rule::rds-password", format!("{} has no way to set its master password", r.addr.local()))
                 .with_label(r.span, "no password source")
                 .with_help("add `manage_master_user_password: true` (kept in Secrets Manager) or `master_password_env: <ENV VAR NAME>`; passwords never go in the spec"));
         }
         if !r.attrs.contains_key("master_username") {
-            d.push(Diagnostic::error("rule::rds-username", format!("{} has no `master_username`", r.addr.local()))
+            d.push(
+                Diagnostic::error(
+                    "rule::rds-username",
+                    format!("{} has no `master_username`", r.addr.local()),
+                )
                 .with_label(r.span, "needs master_username")
-                .with_help("only a read replica inherits it from its source"));
+                .with_help("only a read replica inherits it from its source"),
+            );
         }
     } else {
-        for attr in ["master_username", "manage_master_user_password", "master_password_env", "db_name"] {
+        for attr in [
+            "master_username",
+            "manage_master_user_password",
+            "master_password_env",
+            "db_name",
+        ] {
             if r.attrs.contains_key(attr) {
-                d.push(Diagnostic::error("rule::rds-replica", format!("a read replica cannot set `{attr}`; it comes from the source instance"))
-                    .with_label(span_of(r, attr), "not allowed with replicate_from"));
+                d.push(
+                    Diagnostic::error(
+                        "rule::rds-replica",
+                        format!(
+                            "a read replica cannot set `{attr}`; it comes from the source instance"
+                        ),
+                    )
+                    .with_label(span_of(r, attr), "not allowed with replicate_from"),
+                );
             }
         }
     }
@@ -220,37 +307,67 @@ fn cache(r: &Resource, d: &mut Diagnostics) {
     let multi_az = r.attrs.get("multi_az").and_then(Value::as_bool) == Some(true);
     let clusters = r.attrs.get("num_cache_clusters").and_then(Value::as_i64);
     if failover && clusters.is_some_and(|n| n < 2) {
-        d.push(Diagnostic::error("rule::cache-failover", "automatic failover needs at least 2 cache clusters (a primary and a replica)")
+        d.push(
+            Diagnostic::error(
+                "rule::cache-failover",
+                "automatic failover needs at least 2 cache clusters (a primary and a replica)",
+            )
             .with_label(span_of(r, "num_cache_clusters"), "only 1")
-            .with_label(span_of(r, "automatic_failover"), "failover enabled here"));
+            .with_label(span_of(r, "automatic_failover"), "failover enabled here"),
+        );
     }
     if multi_az && !failover {
-        d.push(Diagnostic::error("rule::cache-multi-az", "multi_az needs automatic_failover: true")
-            .with_label(span_of(r, "multi_az"), "multi-AZ without failover"));
+        d.push(
+            Diagnostic::error(
+                "rule::cache-multi-az",
+                "multi_az needs automatic_failover: true",
+            )
+            .with_label(span_of(r, "multi_az"), "multi-AZ without failover"),
+        );
     }
 }
 
 fn health_check(r: &Resource, d: &mut Diagnostics) {
     let ty = str_attr(r, "type").unwrap_or("");
     if ty != "TCP" && !r.attrs.contains_key("fqdn") && !r.attrs.contains_key("ip_address") {
-        d.push(Diagnostic::error("rule::health-check-target", format!("a {ty} health check needs `fqdn` or `ip_address`"))
-            .with_label(r.span, "nothing to check"));
+        d.push(
+            Diagnostic::error(
+                "rule::health-check-target",
+                format!("a {ty} health check needs `fqdn` or `ip_address`"),
+            )
+            .with_label(r.span, "nothing to check"),
+        );
     }
     if ty.contains("STR_MATCH") && !r.attrs.contains_key("search_string") {
-        d.push(Diagnostic::error("rule::health-check-target", format!("a {ty} health check needs `search_string`")).with_label(r.span, "nothing to match"));
+        d.push(
+            Diagnostic::error(
+                "rule::health-check-target",
+                format!("a {ty} health check needs `search_string`"),
+            )
+            .with_label(r.span, "nothing to match"),
+        );
     }
 }
 
 fn security_group(r: &Resource, d: &mut Diagnostics) {
     for dir in ["ingress", "egress"] {
-        let Some(Value::List(rules)) = r.attrs.get(dir) else { continue };
+        let Some(Value::List(rules)) = r.attrs.get(dir) else {
+            continue;
+        };
         for rule in rules {
             let Value::Map(m) = rule else { continue };
-            if let (Some(from), Some(to)) = (m.get("from_port").and_then(Value::as_i64), m.get("to_port").and_then(Value::as_i64)) {
-                if from > to {
-                    d.push(Diagnostic::error("rule::sg-ports", format!("{dir} rule has from_port {from} above to_port {to}"))
-                        .with_label(span_of(r, dir), "inverted port range"));
-                }
+            if let (Some(from), Some(to)) = (
+                m.get("from_port").and_then(Value::as_i64),
+                m.get("to_port").and_then(Value::as_i64),
+            ) && from > to
+            {
+                d.push(
+                    Diagnostic::error(
+                        "rule::sg-ports",
+                        format!("{dir} rule has from_port {from} above to_port {to}"),
+                    )
+                    .with_label(span_of(r, dir), "inverted port range"),
+                );
             }
             if !m.contains_key("cidr_blocks") && !m.contains_key("source_security_group_id") {
                 d.push(Diagnostic::error("rule::sg-source", format!("{dir} rule allows no source: set `cidr_blocks` or `source_security_group_id`"))
@@ -261,25 +378,45 @@ fn security_group(r: &Resource, d: &mut Diagnostics) {
 }
 
 fn routing_policy(r: &Resource) -> Option<(&'static str, &Value)> {
-    let Value::Map(m) = r.attrs.get("routing")? else { return None };
-    ["latency", "failover", "weighted"].into_iter().find_map(|p| m.get(p).map(|v| (p, v)))
+    let Value::Map(m) = r.attrs.get("routing")? else {
+        return None;
+    };
+    ["latency", "failover", "weighted"]
+        .into_iter()
+        .find_map(|p| m.get(p).map(|v| (p, v)))
 }
 
 fn record(r: &Resource, d: &mut Diagnostics) {
     if let Some(Value::Map(m)) = r.attrs.get("routing") {
         if m.len() > 1 {
-            d.push(Diagnostic::error("rule::record-routing", format!("a record has one routing policy, but this one sets {}", m.keys().cloned().collect::<Vec<_>>().join(" and ")))
-                .with_label(span_of(r, "routing"), "choose one"));
+            d.push(
+                Diagnostic::error(
+                    "rule::record-routing",
+                    format!(
+                        "a record has one routing policy, but this one sets {}",
+                        m.keys().cloned().collect::<Vec<_>>().join(" and ")
+                    ),
+                )
+                .with_label(span_of(r, "routing"), "choose one"),
+            );
         }
         if m.is_empty() {
-            d.push(Diagnostic::error("rule::record-routing", "`routing` is empty").with_label(span_of(r, "routing"), "set latency, failover or weighted"));
+            d.push(
+                Diagnostic::error("rule::record-routing", "`routing` is empty")
+                    .with_label(span_of(r, "routing"), "set latency, failover or weighted"),
+            );
         }
-        if let Some(Value::Map(lat)) = m.get("latency") {
-            if let Some(region) = lat.get("region").and_then(Value::as_str) {
-                if !aws_facts::is_known_region(region) {
-                    d.push(Diagnostic::error("rule::record-region", format!("latency routing names unknown region `{region}`")).with_label(span_of(r, "routing"), "not an AWS region"));
-                }
-            }
+        if let Some(Value::Map(lat)) = m.get("latency")
+            && let Some(region) = lat.get("region").and_then(Value::as_str)
+            && !aws_facts::is_known_region(region)
+        {
+            d.push(
+                Diagnostic::error(
+                    "rule::record-region",
+                    format!("latency routing names unknown region `{region}`"),
+                )
+                .with_label(span_of(r, "routing"), "not an AWS region"),
+            );
         }
     }
     let has_routing = routing_policy(r).is_some();
@@ -293,19 +430,41 @@ fn record(r: &Resource, d: &mut Diagnostics) {
             .with_label(span_of(r, "set_identifier"), "no routing policy")
             .with_help("add `routing: { latency: { region: ... } }` (or failover/weighted), or remove set_identifier"));
     }
-    match (r.attrs.contains_key("records"), r.attrs.contains_key("alias")) {
-        (true, true) => d.push(Diagnostic::error("rule::record-target", "a record has either `records` or `alias`, not both").with_label(span_of(r, "alias"), "alias with records")),
-        (false, false) => d.push(Diagnostic::error("rule::record-target", "a record needs `records` (with `ttl`) or `alias`").with_label(r.span, "no value")),
-        (true, false) if !r.attrs.contains_key("ttl") => d.push(Diagnostic::error("rule::record-ttl", "a record with `records` needs a `ttl`").with_label(span_of(r, "records"), "no ttl")),
+    match (
+        r.attrs.contains_key("records"),
+        r.attrs.contains_key("alias"),
+    ) {
+        (true, true) => d.push(
+            Diagnostic::error(
+                "rule::record-target",
+                "a record has either `records` or `alias`, not both",
+            )
+            .with_label(span_of(r, "alias"), "alias with records"),
+        ),
+        (false, false) => d.push(
+            Diagnostic::error(
+                "rule::record-target",
+                "a record needs `records` (with `ttl`) or `alias`",
+            )
+            .with_label(r.span, "no value"),
+        ),
+        (true, false) if !r.attrs.contains_key("ttl") => d.push(
+            Diagnostic::error("rule::record-ttl", "a record with `records` needs a `ttl`")
+                .with_label(span_of(r, "records"), "no ttl"),
+        ),
         _ => {}
     }
 }
 
 /// Failover records come in pairs: a PRIMARY and a SECONDARY for the same zone, name and type.
 fn failover_pairs(resources: &[&Resource], d: &mut Diagnostics) {
-    let mut sets: BTreeMap<(String, String, String), Vec<(&Resource, String)>> = BTreeMap::new();
+    // Keyed by (zone, record name, record type); values are the records with their role.
+    type SetKey = (String, String, String);
+    let mut sets: BTreeMap<SetKey, Vec<(&Resource, String)>> = BTreeMap::new();
     for r in resources.iter().filter(|r| r.kind == Kind::Route53Record) {
-        let Some(("failover", role)) = routing_policy(r) else { continue };
+        let Some(("failover", role)) = routing_policy(r) else {
+            continue;
+        };
         let Some(role) = role.as_str() else { continue };
         let zone = match r.attrs.get("zone_id") {
             Some(Value::Str(s)) => s.clone(),
@@ -315,14 +474,25 @@ fn failover_pairs(resources: &[&Resource], d: &mut Diagnostics) {
             },
             _ => continue,
         };
-        let (Some(name), Some(ty)) = (str_attr(r, "name"), str_attr(r, "type")) else { continue };
-        sets.entry((zone, name.trim_end_matches('.').to_lowercase(), ty.to_string())).or_default().push((r, role.to_string()));
+        let (Some(name), Some(ty)) = (str_attr(r, "name"), str_attr(r, "type")) else {
+            continue;
+        };
+        sets.entry((
+            zone,
+            name.trim_end_matches('.').to_lowercase(),
+            ty.to_string(),
+        ))
+        .or_default()
+        .push((r, role.to_string()));
     }
     for ((_, name, ty), members) in sets {
         let count = |role: &str| members.iter().filter(|(_, r)| r == role).count();
         for (role, partner) in [("PRIMARY", "SECONDARY"), ("SECONDARY", "PRIMARY")] {
             if count(role) > 1 {
-                let mut diag = Diagnostic::error("rule::failover-pair", format!("{name} {ty} has {} {role} failover records", count(role)));
+                let mut diag = Diagnostic::error(
+                    "rule::failover-pair",
+                    format!("{name} {ty} has {} {role} failover records", count(role)),
+                );
                 for (r, _) in members.iter().filter(|(_, x)| x == role) {
                     diag = diag.with_label(span_of(r, "routing"), format!("{role} here"));
                 }
@@ -337,4 +507,3 @@ fn failover_pairs(resources: &[&Resource], d: &mut Diagnostics) {
         }
     }
 }
-

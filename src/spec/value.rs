@@ -41,7 +41,11 @@ pub enum Deferred {
     /// A unary or binary operator with an unknown operand (`op` as written: `!`, `-`, `+`, `==`, ...).
     Op { op: String, args: Vec<Value> },
     /// `cond ? a : b` with an unknown condition.
-    Cond { cond: Value, then: Value, otherwise: Value },
+    Cond {
+        cond: Value,
+        then: Value,
+        otherwise: Value,
+    },
 }
 
 /// A reference to an attribute of another resource.
@@ -143,14 +147,18 @@ impl Value {
             Value::Map(m) => m.values().for_each(|v| v.collect_refs(out)),
             Value::Unknown(d) => match d.as_ref() {
                 Deferred::Ref(r) => out.push(r),
-                Deferred::Concat(vs) | Deferred::Call { args: vs, .. } | Deferred::Op { args: vs, .. } => {
-                    vs.iter().for_each(|v| v.collect_refs(out))
-                }
+                Deferred::Concat(vs)
+                | Deferred::Call { args: vs, .. }
+                | Deferred::Op { args: vs, .. } => vs.iter().for_each(|v| v.collect_refs(out)),
                 Deferred::Index { base, key } => {
                     base.collect_refs(out);
                     key.collect_refs(out);
                 }
-                Deferred::Cond { cond, then, otherwise } => {
+                Deferred::Cond {
+                    cond,
+                    then,
+                    otherwise,
+                } => {
                     cond.collect_refs(out);
                     then.collect_refs(out);
                     otherwise.collect_refs(out);
@@ -167,9 +175,9 @@ impl Value {
             Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, v.map_refs(f))).collect()),
             Value::Unknown(d) => match *d {
                 Deferred::Ref(r) => f(r),
-                Deferred::Concat(vs) => {
-                    Value::unknown(Deferred::Concat(vs.into_iter().map(|v| v.map_refs(f)).collect()))
-                }
+                Deferred::Concat(vs) => Value::unknown(Deferred::Concat(
+                    vs.into_iter().map(|v| v.map_refs(f)).collect(),
+                )),
                 Deferred::Call { name, args } => Value::unknown(Deferred::Call {
                     name,
                     args: args.into_iter().map(|v| v.map_refs(f)).collect(),
@@ -178,10 +186,15 @@ impl Value {
                     op,
                     args: args.into_iter().map(|v| v.map_refs(f)).collect(),
                 }),
-                Deferred::Index { base, key } => {
-                    Value::unknown(Deferred::Index { base: base.map_refs(f), key: key.map_refs(f) })
-                }
-                Deferred::Cond { cond, then, otherwise } => Value::unknown(Deferred::Cond {
+                Deferred::Index { base, key } => Value::unknown(Deferred::Index {
+                    base: base.map_refs(f),
+                    key: key.map_refs(f),
+                }),
+                Deferred::Cond {
+                    cond,
+                    then,
+                    otherwise,
+                } => Value::unknown(Deferred::Cond {
                     cond: cond.map_refs(f),
                     then: then.map_refs(f),
                     otherwise: otherwise.map_refs(f),
@@ -211,7 +224,13 @@ impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.target {
             RefTarget::Resolved { addr } => write!(f, "{}.{}", addr, self.attr),
-            RefTarget::Unresolved { env, module, kind, name, selector } => {
+            RefTarget::Unresolved {
+                env,
+                module,
+                kind,
+                name,
+                selector,
+            } => {
                 write!(f, "{env}/")?;
                 for m in module {
                     write!(f, "module.{m}.")?;

@@ -67,7 +67,10 @@ impl Node {
     }
 
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
     }
 }
 
@@ -77,11 +80,21 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
     if text.len() > MAX_FILE_BYTES {
         return Err(Diagnostic::error(
             "spec::file-too-large",
-            format!("file is {} bytes; spec files are limited to {MAX_FILE_BYTES} bytes", text.len()),
+            format!(
+                "file is {} bytes; spec files are limited to {MAX_FILE_BYTES} bytes",
+                text.len()
+            ),
         ));
     }
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
-        return Ok(Node { span: Span::new(file, 0, 0), value: NodeValue::Map(Vec::new()) });
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Ok(Node {
+            span: Span::new(file, 0, 0),
+            value: NodeValue::Map(Vec::new()),
+        });
     }
     let options = serde_saphyr::options! {
         // `yes`/`no`/`on` as booleans surprise people (the "Norway problem").
@@ -123,7 +136,10 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
             let col = column.saturating_sub(1);
-            return offset + l.char_indices().nth(col).map_or(l.trim_end_matches('\n').len(), |(b, _)| b);
+            return offset
+                + l.char_indices()
+                    .nth(col)
+                    .map_or(l.trim_end_matches('\n').len(), |(b, _)| b);
         }
         offset += l.len();
     }
@@ -131,7 +147,9 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 }
 
 fn next_char_end(text: &str, offset: usize) -> usize {
-    text.get(offset..).and_then(|s| s.chars().next()).map_or(offset, |c| offset + c.len_utf8())
+    text.get(offset..)
+        .and_then(|s| s.chars().next())
+        .map_or(offset, |c| offset + c.len_utf8())
 }
 
 /// What serde-saphyr hands us: values with character-based locations, before we know the file.
@@ -159,14 +177,19 @@ impl RawNode {
             RawValue::Int(i) => NodeValue::Int(i),
             RawValue::Float(f) => NodeValue::Float(f),
             RawValue::Str(s) => NodeValue::Str(s),
-            RawValue::Seq(items) => NodeValue::Seq(items.into_iter().map(|n| n.into_node(file, text)).collect()),
+            RawValue::Seq(items) => {
+                NodeValue::Seq(items.into_iter().map(|n| n.into_node(file, text)).collect())
+            }
             RawValue::Map(entries) => NodeValue::Map(
                 entries
                     .into_iter()
                     .map(|(k, v)| {
                         let (start, len) = location_bytes(&k.referenced);
                         let start = start.unwrap_or(0);
-                        let key = Key { span: Span::new(file, start, start + len.max(k.value.len())), name: k.value };
+                        let key = Key {
+                            span: Span::new(file, start, start + len.max(k.value.len())),
+                            name: k.value,
+                        };
                         (key, v.into_node(file, text))
                     })
                     .collect(),
@@ -184,7 +207,10 @@ impl RawNode {
         if let Some(e) = child_end {
             end = end.max(e);
         }
-        Node { span: Span::new(file, start, end), value }
+        Node {
+            span: Span::new(file, start, end),
+            value,
+        }
     }
 }
 
@@ -199,7 +225,11 @@ impl<'de> Deserialize<'de> for RawNode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned = Spanned::<RawValue>::deserialize(deserializer)?;
         let (start, len) = location_bytes(&spanned.referenced);
-        Ok(RawNode { start, len, value: spanned.value })
+        Ok(RawNode {
+            start,
+            len,
+            value: spanned.value,
+        })
     }
 }
 
@@ -234,13 +264,19 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(RawValue::Int(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawValue, E> {
-        i64::try_from(v).map(RawValue::Int).map_err(|_| E::custom("integer is too large"))
+        i64::try_from(v)
+            .map(RawValue::Int)
+            .map_err(|_| E::custom("integer is too large"))
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawValue, E> {
-        i64::try_from(v).map(RawValue::Int).map_err(|_| E::custom("integer is too large"))
+        i64::try_from(v)
+            .map(RawValue::Int)
+            .map_err(|_| E::custom("integer is too large"))
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawValue, E> {
-        i64::try_from(v).map(RawValue::Int).map_err(|_| E::custom("integer is too large"))
+        i64::try_from(v)
+            .map(RawValue::Int)
+            .map_err(|_| E::custom("integer is too large"))
     }
     fn visit_f64<E>(self, v: f64) -> Result<RawValue, E> {
         Ok(RawValue::Float(v))
@@ -252,7 +288,9 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(RawValue::Str(v))
     }
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<RawValue, E> {
-        String::from_utf8(v.to_vec()).map(RawValue::Str).map_err(|_| E::custom("binary data is not supported"))
+        String::from_utf8(v.to_vec())
+            .map(RawValue::Str)
+            .map_err(|_| E::custom("binary data is not supported"))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawValue, A::Error> {
         let mut items = Vec::new();
@@ -265,7 +303,11 @@ impl<'de> Visitor<'de> for RawVisitor {
         let mut entries = Vec::new();
         while let Some(key) = map.next_key::<Spanned<KeyString>>()? {
             let value = map.next_value::<RawNode>()?;
-            let key = Spanned { value: key.value.0, referenced: key.referenced, defined: key.defined };
+            let key = Spanned {
+                value: key.value.0,
+                referenced: key.referenced,
+                defined: key.defined,
+            };
             entries.push((key, value));
         }
         Ok(RawValue::Map(entries))
@@ -329,7 +371,10 @@ mod tests {
         let (k, v) = &node.as_map().expect("map")[0];
         assert_eq!(map.snippet(k.span), "region");
         assert_eq!(map.snippet(v.span), "eu-west-1");
-        let vpc = node.get("resources").and_then(|r| r.get("vpc.main")).expect("vpc");
+        let vpc = node
+            .get("resources")
+            .and_then(|r| r.get("vpc.main"))
+            .expect("vpc");
         let cidr = vpc.get("cidr_block").expect("cidr");
         assert_eq!(map.snippet(cidr.span), "\"10.0.0.0/16\"");
         assert_eq!(cidr.as_str(), Some("10.0.0.0/16"));
@@ -342,7 +387,9 @@ mod tests {
         let (map, node) = parse_text("a: [1, \"two\", {b: c}]\n");
         let node = node.expect("valid");
         let a = node.get("a").expect("a");
-        let NodeValue::Seq(items) = &a.value else { panic!("seq") };
+        let NodeValue::Seq(items) = &a.value else {
+            panic!("seq")
+        };
         assert_eq!(items.len(), 3);
         assert_eq!(map.snippet(items[1].span), "\"two\"");
         assert_eq!(items[2].get("b").and_then(Node::as_str), Some("c"));
@@ -353,7 +400,10 @@ mod tests {
         let (map, node) = parse_text("a: 1\nb: [1, 2\nc: 3\n");
         let d = node.expect_err("unclosed list");
         assert_eq!(d.code, "spec::yaml");
-        assert!(map.location(d.primary_span().expect("span")).starts_with("t.yaml:"));
+        assert!(
+            map.location(d.primary_span().expect("span"))
+                .starts_with("t.yaml:")
+        );
     }
 
     #[test]
@@ -367,7 +417,10 @@ mod tests {
         let (_, node) = parse_text("a: yes\nb: true\n");
         let node = node.expect("valid");
         assert_eq!(node.get("a").and_then(Node::as_str), Some("yes"));
-        assert_eq!(node.get("b").map(|n| &n.value), Some(&NodeValue::Bool(true)));
+        assert_eq!(
+            node.get("b").map(|n| &n.value),
+            Some(&NodeValue::Bool(true))
+        );
     }
 
     #[test]

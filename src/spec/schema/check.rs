@@ -42,9 +42,18 @@ pub fn check_resource(
         // missing too would only add noise.
         if !out.contains_key(field.name) && !written.contains(&field.name) {
             d.push(
-                Diagnostic::error("spec::missing-field", format!("{} is missing required attribute `{}`", schema.kind, field.name))
-                    .with_label(key_span, format!("this {} needs `{}`", schema.kind, field.name))
-                    .with_help(format!("`{}`: {}", field.name, field.doc)),
+                Diagnostic::error(
+                    "spec::missing-field",
+                    format!(
+                        "{} is missing required attribute `{}`",
+                        schema.kind, field.name
+                    ),
+                )
+                .with_label(
+                    key_span,
+                    format!("this {} needs `{}`", schema.kind, field.name),
+                )
+                .with_help(format!("`{}`: {}", field.name, field.doc)),
             );
         }
     }
@@ -53,13 +62,30 @@ pub fn check_resource(
 
 fn unknown_attr(schema: &KindSchema, name: &str, span: Span) -> Diagnostic {
     if schema.computed(name).is_some() {
-        return Diagnostic::error("spec::computed-attr", format!("`{name}` of {} is computed by AWS and cannot be set", schema.kind))
-            .with_label(span, "computed attribute")
-            .with_help(format!("other resources can read it as `{}.<name>.{name}`", schema.kind));
+        return Diagnostic::error(
+            "spec::computed-attr",
+            format!(
+                "`{name}` of {} is computed by AWS and cannot be set",
+                schema.kind
+            ),
+        )
+        .with_label(span, "computed attribute")
+        .with_help(format!(
+            "other resources can read it as `{}.<name>.{name}`",
+            schema.kind
+        ));
     }
-    let mut diag = Diagnostic::error("spec::unknown-field", format!("{} has no attribute `{name}`", schema.kind))
-        .with_label(span, "unknown attribute");
-    let names: Vec<&str> = schema.fields.iter().map(|f| f.name).chain(crate::spec::model::META_ATTRS).collect();
+    let mut diag = Diagnostic::error(
+        "spec::unknown-field",
+        format!("{} has no attribute `{name}`", schema.kind),
+    )
+    .with_label(span, "unknown attribute");
+    let names: Vec<&str> = schema
+        .fields
+        .iter()
+        .map(|f| f.name)
+        .chain(crate::spec::model::META_ATTRS)
+        .collect();
     diag = match did_you_mean(name, names.iter().copied()) {
         Some(s) => diag.with_help(format!("did you mean `{s}`?")),
         None => diag.with_help(format!("{} accepts: {}", schema.kind, names.join(", "))),
@@ -68,15 +94,20 @@ fn unknown_attr(schema: &KindSchema, name: &str, span: Span) -> Diagnostic {
 }
 
 fn mismatch(span: Span, path: &str, expected: &str, found: &Value) -> Diagnostic {
-    Diagnostic::error("spec::type", format!("`{path}`: expected {expected}, found {}", found.type_name()))
-        .with_label(span, format!("expected {expected}"))
+    Diagnostic::error(
+        "spec::type",
+        format!("`{path}`: expected {expected}, found {}", found.type_name()),
+    )
+    .with_label(span, format!("expected {expected}"))
 }
 
 /// A child node of a literal list/map, if the value still mirrors the YAML structure.
 fn child<'n>(node: Option<&'n Node>, key: ChildKey) -> Option<&'n Node> {
     match (node.map(|n| &n.value), key) {
         (Some(NodeValue::Seq(items)), ChildKey::Index(i)) => items.get(i),
-        (Some(NodeValue::Map(entries)), ChildKey::Name(k)) => entries.iter().find(|(ek, _)| ek.name == k).map(|(_, n)| n),
+        (Some(NodeValue::Map(entries)), ChildKey::Name(k)) => {
+            entries.iter().find(|(ek, _)| ek.name == k).map(|(_, n)| n)
+        }
         _ => None,
     }
 }
@@ -88,10 +119,21 @@ enum ChildKey<'k> {
 }
 
 fn key_span(node: Option<&Node>, name: &str) -> Option<Span> {
-    node?.as_map()?.iter().find(|(k, _)| k.name == name).map(|(k, _)| k.span)
+    node?
+        .as_map()?
+        .iter()
+        .find(|(k, _)| k.name == name)
+        .map(|(k, _)| k.span)
 }
 
-pub fn check_value(ty: &Ty, node: Option<&Node>, span: Span, value: Value, path: &str, d: &mut Diagnostics) -> Value {
+pub fn check_value(
+    ty: &Ty,
+    node: Option<&Node>,
+    span: Span,
+    value: Value,
+    path: &str,
+    d: &mut Diagnostics,
+) -> Value {
     if let Value::Unknown(deferred) = &value {
         if let (Ty::RefTo { kind, attr }, Deferred::Ref(r)) = (ty, deferred.as_ref()) {
             check_ref_kind(*kind, attr, r, span, path, d);
@@ -120,14 +162,23 @@ pub fn check_value(ty: &Ty, node: Option<&Node>, span: Span, value: Value, path:
                 Value::Str(s) => s.clone(),
                 Value::Int(i) => i.to_string(),
                 _ => {
-                    d.push(mismatch(span, path, &format!("one of {}", allowed.join(", ")), &value));
+                    d.push(mismatch(
+                        span,
+                        path,
+                        &format!("one of {}", allowed.join(", ")),
+                        &value,
+                    ));
                     return value;
                 }
             };
             if !allowed.contains(&s.as_str()) {
-                let mut diag = Diagnostic::error("spec::enum", format!("`{path}`: {s:?} is not one of {}", allowed.join(", ")))
-                    .with_label(span, "not an allowed value");
-                let lower: Vec<(String, &str)> = allowed.iter().map(|a| (a.to_lowercase(), *a)).collect();
+                let mut diag = Diagnostic::error(
+                    "spec::enum",
+                    format!("`{path}`: {s:?} is not one of {}", allowed.join(", ")),
+                )
+                .with_label(span, "not an allowed value");
+                let lower: Vec<(String, &str)> =
+                    allowed.iter().map(|a| (a.to_lowercase(), *a)).collect();
                 if let Some((_, exact)) = lower.iter().find(|(l, _)| *l == s.to_lowercase()) {
                     diag = diag.with_help(format!("values are case-sensitive: use `{exact}`"));
                 } else if let Some(s) = did_you_mean(&s, allowed.iter().copied()) {
@@ -140,10 +191,10 @@ pub fn check_value(ty: &Ty, node: Option<&Node>, span: Span, value: Value, path:
         Ty::Int { min, max } => {
             let Some(i) = value.as_i64() else {
                 let mut diag = mismatch(span, path, "a whole number", &value);
-                if let Value::Str(s) = &value {
-                    if s.parse::<i64>().is_ok() {
-                        diag = diag.with_help(format!("remove the quotes: {s}"));
-                    }
+                if let Value::Str(s) = &value
+                    && s.parse::<i64>().is_ok()
+                {
+                    diag = diag.with_help(format!("remove the quotes: {s}"));
                 }
                 d.push(diag);
                 return value;
@@ -155,8 +206,13 @@ pub fn check_value(ty: &Ty, node: Option<&Node>, span: Span, value: Value, path:
                     (None, Some(b)) => format!("at most {b}"),
                     (None, None) => unreachable!("checked above"),
                 };
-                d.push(Diagnostic::error("spec::range", format!("`{path}`: {i} is out of range; it must be {range}"))
-                    .with_label(span, format!("must be {range}")));
+                d.push(
+                    Diagnostic::error(
+                        "spec::range",
+                        format!("`{path}`: {i} is out of range; it must be {range}"),
+                    )
+                    .with_label(span, format!("must be {range}")),
+                );
             }
             Value::Int(i)
         }
@@ -164,10 +220,12 @@ pub fn check_value(ty: &Ty, node: Option<&Node>, span: Span, value: Value, path:
             Value::Bool(_) => value,
             _ => {
                 let mut diag = mismatch(span, path, "`true` or `false`", &value);
-                if let Value::Str(s) = &value {
-                    if ["yes", "no", "on", "off", "True", "False"].contains(&s.as_str()) {
-                        diag = diag.with_help("regionctl reads YAML 1.2: only `true` and `false` are booleans");
-                    }
+                if let Value::Str(s) = &value
+                    && ["yes", "no", "on", "off", "True", "False"].contains(&s.as_str())
+                {
+                    diag = diag.with_help(
+                        "regionctl reads YAML 1.2: only `true` and `false` are booleans",
+                    );
                 }
                 d.push(diag);
                 value
@@ -176,12 +234,23 @@ pub fn check_value(ty: &Ty, node: Option<&Node>, span: Span, value: Value, path:
         Ty::Cidr => match &value {
             Value::Str(s) => {
                 if let Err(e) = Ipv4Cidr::parse(s) {
-                    d.push(Diagnostic::error("spec::cidr", format!("`{path}`: invalid CIDR block {s:?}: {e}")).with_label(span, "invalid CIDR"));
+                    d.push(
+                        Diagnostic::error(
+                            "spec::cidr",
+                            format!("`{path}`: invalid CIDR block {s:?}: {e}"),
+                        )
+                        .with_label(span, "invalid CIDR"),
+                    );
                 }
                 value
             }
             _ => {
-                d.push(mismatch(span, path, "a CIDR block such as \"10.0.0.0/16\"", &value));
+                d.push(mismatch(
+                    span,
+                    path,
+                    "a CIDR block such as \"10.0.0.0/16\"",
+                    &value,
+                ));
                 value
             }
         },
@@ -192,12 +261,22 @@ pub fn check_value(ty: &Ty, node: Option<&Node>, span: Span, value: Value, path:
                     .enumerate()
                     .map(|(i, v)| {
                         let c = child(node, ChildKey::Index(i));
-                        check_value(item, c, c.map_or(span, |n| n.span), v, &format!("{path}[{i}]"), d)
+                        check_value(
+                            item,
+                            c,
+                            c.map_or(span, |n| n.span),
+                            v,
+                            &format!("{path}[{i}]"),
+                            d,
+                        )
                     })
                     .collect(),
             ),
             other => {
-                d.push(mismatch(span, path, "a list", &other).with_help(format!("write a list, e.g. `{path}: [ ... ]`")));
+                d.push(
+                    mismatch(span, path, "a list", &other)
+                        .with_help(format!("write a list, e.g. `{path}: [ ... ]`")),
+                );
                 other
             }
         },
@@ -206,7 +285,14 @@ pub fn check_value(ty: &Ty, node: Option<&Node>, span: Span, value: Value, path:
                 m.into_iter()
                     .map(|(k, v)| {
                         let c = child(node, ChildKey::Name(&k));
-                        let checked = check_value(item, c, c.map_or(span, |n| n.span), v, &format!("{path}.{k}"), d);
+                        let checked = check_value(
+                            item,
+                            c,
+                            c.map_or(span, |n| n.span),
+                            v,
+                            &format!("{path}.{k}"),
+                            d,
+                        );
                         (k, checked)
                     })
                     .collect(),
@@ -223,11 +309,16 @@ pub fn check_value(ty: &Ty, node: Option<&Node>, span: Span, value: Value, path:
                     let kspan = key_span(node, &k).unwrap_or(span);
                     let Some(field) = fields.iter().find(|f| f.name == k) else {
                         let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
-                        let mut diag = Diagnostic::error("spec::unknown-field", format!("`{path}` has no field `{k}`"))
-                            .with_label(kspan, "unknown field");
+                        let mut diag = Diagnostic::error(
+                            "spec::unknown-field",
+                            format!("`{path}` has no field `{k}`"),
+                        )
+                        .with_label(kspan, "unknown field");
                         diag = match did_you_mean(&k, names.iter().copied()) {
                             Some(s) => diag.with_help(format!("did you mean `{s}`?")),
-                            None => diag.with_help(format!("`{path}` accepts: {}", names.join(", "))),
+                            None => {
+                                diag.with_help(format!("`{path}` accepts: {}", names.join(", ")))
+                            }
                         };
                         d.push(diag);
                         continue;
@@ -236,14 +327,26 @@ pub fn check_value(ty: &Ty, node: Option<&Node>, span: Span, value: Value, path:
                         continue;
                     }
                     let c = child(node, ChildKey::Name(&k));
-                    let checked = check_value(&field.ty, c, c.map_or(span, |n| n.span), v, &format!("{path}.{k}"), d);
+                    let checked = check_value(
+                        &field.ty,
+                        c,
+                        c.map_or(span, |n| n.span),
+                        v,
+                        &format!("{path}.{k}"),
+                        d,
+                    );
                     out.insert(k, checked);
                 }
                 for f in fields.iter().filter(|f| f.required) {
                     if !out.contains_key(f.name) {
-                        d.push(Diagnostic::error("spec::missing-field", format!("`{path}` is missing `{}`", f.name))
+                        d.push(
+                            Diagnostic::error(
+                                "spec::missing-field",
+                                format!("`{path}` is missing `{}`", f.name),
+                            )
                             .with_label(span, format!("needs `{}`", f.name))
-                            .with_help(format!("`{}`: {}", f.name, f.doc)));
+                            .with_help(format!("`{}`: {}", f.name, f.doc)),
+                        );
                     }
                 }
                 Value::Map(out)
@@ -256,37 +359,65 @@ pub fn check_value(ty: &Ty, node: Option<&Node>, span: Span, value: Value, path:
         Ty::RefTo { kind, .. } => match value {
             Value::Str(_) => value,
             other => {
-                d.push(mismatch(span, path, &format!("a reference to a {kind}"), &other));
+                d.push(mismatch(
+                    span,
+                    path,
+                    &format!("a reference to a {kind}"),
+                    &other,
+                ));
                 other
             }
         },
         Ty::Document => match value {
             Value::Map(_) | Value::Str(_) => value,
             other => {
-                d.push(mismatch(span, path, "a policy document (a map, or a JSON string)", &other));
+                d.push(mismatch(
+                    span,
+                    path,
+                    "a policy document (a map, or a JSON string)",
+                    &other,
+                ));
                 other
             }
         },
     }
 }
 
-fn check_ref_kind(kind: Kind, attr: &str, r: &crate::spec::value::Reference, span: Span, path: &str, d: &mut Diagnostics) {
+fn check_ref_kind(
+    kind: Kind,
+    attr: &str,
+    r: &crate::spec::value::Reference,
+    span: Span,
+    path: &str,
+    d: &mut Diagnostics,
+) {
     let found = match &r.target {
         RefTarget::Resolved { addr } => addr.block.kind,
         RefTarget::Unresolved { kind, .. } => *kind,
     };
     if found != kind {
         d.push(
-            Diagnostic::error("spec::ref-kind", format!("`{path}` expects a {kind}, but this refers to a {found}"))
-                .with_label(r.span, format!("a {found}, not a {kind}"))
-                .with_label(span, format!("`{path}` takes the {attr} of a {kind}"))
-                .with_help(format!("reference a {kind}, e.g. `${{{kind}.<name>.{attr}}}`")),
+            Diagnostic::error(
+                "spec::ref-kind",
+                format!("`{path}` expects a {kind}, but this refers to a {found}"),
+            )
+            .with_label(r.span, format!("a {found}, not a {kind}"))
+            .with_label(span, format!("`{path}` takes the {attr} of a {kind}"))
+            .with_help(format!(
+                "reference a {kind}, e.g. `${{{kind}.<name>.{attr}}}`"
+            )),
         );
     } else if r.attr != attr {
         d.push(
-            Diagnostic::error("spec::ref-attr", format!("`{path}` expects the `{attr}` of a {kind}, not its `{}`", r.attr))
-                .with_label(r.span, format!("use `.{attr}` here"))
-                .with_label(span, format!("`{path}` takes the {attr}")),
+            Diagnostic::error(
+                "spec::ref-attr",
+                format!(
+                    "`{path}` expects the `{attr}` of a {kind}, not its `{}`",
+                    r.attr
+                ),
+            )
+            .with_label(r.span, format!("use `.{attr}` here"))
+            .with_label(span, format!("`{path}` takes the {attr}")),
         );
     }
 }

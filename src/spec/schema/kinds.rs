@@ -59,11 +59,17 @@ pub static SCHEMAS: [KindSchema; 16] = [
 // Shorthands local to this table.
 
 const fn int(min: i64, max: i64) -> Ty {
-    Ty::Int { min: Some(min), max: Some(max) }
+    Ty::Int {
+        min: Some(min),
+        max: Some(max),
+    }
 }
 
 const fn int_min(min: i64) -> Ty {
-    Ty::Int { min: Some(min), max: None }
+    Ty::Int {
+        min: Some(min),
+        max: None,
+    }
 }
 
 const fn computed(name: &'static str, doc: &'static str) -> Computed {
@@ -73,12 +79,24 @@ const fn computed(name: &'static str, doc: &'static str) -> Computed {
 const PORT: Ty = int(0, 65535);
 const CIDRS: Ty = Ty::List(&CIDR);
 
-const VPC_ID: Ty = Ty::RefTo { kind: Kind::Vpc, attr: "id" };
-const SUBNET_ID: Ty = Ty::RefTo { kind: Kind::Subnet, attr: "id" };
+const VPC_ID: Ty = Ty::RefTo {
+    kind: Kind::Vpc,
+    attr: "id",
+};
+const SUBNET_ID: Ty = Ty::RefTo {
+    kind: Kind::Subnet,
+    attr: "id",
+};
 const SUBNET_IDS: Ty = Ty::List(&SUBNET_ID);
-const SECURITY_GROUP_ID: Ty = Ty::RefTo { kind: Kind::SecurityGroup, attr: "id" };
+const SECURITY_GROUP_ID: Ty = Ty::RefTo {
+    kind: Kind::SecurityGroup,
+    attr: "id",
+};
 const SECURITY_GROUP_IDS: Ty = Ty::List(&SECURITY_GROUP_ID);
-const IAM_ROLE_ARN: Ty = Ty::RefTo { kind: Kind::IamRole, attr: "arn" };
+const IAM_ROLE_ARN: Ty = Ty::RefTo {
+    kind: Kind::IamRole,
+    attr: "arn",
+};
 
 /// The `tags` field every taggable kind has.
 const TAGS_FIELD: Field = Field::opt(
@@ -94,10 +112,27 @@ const VPC: KindSchema = KindSchema {
     kind: Kind::Vpc,
     doc: "A virtual private cloud: an isolated IPv4 network in one region.",
     fields: &[
-        Field::req("cidr_block", CIDR, "Primary IPv4 CIDR block of the VPC, /16 to /28.").force_new(),
-        Field::opt("enable_dns_support", BOOL, "Whether the Amazon DNS server resolves names in the VPC (AWS default true)."),
-        Field::opt("enable_dns_hostnames", BOOL, "Whether instances get public DNS hostnames (needed by EKS; AWS default false)."),
-        Field::opt("instance_tenancy", Ty::Enum(&["default", "dedicated"]), "Tenancy of instances launched in the VPC; only dedicated to default can change in place."),
+        Field::req(
+            "cidr_block",
+            CIDR,
+            "Primary IPv4 CIDR block of the VPC, /16 to /28.",
+        )
+        .force_new(),
+        Field::opt(
+            "enable_dns_support",
+            BOOL,
+            "Whether the Amazon DNS server resolves names in the VPC (AWS default true).",
+        ),
+        Field::opt(
+            "enable_dns_hostnames",
+            BOOL,
+            "Whether instances get public DNS hostnames (needed by EKS; AWS default false).",
+        ),
+        Field::opt(
+            "instance_tenancy",
+            Ty::Enum(&["default", "dedicated"]),
+            "Tenancy of instances launched in the VPC; only dedicated to default can change in place.",
+        ),
         TAGS_FIELD,
     ],
     computed: &[
@@ -113,9 +148,23 @@ const SUBNET: KindSchema = KindSchema {
     doc: "A subnet of a VPC in one availability zone.",
     fields: &[
         Field::req("vpc_id", VPC_ID, "The VPC the subnet belongs to.").force_new(),
-        Field::req("cidr_block", CIDR, "IPv4 CIDR block, inside the VPC's and not overlapping its other subnets.").force_new(),
-        Field::req("availability_zone", STRING, "Availability zone name, e.g. eu-west-1a; must belong to the environment's region.").force_new(),
-        Field::opt("map_public_ip_on_launch", BOOL, "Whether instances launched here get a public IPv4 address (public subnets)."),
+        Field::req(
+            "cidr_block",
+            CIDR,
+            "IPv4 CIDR block, inside the VPC's and not overlapping its other subnets.",
+        )
+        .force_new(),
+        Field::req(
+            "availability_zone",
+            STRING,
+            "Availability zone name, e.g. eu-west-1a; must belong to the environment's region.",
+        )
+        .force_new(),
+        Field::opt(
+            "map_public_ip_on_launch",
+            BOOL,
+            "Whether instances launched here get a public IPv4 address (public subnets).",
+        ),
         TAGS_FIELD,
     ],
     computed: &[
@@ -130,7 +179,11 @@ const INTERNET_GATEWAY: KindSchema = KindSchema {
     kind: Kind::InternetGateway,
     doc: "An internet gateway attached to a VPC.",
     fields: &[
-        Field::req("vpc_id", VPC_ID, "The VPC the gateway is attached to; changing it detaches and reattaches."),
+        Field::req(
+            "vpc_id",
+            VPC_ID,
+            "The VPC the gateway is attached to; changing it detaches and reattaches.",
+        ),
         TAGS_FIELD,
     ],
     computed: &[
@@ -145,24 +198,61 @@ const NAT_GATEWAY: KindSchema = KindSchema {
     kind: Kind::NatGateway,
     doc: "A NAT gateway; for public connectivity regionctl allocates (and later releases) its Elastic IP.",
     fields: &[
-        Field::req("subnet_id", SUBNET_ID, "The subnet the gateway lives in (a public subnet for public connectivity).").force_new(),
-        Field::opt("connectivity_type", Ty::Enum(&["public", "private"]), "public (internet egress through an Elastic IP, the default) or private.").force_new(),
+        Field::req(
+            "subnet_id",
+            SUBNET_ID,
+            "The subnet the gateway lives in (a public subnet for public connectivity).",
+        )
+        .force_new(),
+        Field::opt(
+            "connectivity_type",
+            Ty::Enum(&["public", "private"]),
+            "public (internet egress through an Elastic IP, the default) or private.",
+        )
+        .force_new(),
         TAGS_FIELD,
     ],
     computed: &[
         computed("id", "The NAT gateway id (nat-...)."),
-        computed("allocation_id", "The id of the Elastic IP allocated for the gateway (public only)."),
-        computed("public_ip", "The gateway's public IPv4 address (public only)."),
-        computed("private_ip", "The gateway's private IPv4 address in its subnet."),
+        computed(
+            "allocation_id",
+            "The id of the Elastic IP allocated for the gateway (public only).",
+        ),
+        computed(
+            "public_ip",
+            "The gateway's public IPv4 address (public only).",
+        ),
+        computed(
+            "private_ip",
+            "The gateway's private IPv4 address in its subnet.",
+        ),
     ],
     taggable: true,
     natural_name: None,
 };
 
 const ROUTE_FIELDS: [Field; 3] = [
-    Field::req("destination_cidr_block", CIDR, "Destination of the route, e.g. 0.0.0.0/0."),
-    Field::opt("gateway_id", Ty::RefTo { kind: Kind::InternetGateway, attr: "id" }, "Send matching traffic to this internet gateway."),
-    Field::opt("nat_gateway_id", Ty::RefTo { kind: Kind::NatGateway, attr: "id" }, "Send matching traffic to this NAT gateway."),
+    Field::req(
+        "destination_cidr_block",
+        CIDR,
+        "Destination of the route, e.g. 0.0.0.0/0.",
+    ),
+    Field::opt(
+        "gateway_id",
+        Ty::RefTo {
+            kind: Kind::InternetGateway,
+            attr: "id",
+        },
+        "Send matching traffic to this internet gateway.",
+    ),
+    Field::opt(
+        "nat_gateway_id",
+        Ty::RefTo {
+            kind: Kind::NatGateway,
+            attr: "id",
+        },
+        "Send matching traffic to this NAT gateway.",
+    ),
 ];
 
 const ROUTE_TABLE: KindSchema = KindSchema {
@@ -170,8 +260,16 @@ const ROUTE_TABLE: KindSchema = KindSchema {
     doc: "A route table with its routes and subnet associations (the VPC's local route is implicit).",
     fields: &[
         Field::req("vpc_id", VPC_ID, "The VPC the route table belongs to.").force_new(),
-        Field::opt("routes", Ty::List(&Ty::Object(&ROUTE_FIELDS)), "Routes; each needs exactly one target (gateway_id or nat_gateway_id)."),
-        Field::opt("subnet_ids", SUBNET_IDS, "Subnets associated with this table (one association each)."),
+        Field::opt(
+            "routes",
+            Ty::List(&Ty::Object(&ROUTE_FIELDS)),
+            "Routes; each needs exactly one target (gateway_id or nat_gateway_id).",
+        ),
+        Field::opt(
+            "subnet_ids",
+            SUBNET_IDS,
+            "Subnets associated with this table (one association each).",
+        ),
         TAGS_FIELD,
     ],
     computed: &[computed("id", "The route table id (rtb-...).")],
@@ -180,11 +278,27 @@ const ROUTE_TABLE: KindSchema = KindSchema {
 };
 
 const RULE_FIELDS: [Field; 6] = [
-    Field::req("protocol", Ty::Enum(&["tcp", "udp", "icmp", "all"]), "IP protocol; all means every protocol and port."),
-    Field::opt("from_port", PORT, "First port of the range (ICMP type for icmp)."),
-    Field::opt("to_port", PORT, "Last port of the range (ICMP code for icmp)."),
+    Field::req(
+        "protocol",
+        Ty::Enum(&["tcp", "udp", "icmp", "all"]),
+        "IP protocol; all means every protocol and port.",
+    ),
+    Field::opt(
+        "from_port",
+        PORT,
+        "First port of the range (ICMP type for icmp).",
+    ),
+    Field::opt(
+        "to_port",
+        PORT,
+        "Last port of the range (ICMP code for icmp).",
+    ),
     Field::opt("cidr_blocks", CIDRS, "IPv4 ranges the rule applies to."),
-    Field::opt("source_security_group_id", SECURITY_GROUP_ID, "Security group whose members the rule applies to (the peer group)."),
+    Field::opt(
+        "source_security_group_id",
+        SECURITY_GROUP_ID,
+        "Security group whose members the rule applies to (the peer group).",
+    ),
     Field::opt("description", STRING, "Description of the rule."),
 ];
 
@@ -193,10 +307,23 @@ const SECURITY_GROUP: KindSchema = KindSchema {
     doc: "A VPC security group and its ingress and egress rules (the rules are managed as a whole).",
     fields: &[
         Field::req("name", STRING, "Group name, unique within the VPC.").force_new(),
-        Field::opt("description", STRING, "Group description (AWS cannot change it; defaults to \"Managed by regionctl\").").force_new(),
+        Field::opt(
+            "description",
+            STRING,
+            "Group description (AWS cannot change it; defaults to \"Managed by regionctl\").",
+        )
+        .force_new(),
         Field::req("vpc_id", VPC_ID, "The VPC the group belongs to.").force_new(),
-        Field::opt("ingress", Ty::List(&Ty::Object(&RULE_FIELDS)), "Inbound rules; each needs cidr_blocks or source_security_group_id."),
-        Field::opt("egress", Ty::List(&Ty::Object(&RULE_FIELDS)), "Outbound rules; when given they replace AWS's default allow-all egress rule."),
+        Field::opt(
+            "ingress",
+            Ty::List(&Ty::Object(&RULE_FIELDS)),
+            "Inbound rules; each needs cidr_blocks or source_security_group_id.",
+        ),
+        Field::opt(
+            "egress",
+            Ty::List(&Ty::Object(&RULE_FIELDS)),
+            "Outbound rules; when given they replace AWS's default allow-all egress rule.",
+        ),
         TAGS_FIELD,
     ],
     computed: &[
@@ -214,18 +341,51 @@ const IAM_ROLE: KindSchema = KindSchema {
     kind: Kind::IamRole,
     doc: "An IAM role with its trust policy and attached managed policies (global).",
     fields: &[
-        Field::req("name", STRING, "Role name, unique in the account (up to 64 characters).").force_new(),
-        Field::req("assume_role_policy", Ty::Document, "Trust policy: who may assume the role (a map, or a JSON string)."),
-        Field::opt("managed_policy_arns", STRINGS, "ARNs of managed policies attached to the role (the set is managed exactly)."),
-        Field::opt("inline_policies", Ty::Map(&Ty::Document), "Inline policies embedded in the role, by policy name."),
-        Field::opt("permissions_boundary", STRING, "ARN of the managed policy used as the role's permissions boundary."),
-        Field::opt("path", STRING, "Path of the role, e.g. /platform/ (AWS default /).").force_new(),
+        Field::req(
+            "name",
+            STRING,
+            "Role name, unique in the account (up to 64 characters).",
+        )
+        .force_new(),
+        Field::req(
+            "assume_role_policy",
+            Ty::Document,
+            "Trust policy: who may assume the role (a map, or a JSON string).",
+        ),
+        Field::opt(
+            "managed_policy_arns",
+            STRINGS,
+            "ARNs of managed policies attached to the role (the set is managed exactly).",
+        ),
+        Field::opt(
+            "inline_policies",
+            Ty::Map(&Ty::Document),
+            "Inline policies embedded in the role, by policy name.",
+        ),
+        Field::opt(
+            "permissions_boundary",
+            STRING,
+            "ARN of the managed policy used as the role's permissions boundary.",
+        ),
+        Field::opt(
+            "path",
+            STRING,
+            "Path of the role, e.g. /platform/ (AWS default /).",
+        )
+        .force_new(),
         Field::opt("description", STRING, "Description of the role."),
-        Field::opt("max_session_duration", int(3600, 43200), "Maximum session duration in seconds (AWS default 3600)."),
+        Field::opt(
+            "max_session_duration",
+            int(3600, 43200),
+            "Maximum session duration in seconds (AWS default 3600).",
+        ),
         TAGS_FIELD,
     ],
     computed: &[
-        computed("arn", "The role ARN (arn:aws:iam::<account>:role/<path><name>)."),
+        computed(
+            "arn",
+            "The role ARN (arn:aws:iam::<account>:role/<path><name>).",
+        ),
         computed("id", "The role name, as regionctl identifies it."),
         computed("unique_id", "The stable unique id AWS assigns (AROA...)."),
     ],
@@ -236,7 +396,13 @@ const IAM_ROLE: KindSchema = KindSchema {
 // ---------------------------------------------------------------------------------------------
 // EKS.
 
-const EKS_LOG_TYPES: Ty = Ty::Enum(&["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+const EKS_LOG_TYPES: Ty = Ty::Enum(&[
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+]);
 
 const EKS_CLUSTER: KindSchema = KindSchema {
     kind: Kind::EksCluster,
@@ -298,39 +464,118 @@ const EKS_AMI_TYPES: &[&str] = &[
 
 const SCALING_FIELDS: [Field; 3] = [
     Field::req("min", int_min(0), "Minimum number of nodes."),
-    Field::req("desired", int_min(0), "Desired number of nodes, between min and max."),
+    Field::req(
+        "desired",
+        int_min(0),
+        "Desired number of nodes, between min and max.",
+    ),
     Field::req("max", int_min(1), "Maximum number of nodes."),
 ];
 
 const TAINT_FIELDS: [Field; 3] = [
     Field::req("key", STRING, "Taint key."),
     Field::opt("value", STRING, "Taint value."),
-    Field::req("effect", Ty::Enum(&["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"]), "Taint effect."),
+    Field::req(
+        "effect",
+        Ty::Enum(&["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"]),
+        "Taint effect.",
+    ),
 ];
 
 const UPDATE_CONFIG_FIELDS: [Field; 2] = [
-    Field::opt("max_unavailable", int(1, 100), "Nodes that may be unavailable at once during an update."),
-    Field::opt("max_unavailable_percentage", int(1, 100), "Percentage of nodes that may be unavailable at once during an update."),
+    Field::opt(
+        "max_unavailable",
+        int(1, 100),
+        "Nodes that may be unavailable at once during an update.",
+    ),
+    Field::opt(
+        "max_unavailable_percentage",
+        int(1, 100),
+        "Percentage of nodes that may be unavailable at once during an update.",
+    ),
 ];
 
 const EKS_NODE_GROUP: KindSchema = KindSchema {
     kind: Kind::EksNodeGroup,
     doc: "An EKS managed node group.",
     fields: &[
-        Field::req("cluster_name", Ty::RefTo { kind: Kind::EksCluster, attr: "name" }, "Name of the cluster the nodes join.").force_new(),
-        Field::req("name", STRING, "Node group name, unique within the cluster.").force_new(),
-        Field::req("node_role_arn", IAM_ROLE_ARN, "ARN of the IAM role the nodes assume.").force_new(),
-        Field::req("subnet_ids", SUBNET_IDS, "Subnets the nodes are launched in (usually private).").force_new(),
-        Field::opt("instance_types", STRINGS, "EC2 instance types, e.g. [m6i.large] (AWS default t3.medium).").force_new(),
-        Field::opt("capacity_type", Ty::Enum(&["ON_DEMAND", "SPOT"]), "Purchase option for the nodes (AWS default ON_DEMAND).").force_new(),
-        Field::opt("ami_type", Ty::Enum(EKS_AMI_TYPES), "AMI family of the nodes (AWS default depends on the version, AL2023 from 1.30).").force_new(),
-        Field::opt("disk_size", int(1, 16384), "Root volume size in GiB (AWS default 20).").force_new(),
-        Field::opt("version", STRING, "Kubernetes version of the nodes (defaults to the cluster's); upgraded in place."),
-        Field::opt("release_version", STRING, "EKS-optimized AMI release to use (defaults to the latest for the version)."),
-        Field::req("scaling", Ty::Object(&SCALING_FIELDS), "Size of the node group: min <= desired <= max."),
+        Field::req(
+            "cluster_name",
+            Ty::RefTo {
+                kind: Kind::EksCluster,
+                attr: "name",
+            },
+            "Name of the cluster the nodes join.",
+        )
+        .force_new(),
+        Field::req(
+            "name",
+            STRING,
+            "Node group name, unique within the cluster.",
+        )
+        .force_new(),
+        Field::req(
+            "node_role_arn",
+            IAM_ROLE_ARN,
+            "ARN of the IAM role the nodes assume.",
+        )
+        .force_new(),
+        Field::req(
+            "subnet_ids",
+            SUBNET_IDS,
+            "Subnets the nodes are launched in (usually private).",
+        )
+        .force_new(),
+        Field::opt(
+            "instance_types",
+            STRINGS,
+            "EC2 instance types, e.g. [m6i.large] (AWS default t3.medium).",
+        )
+        .force_new(),
+        Field::opt(
+            "capacity_type",
+            Ty::Enum(&["ON_DEMAND", "SPOT"]),
+            "Purchase option for the nodes (AWS default ON_DEMAND).",
+        )
+        .force_new(),
+        Field::opt(
+            "ami_type",
+            Ty::Enum(EKS_AMI_TYPES),
+            "AMI family of the nodes (AWS default depends on the version, AL2023 from 1.30).",
+        )
+        .force_new(),
+        Field::opt(
+            "disk_size",
+            int(1, 16384),
+            "Root volume size in GiB (AWS default 20).",
+        )
+        .force_new(),
+        Field::opt(
+            "version",
+            STRING,
+            "Kubernetes version of the nodes (defaults to the cluster's); upgraded in place.",
+        ),
+        Field::opt(
+            "release_version",
+            STRING,
+            "EKS-optimized AMI release to use (defaults to the latest for the version).",
+        ),
+        Field::req(
+            "scaling",
+            Ty::Object(&SCALING_FIELDS),
+            "Size of the node group: min <= desired <= max.",
+        ),
         Field::opt("labels", TAGS, "Kubernetes labels applied to the nodes."),
-        Field::opt("taints", Ty::List(&Ty::Object(&TAINT_FIELDS)), "Kubernetes taints applied to the nodes."),
-        Field::opt("update_config", Ty::Object(&UPDATE_CONFIG_FIELDS), "Rolling update limits; set at most one of the two."),
+        Field::opt(
+            "taints",
+            Ty::List(&Ty::Object(&TAINT_FIELDS)),
+            "Kubernetes taints applied to the nodes.",
+        ),
+        Field::opt(
+            "update_config",
+            Ty::Object(&UPDATE_CONFIG_FIELDS),
+            "Rolling update limits; set at most one of the two.",
+        ),
         TAGS_FIELD,
     ],
     computed: &[
@@ -349,9 +594,22 @@ const DB_SUBNET_GROUP: KindSchema = KindSchema {
     kind: Kind::DbSubnetGroup,
     doc: "An RDS DB subnet group: the subnets (at least two AZs) a DB instance may use.",
     fields: &[
-        Field::req("name", STRING, "Group name, unique in the region (AWS stores it lowercase).").force_new(),
-        Field::opt("description", STRING, "Group description (defaults to \"Managed by regionctl\")."),
-        Field::req("subnet_ids", SUBNET_IDS, "Subnets in the group, in at least two availability zones."),
+        Field::req(
+            "name",
+            STRING,
+            "Group name, unique in the region (AWS stores it lowercase).",
+        )
+        .force_new(),
+        Field::opt(
+            "description",
+            STRING,
+            "Group description (defaults to \"Managed by regionctl\").",
+        ),
+        Field::req(
+            "subnet_ids",
+            SUBNET_IDS,
+            "Subnets in the group, in at least two availability zones.",
+        ),
         TAGS_FIELD,
     ],
     computed: &[
@@ -420,8 +678,17 @@ const CACHE_SUBNET_GROUP: KindSchema = KindSchema {
     kind: Kind::CacheSubnetGroup,
     doc: "An ElastiCache subnet group: the subnets a replication group may use.",
     fields: &[
-        Field::req("name", STRING, "Group name, unique in the region (AWS stores it lowercase).").force_new(),
-        Field::opt("description", STRING, "Group description (defaults to \"Managed by regionctl\")."),
+        Field::req(
+            "name",
+            STRING,
+            "Group name, unique in the region (AWS stores it lowercase).",
+        )
+        .force_new(),
+        Field::opt(
+            "description",
+            STRING,
+            "Group description (defaults to \"Managed by regionctl\").",
+        ),
         Field::req("subnet_ids", SUBNET_IDS, "Subnets in the group."),
         TAGS_FIELD,
     ],
@@ -434,32 +701,118 @@ const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
     kind: Kind::ElasticacheReplicationGroup,
     doc: "An ElastiCache (Redis OSS or Valkey) replication group, cluster mode disabled.",
     fields: &[
-        Field::req("replication_group_id", STRING, "Replication group id, unique in the region (1-40 lowercase characters).").force_new(),
-        Field::opt("description", STRING, "Description (defaults to \"Managed by regionctl\")."),
-        Field::opt("engine", Ty::Enum(aws_facts::ELASTICACHE_ENGINES), "Cache engine (AWS default redis); redis can be upgraded to valkey in place."),
-        Field::opt("engine_version", STRING, "Engine version, e.g. \"7.1\"; upgrades happen in place."),
+        Field::req(
+            "replication_group_id",
+            STRING,
+            "Replication group id, unique in the region (1-40 lowercase characters).",
+        )
+        .force_new(),
+        Field::opt(
+            "description",
+            STRING,
+            "Description (defaults to \"Managed by regionctl\").",
+        ),
+        Field::opt(
+            "engine",
+            Ty::Enum(aws_facts::ELASTICACHE_ENGINES),
+            "Cache engine (AWS default redis); redis can be upgraded to valkey in place.",
+        ),
+        Field::opt(
+            "engine_version",
+            STRING,
+            "Engine version, e.g. \"7.1\"; upgrades happen in place.",
+        ),
         Field::req("node_type", STRING, "Node type, e.g. cache.r7g.large."),
-        Field::opt("num_cache_clusters", int(1, 6), "Number of nodes: one primary plus replicas."),
-        Field::opt("automatic_failover", BOOL, "Whether a replica is promoted automatically when the primary fails (needs 2+ nodes)."),
-        Field::opt("multi_az", BOOL, "Whether nodes are spread across availability zones (needs automatic_failover)."),
-        Field::opt("cache_subnet_group", Ty::RefTo { kind: Kind::CacheSubnetGroup, attr: "name" }, "Name of the cache subnet group, which sets the VPC.").force_new(),
-        Field::opt("security_group_ids", SECURITY_GROUP_IDS, "Security groups of the nodes."),
-        Field::opt("parameter_group_name", STRING, "Name of the cache parameter group (AWS default: the engine's default group)."),
-        Field::opt("at_rest_encryption", BOOL, "Whether data at rest is encrypted.").force_new(),
-        Field::opt("kms_key_id", STRING, "KMS key ARN for encryption at rest (AWS default: an AWS-owned key).").force_new(),
+        Field::opt(
+            "num_cache_clusters",
+            int(1, 6),
+            "Number of nodes: one primary plus replicas.",
+        ),
+        Field::opt(
+            "automatic_failover",
+            BOOL,
+            "Whether a replica is promoted automatically when the primary fails (needs 2+ nodes).",
+        ),
+        Field::opt(
+            "multi_az",
+            BOOL,
+            "Whether nodes are spread across availability zones (needs automatic_failover).",
+        ),
+        Field::opt(
+            "cache_subnet_group",
+            Ty::RefTo {
+                kind: Kind::CacheSubnetGroup,
+                attr: "name",
+            },
+            "Name of the cache subnet group, which sets the VPC.",
+        )
+        .force_new(),
+        Field::opt(
+            "security_group_ids",
+            SECURITY_GROUP_IDS,
+            "Security groups of the nodes.",
+        ),
+        Field::opt(
+            "parameter_group_name",
+            STRING,
+            "Name of the cache parameter group (AWS default: the engine's default group).",
+        ),
+        Field::opt(
+            "at_rest_encryption",
+            BOOL,
+            "Whether data at rest is encrypted.",
+        )
+        .force_new(),
+        Field::opt(
+            "kms_key_id",
+            STRING,
+            "KMS key ARN for encryption at rest (AWS default: an AWS-owned key).",
+        )
+        .force_new(),
         Field::opt("transit_encryption", BOOL, "Whether connections use TLS."),
-        Field::opt("port", int(1, 65535), "Port the nodes listen on (AWS default 6379).").force_new(),
-        Field::opt("snapshot_retention_limit", int(0, 35), "Days automatic snapshots are kept; 0 disables them."),
-        Field::opt("snapshot_window", STRING, "Daily UTC window for snapshots, e.g. 03:00-04:00."),
-        Field::opt("preferred_maintenance_window", STRING, "Weekly UTC maintenance window, e.g. sun:05:00-sun:06:00."),
-        Field::opt("auto_minor_version_upgrade", BOOL, "Whether AWS applies minor engine upgrades in the maintenance window."),
-        Field::opt("apply_immediately", BOOL, "Apply modifications now instead of in the next maintenance window."),
+        Field::opt(
+            "port",
+            int(1, 65535),
+            "Port the nodes listen on (AWS default 6379).",
+        )
+        .force_new(),
+        Field::opt(
+            "snapshot_retention_limit",
+            int(0, 35),
+            "Days automatic snapshots are kept; 0 disables them.",
+        ),
+        Field::opt(
+            "snapshot_window",
+            STRING,
+            "Daily UTC window for snapshots, e.g. 03:00-04:00.",
+        ),
+        Field::opt(
+            "preferred_maintenance_window",
+            STRING,
+            "Weekly UTC maintenance window, e.g. sun:05:00-sun:06:00.",
+        ),
+        Field::opt(
+            "auto_minor_version_upgrade",
+            BOOL,
+            "Whether AWS applies minor engine upgrades in the maintenance window.",
+        ),
+        Field::opt(
+            "apply_immediately",
+            BOOL,
+            "Apply modifications now instead of in the next maintenance window.",
+        ),
         TAGS_FIELD,
     ],
     computed: &[
         computed("arn", "The replication group ARN."),
-        computed("primary_endpoint", "host:port of the primary (read-write) endpoint."),
-        computed("reader_endpoint", "host:port of the reader endpoint spread over the replicas."),
+        computed(
+            "primary_endpoint",
+            "host:port of the primary (read-write) endpoint.",
+        ),
+        computed(
+            "reader_endpoint",
+            "host:port of the reader endpoint spread over the replicas.",
+        ),
     ],
     taggable: true,
     natural_name: Some("replication_group_id"),
@@ -479,7 +832,10 @@ const ROUTE53_ZONE: KindSchema = KindSchema {
     computed: &[
         computed("id", "The hosted zone id (Z...)."),
         computed("arn", "The hosted zone ARN."),
-        computed("name_servers", "The four name servers to delegate the domain to (a list)."),
+        computed(
+            "name_servers",
+            "The four name servers to delegate the domain to (a list).",
+        ),
     ],
     taggable: true,
     natural_name: None,
@@ -489,19 +845,70 @@ const ROUTE53_HEALTH_CHECK: KindSchema = KindSchema {
     kind: Kind::Route53HealthCheck,
     doc: "A Route 53 health check of an endpoint (global).",
     fields: &[
-        Field::req("type", Ty::Enum(&["HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP"]), "How the endpoint is checked.").force_new(),
-        Field::opt("fqdn", STRING, "Host name of the endpoint; fqdn or ip_address is required."),
-        Field::opt("ip_address", STRING, "IPv4 or IPv6 address of the endpoint."),
-        Field::opt("port", int(1, 65535), "Port of the endpoint (default 80 for HTTP, 443 for HTTPS)."),
-        Field::opt("resource_path", STRING, "Path requested by HTTP(S) checks, e.g. /health."),
-        Field::opt("search_string", STRING, "String the response body must contain (*_STR_MATCH types, up to 255 characters)."),
-        Field::opt("request_interval", int(10, 30), "Seconds between checks: 10 or 30 (AWS default 30).").force_new(),
-        Field::opt("failure_threshold", int(1, 10), "Consecutive failures before the endpoint is unhealthy (AWS default 3)."),
-        Field::opt("measure_latency", BOOL, "Whether Route 53 measures latency from its checker regions.").force_new(),
-        Field::opt("enable_sni", BOOL, "Whether HTTPS checks send the host name in TLS SNI (AWS default true for HTTPS)."),
-        Field::opt("regions", STRINGS, "Checker regions (at least 3) to check from; AWS default is all of them."),
+        Field::req(
+            "type",
+            Ty::Enum(&["HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP"]),
+            "How the endpoint is checked.",
+        )
+        .force_new(),
+        Field::opt(
+            "fqdn",
+            STRING,
+            "Host name of the endpoint; fqdn or ip_address is required.",
+        ),
+        Field::opt(
+            "ip_address",
+            STRING,
+            "IPv4 or IPv6 address of the endpoint.",
+        ),
+        Field::opt(
+            "port",
+            int(1, 65535),
+            "Port of the endpoint (default 80 for HTTP, 443 for HTTPS).",
+        ),
+        Field::opt(
+            "resource_path",
+            STRING,
+            "Path requested by HTTP(S) checks, e.g. /health.",
+        ),
+        Field::opt(
+            "search_string",
+            STRING,
+            "String the response body must contain (*_STR_MATCH types, up to 255 characters).",
+        ),
+        Field::opt(
+            "request_interval",
+            int(10, 30),
+            "Seconds between checks: 10 or 30 (AWS default 30).",
+        )
+        .force_new(),
+        Field::opt(
+            "failure_threshold",
+            int(1, 10),
+            "Consecutive failures before the endpoint is unhealthy (AWS default 3).",
+        ),
+        Field::opt(
+            "measure_latency",
+            BOOL,
+            "Whether Route 53 measures latency from its checker regions.",
+        )
+        .force_new(),
+        Field::opt(
+            "enable_sni",
+            BOOL,
+            "Whether HTTPS checks send the host name in TLS SNI (AWS default true for HTTPS).",
+        ),
+        Field::opt(
+            "regions",
+            STRINGS,
+            "Checker regions (at least 3) to check from; AWS default is all of them.",
+        ),
         Field::opt("inverted", BOOL, "Whether the check's status is inverted."),
-        Field::opt("disabled", BOOL, "Whether the check is disabled (then it is always reported healthy)."),
+        Field::opt(
+            "disabled",
+            BOOL,
+            "Whether the check is disabled (then it is always reported healthy).",
+        ),
         TAGS_FIELD,
     ],
     computed: &[computed("id", "The health check id.")],
@@ -510,40 +917,119 @@ const ROUTE53_HEALTH_CHECK: KindSchema = KindSchema {
 };
 
 const ALIAS_FIELDS: [Field; 3] = [
-    Field::req("name", STRING, "DNS name of the alias target, e.g. a load balancer's DNS name."),
-    Field::req("zone_id", STRING, "Hosted zone id of the alias target (e.g. the load balancer's canonical zone)."),
-    Field::opt("evaluate_target_health", BOOL, "Whether the record follows the target's health."),
+    Field::req(
+        "name",
+        STRING,
+        "DNS name of the alias target, e.g. a load balancer's DNS name.",
+    ),
+    Field::req(
+        "zone_id",
+        STRING,
+        "Hosted zone id of the alias target (e.g. the load balancer's canonical zone).",
+    ),
+    Field::opt(
+        "evaluate_target_health",
+        BOOL,
+        "Whether the record follows the target's health.",
+    ),
 ];
 
-const LATENCY_FIELDS: [Field; 1] =
-    [Field::req("region", STRING, "AWS region whose latency decides whether this record is answered.")];
+const LATENCY_FIELDS: [Field; 1] = [Field::req(
+    "region",
+    STRING,
+    "AWS region whose latency decides whether this record is answered.",
+)];
 
-const WEIGHTED_FIELDS: [Field; 1] =
-    [Field::req("weight", int(0, 255), "Relative weight; 0 receives traffic only if all weights are 0.")];
+const WEIGHTED_FIELDS: [Field; 1] = [Field::req(
+    "weight",
+    int(0, 255),
+    "Relative weight; 0 receives traffic only if all weights are 0.",
+)];
 
 const ROUTING_FIELDS: [Field; 3] = [
-    Field::opt("latency", Ty::Object(&LATENCY_FIELDS), "Latency-based routing."),
-    Field::opt("failover", Ty::Enum(&["PRIMARY", "SECONDARY"]), "Failover routing: this record's role."),
-    Field::opt("weighted", Ty::Object(&WEIGHTED_FIELDS), "Weighted routing."),
+    Field::opt(
+        "latency",
+        Ty::Object(&LATENCY_FIELDS),
+        "Latency-based routing.",
+    ),
+    Field::opt(
+        "failover",
+        Ty::Enum(&["PRIMARY", "SECONDARY"]),
+        "Failover routing: this record's role.",
+    ),
+    Field::opt(
+        "weighted",
+        Ty::Object(&WEIGHTED_FIELDS),
+        "Weighted routing.",
+    ),
 ];
 
 const ROUTE53_RECORD: KindSchema = KindSchema {
     kind: Kind::Route53Record,
     doc: "A Route 53 record set: simple, alias, latency, failover or weighted (global).",
     fields: &[
-        Field::req("zone_id", Ty::RefTo { kind: Kind::Route53Zone, attr: "id" }, "Hosted zone the record belongs to.").force_new(),
-        Field::req("name", STRING, "Fully qualified record name, e.g. api.example.com.").force_new(),
-        Field::req("type", Ty::Enum(&["A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA"]), "Record type.").force_new(),
-        Field::opt("ttl", int(0, 2147483647), "Time to live in seconds; required unless alias is set."),
-        Field::opt("records", STRINGS, "Record values; required unless alias is set."),
-        Field::opt("alias", Ty::Object(&ALIAS_FIELDS), "Alias target instead of ttl and records."),
-        Field::opt("set_identifier", STRING, "Distinguishes records of one name and type; required with routing.").force_new(),
-        Field::opt("routing", Ty::Object(&ROUTING_FIELDS), "Routing policy: at most one of latency, failover, weighted."),
-        Field::opt("health_check_id", Ty::RefTo { kind: Kind::Route53HealthCheck, attr: "id" }, "Health check deciding whether this record is answered."),
+        Field::req(
+            "zone_id",
+            Ty::RefTo {
+                kind: Kind::Route53Zone,
+                attr: "id",
+            },
+            "Hosted zone the record belongs to.",
+        )
+        .force_new(),
+        Field::req(
+            "name",
+            STRING,
+            "Fully qualified record name, e.g. api.example.com.",
+        )
+        .force_new(),
+        Field::req(
+            "type",
+            Ty::Enum(&["A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA"]),
+            "Record type.",
+        )
+        .force_new(),
+        Field::opt(
+            "ttl",
+            int(0, 2147483647),
+            "Time to live in seconds; required unless alias is set.",
+        ),
+        Field::opt(
+            "records",
+            STRINGS,
+            "Record values; required unless alias is set.",
+        ),
+        Field::opt(
+            "alias",
+            Ty::Object(&ALIAS_FIELDS),
+            "Alias target instead of ttl and records.",
+        ),
+        Field::opt(
+            "set_identifier",
+            STRING,
+            "Distinguishes records of one name and type; required with routing.",
+        )
+        .force_new(),
+        Field::opt(
+            "routing",
+            Ty::Object(&ROUTING_FIELDS),
+            "Routing policy: at most one of latency, failover, weighted.",
+        ),
+        Field::opt(
+            "health_check_id",
+            Ty::RefTo {
+                kind: Kind::Route53HealthCheck,
+                attr: "id",
+            },
+            "Health check deciding whether this record is answered.",
+        ),
     ],
     computed: &[
         computed("fqdn", "The record name as Route 53 stores it."),
-        computed("id", "zone_id, name, type and set_identifier joined by _, as regionctl identifies it."),
+        computed(
+            "id",
+            "zone_id, name, type and set_identifier joined by _, as regionctl identifies it.",
+        ),
     ],
     taggable: false,
     natural_name: None,
@@ -575,7 +1061,9 @@ mod tests {
     fn all_fields() -> Vec<(String, &'static Field)> {
         let mut out = Vec::new();
         for s in &SCHEMAS {
-            walk_fields(s.fields, s.kind.name(), &mut |p, f| out.push((p.to_string(), f)));
+            walk_fields(s.fields, s.kind.name(), &mut |p, f| {
+                out.push((p.to_string(), f))
+            });
         }
         out
     }
@@ -611,7 +1099,10 @@ mod tests {
                 ty = inner;
             }
             if let Ty::RefTo { kind, attr } = ty {
-                assert!(schema(*kind).has_attr(attr), "{path} refers to {kind}.{attr}, which does not exist");
+                assert!(
+                    schema(*kind).has_attr(attr),
+                    "{path} refers to {kind}.{attr}, which does not exist"
+                );
             }
         }
     }
@@ -622,7 +1113,12 @@ mod tests {
             field_names_unique(s.fields, s.kind.name());
             let mut seen = BTreeSet::new();
             for c in s.computed {
-                assert!(seen.insert(c.name), "duplicate computed {}.{}", s.kind, c.name);
+                assert!(
+                    seen.insert(c.name),
+                    "duplicate computed {}.{}",
+                    s.kind,
+                    c.name
+                );
             }
         }
     }
@@ -631,7 +1127,12 @@ mod tests {
     fn computed_attributes_may_shadow_no_field() {
         for s in &SCHEMAS {
             for c in s.computed {
-                assert!(s.field(c.name).is_none(), "{}.{} is both a field and computed", s.kind, c.name);
+                assert!(
+                    s.field(c.name).is_none(),
+                    "{}.{} is both a field and computed",
+                    s.kind,
+                    c.name
+                );
             }
         }
     }
@@ -640,10 +1141,23 @@ mod tests {
     fn tags_field_iff_taggable() {
         for s in &SCHEMAS {
             let tags = s.field("tags");
-            assert_eq!(tags.is_some(), s.taggable, "{}: tags field and taggable disagree", s.kind);
+            assert_eq!(
+                tags.is_some(),
+                s.taggable,
+                "{}: tags field and taggable disagree",
+                s.kind
+            );
             if let Some(t) = tags {
-                assert!(matches!(t.ty, Ty::Map(&Ty::String)), "{}.tags must be a map of strings", s.kind);
-                assert!(!t.required && !t.force_new, "{}.tags must be optional and updatable", s.kind);
+                assert!(
+                    matches!(t.ty, Ty::Map(&Ty::String)),
+                    "{}.tags must be a map of strings",
+                    s.kind
+                );
+                assert!(
+                    !t.required && !t.force_new,
+                    "{}.tags must be optional and updatable",
+                    s.kind
+                );
             }
         }
         assert!(!schema(Kind::Route53Record).taggable);
@@ -653,23 +1167,40 @@ mod tests {
     fn natural_names_are_required_force_new_fields() {
         for s in &SCHEMAS {
             if let Some(n) = s.natural_name {
-                let f = s.field(n).unwrap_or_else(|| panic!("{}: natural_name {n} is not a field", s.kind));
-                assert!(f.required && f.force_new, "{}.{n} must be required and force_new", s.kind);
+                let f = s
+                    .field(n)
+                    .unwrap_or_else(|| panic!("{}: natural_name {n} is not a field", s.kind));
+                assert!(
+                    f.required && f.force_new,
+                    "{}.{n} must be required and force_new",
+                    s.kind
+                );
             }
         }
         assert_eq!(schema(Kind::RdsInstance).natural_name, Some("identifier"));
-        assert_eq!(schema(Kind::ElasticacheReplicationGroup).natural_name, Some("replication_group_id"));
+        assert_eq!(
+            schema(Kind::ElasticacheReplicationGroup).natural_name,
+            Some("replication_group_id")
+        );
     }
 
     #[test]
     fn every_field_and_computed_is_documented_in_one_line() {
         for (path, f) in all_fields() {
-            assert!(!f.doc.trim().is_empty() && !f.doc.contains('\n'), "{path} needs a one-line doc");
+            assert!(
+                !f.doc.trim().is_empty() && !f.doc.contains('\n'),
+                "{path} needs a one-line doc"
+            );
         }
         for s in &SCHEMAS {
             assert!(!s.doc.is_empty(), "{} needs a doc", s.kind);
             for c in s.computed {
-                assert!(!c.doc.trim().is_empty() && !c.doc.contains('\n'), "{}.{} needs a doc", s.kind, c.name);
+                assert!(
+                    !c.doc.trim().is_empty() && !c.doc.contains('\n'),
+                    "{}.{} needs a doc",
+                    s.kind,
+                    c.name
+                );
             }
         }
     }
@@ -682,7 +1213,10 @@ mod tests {
                 ty = inner;
             }
             match ty {
-                Ty::Int { min: Some(lo), max: Some(hi) } => assert!(lo <= hi, "{path}: {lo} > {hi}"),
+                Ty::Int {
+                    min: Some(lo),
+                    max: Some(hi),
+                } => assert!(lo <= hi, "{path}: {lo} > {hi}"),
                 Ty::Enum(values) => {
                     assert!(!values.is_empty(), "{path}: empty enum");
                     let unique: BTreeSet<_> = values.iter().collect();
@@ -697,68 +1231,200 @@ mod tests {
     fn agreed_attribute_names_exist() {
         // Other modules (validation rules, examples, docs) are written against these names.
         let expected: &[(Kind, &[&str], &[&str])] = &[
-            (Kind::Vpc, &["cidr_block", "enable_dns_support", "enable_dns_hostnames", "tags"], &["id", "arn"]),
-            (Kind::Subnet, &["vpc_id", "cidr_block", "availability_zone", "map_public_ip_on_launch", "tags"], &["id", "arn"]),
+            (
+                Kind::Vpc,
+                &[
+                    "cidr_block",
+                    "enable_dns_support",
+                    "enable_dns_hostnames",
+                    "tags",
+                ],
+                &["id", "arn"],
+            ),
+            (
+                Kind::Subnet,
+                &[
+                    "vpc_id",
+                    "cidr_block",
+                    "availability_zone",
+                    "map_public_ip_on_launch",
+                    "tags",
+                ],
+                &["id", "arn"],
+            ),
             (Kind::InternetGateway, &["vpc_id", "tags"], &["id", "arn"]),
-            (Kind::NatGateway, &["subnet_id", "connectivity_type", "tags"], &["id", "allocation_id", "public_ip"]),
-            (Kind::RouteTable, &["vpc_id", "routes", "subnet_ids", "tags"], &["id"]),
-            (Kind::SecurityGroup, &["name", "description", "vpc_id", "ingress", "egress", "tags"], &["id", "arn"]),
+            (
+                Kind::NatGateway,
+                &["subnet_id", "connectivity_type", "tags"],
+                &["id", "allocation_id", "public_ip"],
+            ),
+            (
+                Kind::RouteTable,
+                &["vpc_id", "routes", "subnet_ids", "tags"],
+                &["id"],
+            ),
+            (
+                Kind::SecurityGroup,
+                &["name", "description", "vpc_id", "ingress", "egress", "tags"],
+                &["id", "arn"],
+            ),
             (
                 Kind::IamRole,
-                &["name", "assume_role_policy", "managed_policy_arns", "path", "description", "max_session_duration", "tags"],
+                &[
+                    "name",
+                    "assume_role_policy",
+                    "managed_policy_arns",
+                    "path",
+                    "description",
+                    "max_session_duration",
+                    "tags",
+                ],
                 &["arn", "id", "unique_id"],
             ),
             (
                 Kind::EksCluster,
                 &[
-                    "name", "version", "role_arn", "subnet_ids", "security_group_ids", "endpoint_public_access",
-                    "endpoint_private_access", "public_access_cidrs", "logging", "tags",
+                    "name",
+                    "version",
+                    "role_arn",
+                    "subnet_ids",
+                    "security_group_ids",
+                    "endpoint_public_access",
+                    "endpoint_private_access",
+                    "public_access_cidrs",
+                    "logging",
+                    "tags",
                 ],
-                &["arn", "id", "endpoint", "certificate_authority", "oidc_issuer", "platform_version"],
+                &[
+                    "arn",
+                    "id",
+                    "endpoint",
+                    "certificate_authority",
+                    "oidc_issuer",
+                    "platform_version",
+                ],
             ),
             (
                 Kind::EksNodeGroup,
                 &[
-                    "cluster_name", "name", "node_role_arn", "subnet_ids", "instance_types", "capacity_type", "ami_type",
-                    "disk_size", "version", "scaling", "labels", "taints", "update_config", "tags",
+                    "cluster_name",
+                    "name",
+                    "node_role_arn",
+                    "subnet_ids",
+                    "instance_types",
+                    "capacity_type",
+                    "ami_type",
+                    "disk_size",
+                    "version",
+                    "scaling",
+                    "labels",
+                    "taints",
+                    "update_config",
+                    "tags",
                 ],
                 &["arn", "id", "status"],
             ),
-            (Kind::DbSubnetGroup, &["name", "description", "subnet_ids", "tags"], &["arn", "id"]),
+            (
+                Kind::DbSubnetGroup,
+                &["name", "description", "subnet_ids", "tags"],
+                &["arn", "id"],
+            ),
             (
                 Kind::RdsInstance,
                 &[
-                    "identifier", "engine", "engine_version", "instance_class", "allocated_storage",
-                    "max_allocated_storage", "storage_type", "iops", "storage_encrypted", "kms_key_id", "multi_az",
-                    "db_subnet_group", "vpc_security_group_ids", "db_name", "master_username",
-                    "manage_master_user_password", "master_password_env", "port", "publicly_accessible",
-                    "backup_retention_period", "preferred_backup_window", "deletion_protection", "skip_final_snapshot",
-                    "final_snapshot_identifier", "replicate_from", "apply_immediately", "tags",
+                    "identifier",
+                    "engine",
+                    "engine_version",
+                    "instance_class",
+                    "allocated_storage",
+                    "max_allocated_storage",
+                    "storage_type",
+                    "iops",
+                    "storage_encrypted",
+                    "kms_key_id",
+                    "multi_az",
+                    "db_subnet_group",
+                    "vpc_security_group_ids",
+                    "db_name",
+                    "master_username",
+                    "manage_master_user_password",
+                    "master_password_env",
+                    "port",
+                    "publicly_accessible",
+                    "backup_retention_period",
+                    "preferred_backup_window",
+                    "deletion_protection",
+                    "skip_final_snapshot",
+                    "final_snapshot_identifier",
+                    "replicate_from",
+                    "apply_immediately",
+                    "tags",
                 ],
                 &["arn", "id", "endpoint", "address", "resource_id"],
             ),
-            (Kind::CacheSubnetGroup, &["name", "description", "subnet_ids", "tags"], &["arn"]),
+            (
+                Kind::CacheSubnetGroup,
+                &["name", "description", "subnet_ids", "tags"],
+                &["arn"],
+            ),
             (
                 Kind::ElasticacheReplicationGroup,
                 &[
-                    "replication_group_id", "description", "engine", "engine_version", "node_type",
-                    "num_cache_clusters", "automatic_failover", "multi_az", "cache_subnet_group", "security_group_ids",
-                    "at_rest_encryption", "transit_encryption", "port", "snapshot_retention_limit", "tags",
+                    "replication_group_id",
+                    "description",
+                    "engine",
+                    "engine_version",
+                    "node_type",
+                    "num_cache_clusters",
+                    "automatic_failover",
+                    "multi_az",
+                    "cache_subnet_group",
+                    "security_group_ids",
+                    "at_rest_encryption",
+                    "transit_encryption",
+                    "port",
+                    "snapshot_retention_limit",
+                    "tags",
                 ],
                 &["arn", "primary_endpoint", "reader_endpoint"],
             ),
-            (Kind::Route53Zone, &["name", "comment", "tags"], &["id", "arn", "name_servers"]),
+            (
+                Kind::Route53Zone,
+                &["name", "comment", "tags"],
+                &["id", "arn", "name_servers"],
+            ),
             (
                 Kind::Route53HealthCheck,
                 &[
-                    "type", "fqdn", "ip_address", "port", "resource_path", "search_string", "request_interval",
-                    "failure_threshold", "measure_latency", "regions", "inverted", "disabled", "tags",
+                    "type",
+                    "fqdn",
+                    "ip_address",
+                    "port",
+                    "resource_path",
+                    "search_string",
+                    "request_interval",
+                    "failure_threshold",
+                    "measure_latency",
+                    "regions",
+                    "inverted",
+                    "disabled",
+                    "tags",
                 ],
                 &["id"],
             ),
             (
                 Kind::Route53Record,
-                &["zone_id", "name", "type", "ttl", "records", "alias", "set_identifier", "routing", "health_check_id"],
+                &[
+                    "zone_id",
+                    "name",
+                    "type",
+                    "ttl",
+                    "records",
+                    "alias",
+                    "set_identifier",
+                    "routing",
+                    "health_check_id",
+                ],
                 &["fqdn", "id"],
             ),
         ];
@@ -778,14 +1444,28 @@ mod tests {
         let force_new = |k: Kind, f: &str| schema(k).field(f).expect("field exists").force_new;
         assert!(force_new(Kind::Vpc, "cidr_block"));
         assert!(!force_new(Kind::InternetGateway, "vpc_id"));
-        assert!(!force_new(Kind::RdsInstance, "replicate_from"), "removing replicate_from promotes in place");
+        assert!(
+            !force_new(Kind::RdsInstance, "replicate_from"),
+            "removing replicate_from promotes in place"
+        );
         assert!(!force_new(Kind::RdsInstance, "instance_class"));
         assert!(force_new(Kind::RdsInstance, "storage_encrypted"));
         assert!(!force_new(Kind::EksCluster, "version"));
         assert!(force_new(Kind::EksNodeGroup, "instance_types"));
-        assert!(force_new(Kind::ElasticacheReplicationGroup, "at_rest_encryption"));
-        assert!(!force_new(Kind::ElasticacheReplicationGroup, "transit_encryption"));
-        assert!(schema(Kind::RdsInstance).field("master_password_env").expect("exists").sensitive);
+        assert!(force_new(
+            Kind::ElasticacheReplicationGroup,
+            "at_rest_encryption"
+        ));
+        assert!(!force_new(
+            Kind::ElasticacheReplicationGroup,
+            "transit_encryption"
+        ));
+        assert!(
+            schema(Kind::RdsInstance)
+                .field("master_password_env")
+                .expect("exists")
+                .sensitive
+        );
     }
 
     #[test]
@@ -801,15 +1481,40 @@ mod tests {
             }
         };
         let names = |fs: &[Field]| fs.iter().map(|f| f.name).collect::<Vec<_>>();
-        assert_eq!(names(obj(Kind::RouteTable, "routes")), ["destination_cidr_block", "gateway_id", "nat_gateway_id"]);
+        assert_eq!(
+            names(obj(Kind::RouteTable, "routes")),
+            ["destination_cidr_block", "gateway_id", "nat_gateway_id"]
+        );
         assert_eq!(
             names(obj(Kind::SecurityGroup, "ingress")),
-            ["protocol", "from_port", "to_port", "cidr_blocks", "source_security_group_id", "description"]
+            [
+                "protocol",
+                "from_port",
+                "to_port",
+                "cidr_blocks",
+                "source_security_group_id",
+                "description"
+            ]
         );
-        assert_eq!(names(obj(Kind::EksNodeGroup, "scaling")), ["min", "desired", "max"]);
-        assert_eq!(names(obj(Kind::EksNodeGroup, "taints")), ["key", "value", "effect"]);
-        assert_eq!(names(obj(Kind::EksNodeGroup, "update_config")), ["max_unavailable", "max_unavailable_percentage"]);
-        assert_eq!(names(obj(Kind::Route53Record, "alias")), ["name", "zone_id", "evaluate_target_health"]);
-        assert_eq!(names(obj(Kind::Route53Record, "routing")), ["latency", "failover", "weighted"]);
+        assert_eq!(
+            names(obj(Kind::EksNodeGroup, "scaling")),
+            ["min", "desired", "max"]
+        );
+        assert_eq!(
+            names(obj(Kind::EksNodeGroup, "taints")),
+            ["key", "value", "effect"]
+        );
+        assert_eq!(
+            names(obj(Kind::EksNodeGroup, "update_config")),
+            ["max_unavailable", "max_unavailable_percentage"]
+        );
+        assert_eq!(
+            names(obj(Kind::Route53Record, "alias")),
+            ["name", "zone_id", "evaluate_target_health"]
+        );
+        assert_eq!(
+            names(obj(Kind::Route53Record, "routing")),
+            ["latency", "failover", "weighted"]
+        );
     }
 }

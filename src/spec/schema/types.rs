@@ -12,7 +12,10 @@ pub enum Ty {
     /// One of a fixed set of strings (case-sensitive, as AWS expects them).
     Enum(&'static [&'static str]),
     /// A whole number, optionally bounded (inclusive).
-    Int { min: Option<i64>, max: Option<i64> },
+    Int {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
     Bool,
     /// An IPv4 CIDR block such as `10.0.0.0/16`.
     Cidr,
@@ -23,7 +26,10 @@ pub enum Ty {
     /// An attribute of another resource of `kind` (normally its `id`, `arn` or `name`): either a
     /// reference to such a resource, or a literal string naming one that regionctl does not manage.
     /// A reference to a resource of another kind is an error.
-    RefTo { kind: Kind, attr: &'static str },
+    RefTo {
+        kind: Kind,
+        attr: &'static str,
+    },
     /// A JSON-like document (IAM policies): a map, or a string holding JSON.
     Document,
 }
@@ -44,12 +50,26 @@ pub struct Field {
 impl Field {
     /// An optional attribute that can be updated in place.
     pub const fn opt(name: &'static str, ty: Ty, doc: &'static str) -> Field {
-        Field { name, ty, required: false, force_new: false, sensitive: false, doc }
+        Field {
+            name,
+            ty,
+            required: false,
+            force_new: false,
+            sensitive: false,
+            doc,
+        }
     }
 
     /// A required attribute that can be updated in place.
     pub const fn req(name: &'static str, ty: Ty, doc: &'static str) -> Field {
-        Field { name, ty, required: true, force_new: false, sensitive: false, doc }
+        Field {
+            name,
+            ty,
+            required: true,
+            force_new: false,
+            sensitive: false,
+            doc,
+        }
     }
 
     /// Marks the attribute as forcing replacement when it changes.
@@ -100,14 +120,20 @@ impl KindSchema {
     }
 
     pub fn attr_names(&self) -> impl Iterator<Item = &'static str> {
-        self.fields.iter().map(|f| f.name).chain(self.computed.iter().map(|c| c.name))
+        self.fields
+            .iter()
+            .map(|f| f.name)
+            .chain(self.computed.iter().map(|c| c.name))
     }
 }
 
 /// Shorthands that keep the schema tables readable.
 pub const STRING: Ty = Ty::String;
 pub const BOOL: Ty = Ty::Bool;
-pub const INT: Ty = Ty::Int { min: None, max: None };
+pub const INT: Ty = Ty::Int {
+    min: None,
+    max: None,
+};
 pub const CIDR: Ty = Ty::Cidr;
 pub const STRINGS: Ty = Ty::List(&Ty::String);
 pub const TAGS: Ty = Ty::Map(&Ty::String);
