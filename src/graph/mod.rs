@@ -122,33 +122,41 @@ impl ResourceGraph {
         out
     }
 
-    /// Orders an SCC's nodes along edges so the message reads as a real cycle.
+    /// A shortest real cycle through the SCC's smallest address (breadth-first search inside
+    /// the SCC), so every step the message names is an actual edge.
     fn cycle_path(&self, scc: &[NodeIndex]) -> Vec<NodeIndex> {
         let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
         let start = *scc
             .iter()
             .min_by_key(|i| &self.graph[**i].addr)
             .expect("an SCC is never empty");
-        let mut path = vec![start];
-        let mut seen = BTreeSet::from([start]);
-        let mut cur = start;
-        loop {
-            let next = self
+        let mut parent: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+        let mut queue = std::collections::VecDeque::from([start]);
+        while let Some(cur) = queue.pop_front() {
+            let mut next: Vec<NodeIndex> = self
                 .graph
                 .edges(cur)
                 .map(|e| e.target())
                 .filter(|t| members.contains(t))
-                .min_by_key(|t| (seen.contains(t), &self.graph[*t].addr));
-            match next {
-                Some(n) if !seen.contains(&n) => {
-                    seen.insert(n);
-                    path.push(n);
-                    cur = n;
+                .collect();
+            next.sort_by(|a, b| self.graph[*a].addr.cmp(&self.graph[*b].addr));
+            for n in next {
+                if n == start {
+                    let mut path = vec![cur];
+                    while let Some(p) = parent.get(path.last().expect("path starts non-empty")) {
+                        path.push(*p);
+                    }
+                    path.reverse();
+                    return path;
                 }
-                _ => break,
+                if n != start && !parent.contains_key(&n) {
+                    parent.insert(n, cur);
+                    queue.push_back(n);
+                }
             }
         }
-        path
+        // Unreachable for a real SCC; fall back to listing its members.
+        scc.to_vec()
     }
 
     pub fn len(&self) -> usize {

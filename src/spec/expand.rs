@@ -36,6 +36,10 @@ const MAX_INSTANCES: usize = 10_000;
 
 type ModPath = Vec<String>;
 
+/// The operator of the placeholder that stands for a missing required module input. The missing
+/// input is reported at the module call; later stages leave values built from it alone.
+pub const MISSING_INPUT: &str = "missing input";
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct BlockKey {
     env: EnvName,
@@ -70,10 +74,13 @@ pub struct Expander<'a> {
     modules: BTreeMap<(EnvName, ModPath), ModInstance>,
     vars: BTreeMap<EnvName, BTreeMap<String, Value>>,
     /// Templates parsed once per YAML node, however many instances evaluate them.
-    templates: RefCell<HashMap<Span, Option<Template>>>,
+    templates: RefCell<HashMap<Span, Result<Template, Vec<Diagnostic>>>>,
     /// Diagnostics from reference resolution, which happens inside `Scope::traverse` (`&self`).
     scope_diags: RefCell<Diagnostics>,
     d: Diagnostics,
+    /// Module directories being instantiated, outermost first: a call to one of them is a
+    /// module calling itself, which would otherwise expand exponentially until the depth limit.
+    module_stack: Vec<std::path::PathBuf>,
     /// The environment whose diagnostics are being collected; problems met while expanding an
     /// unselected environment are dropped (see the module docs).
     current_selected: bool,
@@ -96,6 +103,7 @@ pub fn expand(loaded: &Loaded, sources: &SourceMap) -> (Spec, Diagnostics) {
         templates: RefCell::new(HashMap::new()),
         scope_diags: RefCell::new(Diagnostics::new()),
         d: Diagnostics::new(),
+        module_stack: Vec::new(),
         current_selected: true,
     };
     let order = ex.env_order();
@@ -229,26 +237,32 @@ impl<'a> Expander<'a> {
         }
     }
 
-    /// Parses (once) the template in a string node; `None` if it has syntax errors (reported).
+    /// Parses (once) the template in a string node; `None` if it has syntax errors, which are
+    /// reported each time a selected environment uses the node (and deduplicated later), so a
+    /// module shared with an unselected environment still has its errors reported.
     fn template(&self, node: &Node) -> Option<Template> {
-        if let Some(t) = self.templates.borrow().get(&node.span) {
-            return t.clone();
-        }
-        let NodeValue::Str(text) = &node.value else {
-            return None;
-        };
-        let origin = text_origin(self.sources, node, text);
-        let parsed = match expr::parse_template(text, &origin) {
-            Ok(t) => Some(t),
-            Err(errs) => {
-                self.scope_diags.borrow_mut().extend(errs);
-                None
+        let cached = self.templates.borrow().get(&node.span).cloned();
+        let parsed = match cached {
+            Some(p) => p,
+            None => {
+                let NodeValue::Str(text) = &node.value else {
+                    return None;
+                };
+                let origin = text_origin(self.sources, node, text);
+                let p = expr::parse_template(text, &origin);
+                self.templates.borrow_mut().insert(node.span, p.clone());
+                p
             }
         };
-        self.templates
-            .borrow_mut()
-            .insert(node.span, parsed.clone());
-        parsed
+        match parsed {
+            Ok(t) => Some(t),
+            Err(errs) => {
+                if self.current_selected {
+                    self.scope_diags.borrow_mut().extend(errs);
+                }
+                None
+            }
+        }
     }
 
     /// Evaluates a YAML node: strings are templates, lists and maps are evaluated element-wise.
@@ -337,7 +351,7 @@ impl<'a> Expander<'a> {
                         .envs
                         .values()
                         .any(|e| e.variables.iter().any(|(v, _)| v.name == k.name));
-                if !anywhere && self.loaded.envs.keys().next() == Some(&env.name) {
+                if !anywhere && self.loaded.selected.iter().next() == Some(&env.name) {
                     diags.push(
                         Diagnostic::error(
                             "spec::unknown-variable",
@@ -353,6 +367,18 @@ impl<'a> Expander<'a> {
             }
             match self.eval_node(node, &empty) {
                 Ok(v) => {
+                    // Variables have no declared type; the declared value stands for it, so an
+                    // override is blamed at the `--var` itself rather than where it is used.
+                    if let Some(declared) = vars.get(&k.name)
+                        && let Some(problem) = override_mismatch(declared, &v)
+                    {
+                        diags.push(
+                                Diagnostic::error("spec::var-type", format!("variable `{}`: {problem}", k.name))
+                                    .with_label(node.span, "overridden here")
+                                    .with_help("an override must have the same type as the value the spec declares"),
+                            );
+                        continue;
+                    }
                     vars.insert(k.name.clone(), v);
                 }
                 Err(e) => diags.extend(e),
@@ -574,6 +600,22 @@ impl<'a> Expander<'a> {
         let Some(def) = self.loaded.modules.get(&normalize(&call.dir)) else {
             return; // the loader reported the missing directory
         };
+        let dir = normalize(&call.dir);
+        if let Some(pos) = self.module_stack.iter().position(|d| *d == dir) {
+            let chain: Vec<String> = self.module_stack[pos..]
+                .iter()
+                .chain([&dir])
+                .map(|d| d.display().to_string())
+                .collect();
+            let diag = Diagnostic::error(
+                "spec::module-recursion",
+                format!("module `{}` calls itself: {}", call.name, chain.join(" → ")),
+            )
+            .with_label(call.source_span, "this source is already being expanded")
+            .with_help("a module cannot contain itself, directly or through other modules");
+            self.push(diag);
+            return;
+        }
         if depth >= MAX_MODULE_DEPTH {
             let diag = Diagnostic::error(
                 "spec::module-depth",
@@ -593,7 +635,10 @@ impl<'a> Expander<'a> {
                     let names: Vec<&str> = def.inputs.iter().map(|i| i.name.as_str()).collect();
                     let mut diag = Diagnostic::error(
                         "spec::unknown-input",
-                        format!("module `{}` has no input `{}`", call.source, k.name),
+                        format!(
+                            "module `{}` ({}) has no input `{}`",
+                            call.name, call.source, k.name
+                        ),
                     )
                     .with_label(k.span, "unknown input");
                     diag = match did_you_mean(&k.name, names.iter().copied()) {
@@ -604,12 +649,12 @@ impl<'a> Expander<'a> {
                     continue;
                 };
                 match self.eval_node(node, &scope) {
-                    Ok(v) => {
-                        if let Some(diag) = check_input_type(&decl.ty, &v, node.span, &k.name) {
-                            diags.push(diag);
+                    Ok(v) => match convert_input(&decl.ty, v, node.span, &k.name) {
+                        Ok(v) => {
+                            values.insert(k.name.clone(), v);
                         }
-                        values.insert(k.name.clone(), v);
-                    }
+                        Err(diag) => diags.push(diag),
+                    },
                     Err(e) => diags.extend(e),
                 }
             }
@@ -626,7 +671,18 @@ impl<'a> Expander<'a> {
                         }
                         Err(e) => diags.extend(e),
                     },
-                    None => missing.push(decl.name.as_str()),
+                    None => {
+                        missing.push(decl.name.as_str());
+                        // Reported once at the call; an unknown placeholder keeps the module's
+                        // own uses of the input from reporting it again.
+                        values.insert(
+                            decl.name.clone(),
+                            Value::unknown(Deferred::Op {
+                                op: "missing input".to_string(),
+                                args: Vec::new(),
+                            }),
+                        );
+                    }
                 }
             }
             if !missing.is_empty() {
@@ -655,7 +711,9 @@ impl<'a> Expander<'a> {
         self.extend(diags);
         let mut child = path.clone();
         child.push(call.name.clone());
+        self.module_stack.push(dir);
         self.instantiate(env, child, &def.body, &def.outputs, Some(values), depth + 1);
+        self.module_stack.pop();
     }
 
     // ---------------------------------------------------------------- pass 2: evaluate
@@ -697,8 +755,14 @@ impl<'a> Expander<'a> {
                     }
                 }
                 let written: Vec<&str> = block.attrs.iter().map(|(k, _)| k.name.as_str()).collect();
-                let mut checked =
-                    check::check_resource(schema, block.key_span, attrs, &written, &mut diags);
+                let mut checked = check::check_resource(
+                    self.sources,
+                    schema,
+                    block.key_span,
+                    attrs,
+                    &written,
+                    &mut diags,
+                );
                 if schema.taggable {
                     merge_default_tags(&mut checked, &self.loaded.project.default_tags);
                 }
@@ -1048,6 +1112,31 @@ fn text_origin(sources: &SourceMap, node: &Node, text: &str) -> TextOrigin {
     }
 }
 
+/// Why an override does not fit the declared value's type, if it does not.
+fn override_mismatch(declared: &Value, given: &Value) -> Option<String> {
+    use crate::spec::cidr::Ipv4Cidr;
+    let same_type = std::mem::discriminant(declared) == std::mem::discriminant(given)
+        || matches!((declared, given), (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)))
+        // A string variable may be given a number or bool on the command line (`--var n=3`).
+        || matches!((declared, given), (Value::Str(_), Value::Int(_) | Value::Bool(_)));
+    if !same_type {
+        return Some(format!(
+            "declared as a {}, overridden with a {}",
+            declared.type_name(),
+            given.type_name()
+        ));
+    }
+    if let (Value::Str(d), Value::Str(g)) = (declared, given)
+        && Ipv4Cidr::parse(d).is_ok()
+        && let Err(e) = Ipv4Cidr::parse(g)
+    {
+        return Some(format!(
+            "declared as a CIDR block, overridden with {g:?}: {e}"
+        ));
+    }
+    None
+}
+
 fn for_each_instances(value: Value, span: Span) -> Result<Vec<Each>, Diagnostic> {
     if value.has_unknown() {
         return Err(Diagnostic::error("spec::for-each-unknown", "for_each depends on values not known until apply")
@@ -1113,24 +1202,48 @@ fn for_each_instances(value: Value, span: Span) -> Result<Vec<Each>, Diagnostic>
     Ok(out)
 }
 
-fn check_input_type(ty: &InputType, v: &Value, span: Span, name: &str) -> Option<Diagnostic> {
-    fn ok(ty: &InputType, v: &Value) -> Result<(), String> {
+/// Converts a module input to its declared type the way Terraform does (`5` for a string input
+/// becomes `"5"`, `"5"` for a number input becomes `5`), or says why it cannot.
+fn convert_input(ty: &InputType, v: Value, span: Span, name: &str) -> Result<Value, Diagnostic> {
+    fn conv(ty: &InputType, v: Value) -> Result<Value, String> {
         if matches!(v, Value::Unknown(_)) || matches!(ty, InputType::Any) {
-            return Ok(());
+            return Ok(v);
         }
         match (ty, v) {
-            (InputType::String, Value::Str(_) | Value::Int(_) | Value::Bool(_)) => Ok(()),
-            (InputType::Number, Value::Int(_) | Value::Float(_)) => Ok(()),
-            (InputType::Bool, Value::Bool(_)) => Ok(()),
-            (InputType::Cidr, Value::Str(s)) => crate::spec::cidr::Ipv4Cidr::parse(s)
-                .map(|_| ())
-                .map_err(|e| format!("invalid CIDR {s:?}: {e}")),
-            (InputType::List(t), Value::List(items)) => items.iter().try_for_each(|i| ok(t, i)),
-            (InputType::Map(t), Value::Map(m)) => m.values().try_for_each(|i| ok(t, i)),
-            _ => Err(format!("expected {ty}, found {}", v.type_name())),
+            (InputType::String, v @ Value::Str(_)) => Ok(v),
+            (InputType::String, Value::Int(i)) => Ok(Value::Str(i.to_string())),
+            (InputType::String, Value::Float(f)) => Ok(Value::Str(f.to_string())),
+            (InputType::String, Value::Bool(b)) => Ok(Value::Str(b.to_string())),
+            (InputType::Number, v @ (Value::Int(_) | Value::Float(_))) => Ok(v),
+            (InputType::Number, Value::Str(s)) => {
+                match (s.trim().parse::<i64>(), s.trim().parse::<f64>()) {
+                    (Ok(i), _) => Ok(Value::Int(i)),
+                    (_, Ok(f)) if f.is_finite() => Ok(Value::Float(f)),
+                    _ => Err(format!("expected number, found string {s:?}")),
+                }
+            }
+            (InputType::Bool, v @ Value::Bool(_)) => Ok(v),
+            (InputType::Bool, Value::Str(s)) if s == "true" || s == "false" => {
+                Ok(Value::Bool(s == "true"))
+            }
+            (InputType::Cidr, Value::Str(s)) => match crate::spec::cidr::Ipv4Cidr::parse(&s) {
+                Ok(_) => Ok(Value::Str(s)),
+                Err(e) => Err(format!("invalid CIDR {s:?}: {e}")),
+            },
+            (InputType::List(t), Value::List(items)) => items
+                .into_iter()
+                .map(|i| conv(t, i))
+                .collect::<Result<_, _>>()
+                .map(Value::List),
+            (InputType::Map(t), Value::Map(m)) => m
+                .into_iter()
+                .map(|(k, i)| conv(t, i).map(|c| (k, c)))
+                .collect::<Result<_, _>>()
+                .map(Value::Map),
+            (ty, v) => Err(format!("expected {ty}, found {}", v.type_name())),
         }
     }
-    ok(ty, v).err().map(|e| {
+    conv(ty, v).map_err(|e| {
         Diagnostic::error("spec::input-type", format!("input `{name}`: {e}"))
             .with_label(span, format!("must be {ty}"))
     })

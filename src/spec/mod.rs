@@ -9,6 +9,7 @@ pub mod aws_facts;
 pub mod cidr;
 pub mod expand;
 pub mod expr;
+pub mod fold;
 pub mod loader;
 pub mod model;
 pub mod rules;
@@ -81,8 +82,9 @@ pub fn load(
     let Some(loaded) = loader::load(fs, opts, sources, &mut d) else {
         return (None, d);
     };
-    let (spec, expand_diags) = expand::expand(&loaded, sources);
+    let (mut spec, expand_diags) = expand::expand(&loaded, sources);
     d.extend(expand_diags);
+    fold::fold_known(&mut spec, &mut d);
     d.extend(rules::check(&spec));
     (Some(spec), d)
 }

@@ -115,7 +115,11 @@ fn syntax_error(file: FileId, text: &str, e: &serde_saphyr::Error) -> Diagnostic
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
-    let first_line = message.lines().next().unwrap_or("invalid YAML").to_string();
+    let mut first_line = message.lines().next().unwrap_or("invalid YAML").to_string();
+    // The library suggests changing its own options; that advice is not for our users.
+    if let Some(i) = first_line.find(", set DuplicateKeyPolicy") {
+        first_line.truncate(i);
+    }
     let mut d = Diagnostic::error("spec::yaml", format!("invalid YAML: {first_line}"));
     if let Some(loc) = e.location() {
         let offset = offset_of(text, loc.line() as usize, loc.column() as usize);

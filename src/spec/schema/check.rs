@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::kind::Kind;
-use crate::source::Span;
+use crate::source::{SourceMap, Span};
 use crate::spec::cidr::Ipv4Cidr;
 use crate::spec::value::{Deferred, RefTarget, Value};
 use crate::spec::yaml::{Node, NodeValue};
@@ -18,12 +18,20 @@ use super::types::{KindSchema, Ty};
 
 /// Checks every attribute of one resource; returns the normalised attributes.
 pub fn check_resource(
+    sources: &SourceMap,
     schema: &KindSchema,
     key_span: Span,
     attrs: Vec<(&crate::spec::yaml::Key, &Node, Value)>,
     written: &[&str],
     d: &mut Diagnostics,
 ) -> BTreeMap<String, Value> {
+    // Attributes that are written but failed to evaluate were already reported; calling them
+    // missing too would only add noise. One written as `null` counts as absent.
+    let failed: Vec<&str> = written
+        .iter()
+        .copied()
+        .filter(|w| !attrs.iter().any(|(k, _, _)| k.name == *w))
+        .collect();
     let mut out = BTreeMap::new();
     for (key, node, value) in attrs {
         let Some(field) = schema.field(&key.name) else {
@@ -34,13 +42,19 @@ pub fn check_resource(
             // `attr: null` is the same as leaving it out (useful in modules with optional inputs).
             continue;
         }
-        let v = check_value(&field.ty, Some(node), node.span, value, field.name, d);
+        let v = check_value(
+            sources,
+            &field.ty,
+            Some(node),
+            node.span,
+            value,
+            field.name,
+            d,
+        );
         out.insert(key.name.clone(), v);
     }
     for field in schema.fields.iter().filter(|f| f.required) {
-        // An attribute that is written but failed to evaluate was already reported; calling it
-        // missing too would only add noise.
-        if !out.contains_key(field.name) && !written.contains(&field.name) {
+        if !out.contains_key(field.name) && !failed.contains(&field.name) {
             d.push(
                 Diagnostic::error(
                     "spec::missing-field",
@@ -127,6 +141,7 @@ fn key_span(node: Option<&Node>, name: &str) -> Option<Span> {
 }
 
 pub fn check_value(
+    sources: &SourceMap,
     ty: &Ty,
     node: Option<&Node>,
     span: Span,
@@ -145,10 +160,13 @@ pub fn check_value(
             Value::Str(_) => value,
             Value::Int(i) => Value::Str(i.to_string()),
             Value::Bool(b) => Value::Str(b.to_string()),
-            Value::Float(f) => {
+            Value::Float(_) => {
+                // YAML has already turned `1.30` into 1.3; quote the text exactly as written.
+                let written = node.map_or(String::new(), |n| {
+                    sources.snippet(n.span).trim().to_string()
+                });
                 d.push(mismatch(span, path, "a string", &value).with_help(format!(
-                    "YAML reads this as the number {f}; quote it to keep it as written, e.g. \"{}\"",
-                    node.map(|n| n.span).map_or(String::new(), |_| f.to_string())
+                    "YAML reads this as a number, which drops trailing zeros; quote it to keep it as written: \"{written}\""
                 )));
                 value
             }
@@ -262,6 +280,7 @@ pub fn check_value(
                     .map(|(i, v)| {
                         let c = child(node, ChildKey::Index(i));
                         check_value(
+                            sources,
                             item,
                             c,
                             c.map_or(span, |n| n.span),
@@ -286,6 +305,7 @@ pub fn check_value(
                     .map(|(k, v)| {
                         let c = child(node, ChildKey::Name(&k));
                         let checked = check_value(
+                            sources,
                             item,
                             c,
                             c.map_or(span, |n| n.span),
@@ -328,6 +348,7 @@ pub fn check_value(
                     }
                     let c = child(node, ChildKey::Name(&k));
                     let checked = check_value(
+                        sources,
                         &field.ty,
                         c,
                         c.map_or(span, |n| n.span),

@@ -1,0 +1,95 @@
+//! Folds references to attributes whose value the spec itself sets.
+//!
+//! `${vpc.main.cidr_block}` or `${eks_cluster.main.name}` name values the user wrote, so they are
+//! known before apply, as in Terraform. Replacing them lets the rules check subnets computed with
+//! `cidrsubnet(vpc.main.cidr_block, ...)` and lets a plan show a node group's cluster name
+//! instead of "(known after apply)". Dependencies were recorded before folding, so the graph
+//! keeps every edge.
+
+use std::collections::HashMap;
+
+use crate::addr::InstanceAddr;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::spec::Spec;
+use crate::spec::expand::MISSING_INPUT;
+use crate::spec::expr;
+use crate::spec::value::{Deferred, RefTarget, Reference, Value};
+
+/// Chains longer than this (a → b → c ... all configured) do not occur in real specs; the bound
+/// only guarantees termination.
+const MAX_ROUNDS: usize = 32;
+
+pub fn fold_known(spec: &mut Spec, d: &mut Diagnostics) {
+    for _ in 0..MAX_ROUNDS {
+        let known: HashMap<(InstanceAddr, String), Value> = spec
+            .resources
+            .values()
+            .flat_map(|r| {
+                r.attrs
+                    .iter()
+                    .filter(|(_, v)| !v.has_unknown())
+                    .map(|(k, v)| ((r.addr.clone(), k.clone()), v.clone()))
+            })
+            .collect();
+        let lookup = |r: &Reference| match &r.target {
+            RefTarget::Resolved { addr } => known.get(&(addr.clone(), r.attr.clone())).cloned(),
+            RefTarget::Unresolved { .. } => None,
+        };
+        let mut changed = false;
+        for res in spec.resources.values_mut() {
+            let selected = spec.envs.get(&res.addr.env).is_some_and(|e| e.selected);
+            for (name, value) in res.attrs.iter_mut() {
+                if !value.has_unknown() || contains_op(value, MISSING_INPUT) {
+                    continue;
+                }
+                match expr::resolve(value, &lookup) {
+                    Ok(v) if v != *value => {
+                        *value = v;
+                        changed = true;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        // Known inputs can make a function fail (cidrsubnet out of range); that is
+                        // an error in the spec, found now rather than at apply.
+                        if selected {
+                            let span = res.attr_spans.get(name).copied().unwrap_or(res.span);
+                            d.push(
+                                Diagnostic::error(
+                                    "expr::function",
+                                    format!("`{name}` of {}: {e}", res.addr.local()),
+                                )
+                                .with_label(span, "fails with the values the spec sets"),
+                            );
+                        }
+                        // Keep the residual so later stages do not act on a wrong value.
+                    }
+                }
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
+/// Whether a residual contains the placeholder operator `op` anywhere.
+fn contains_op(value: &Value, op: &str) -> bool {
+    match value {
+        Value::List(items) => items.iter().any(|v| contains_op(v, op)),
+        Value::Map(m) => m.values().any(|v| contains_op(v, op)),
+        Value::Unknown(d) => match d.as_ref() {
+            Deferred::Op { op: o, args } => o == op || args.iter().any(|v| contains_op(v, op)),
+            Deferred::Ref(_) => false,
+            Deferred::Concat(vs) | Deferred::Call { args: vs, .. } => {
+                vs.iter().any(|v| contains_op(v, op))
+            }
+            Deferred::Index { base, key } => contains_op(base, op) || contains_op(key, op),
+            Deferred::Cond {
+                cond,
+                then,
+                otherwise,
+            } => contains_op(cond, op) || contains_op(then, op) || contains_op(otherwise, op),
+        },
+        _ => false,
+    }
+}
