@@ -1,0 +1,12 @@
+//! Integration tests of the `regionctl` binary, run as a separate process the way users run it.
+//!
+//! - `invalid`: one bad spec per fixture in tests/fixtures/invalid/, snapshotted in
+//!   tests/snapshots/ (`INSTA_UPDATE=always cargo test --test cli` regenerates them);
+//! - `valid`: the repository's platform and examples, `graph`, and the other subcommands;
+
+#[path = "cli/harness.rs"]
+mod harness;
+#[path = "cli/invalid.rs"]
+mod invalid;
+#[path = "cli/valid.rs"]
+mod valid;

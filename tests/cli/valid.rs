@@ -1,0 +1,242 @@
+//! Valid specs and the other subcommands: the repository's own platform and its examples
+//! validate, `graph` emits a well-formed, correctly ordered graph, and the stub commands say so.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::harness::{self, Run};
+
+fn example(name: &str) -> PathBuf {
+    harness::repo_root().join("examples").join(name)
+}
+
+fn assert_valid(dir: &Path) -> Run {
+    let run = harness::regionctl(dir, &["validate", "--all-regions"]);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "validate failed in {}\n{}",
+        dir.display(),
+        run.describe()
+    );
+    assert!(
+        run.stdout.contains("valid"),
+        "no `valid` in stdout\n{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr.is_empty(),
+        "a valid spec printed diagnostics\n{}",
+        run.describe()
+    );
+    run
+}
+
+#[test]
+fn platform_is_valid() {
+    let run = assert_valid(&harness::repo_root());
+    assert!(run.stdout.contains("4 environments"), "{}", run.describe());
+}
+
+#[test]
+fn active_passive_dr_example_is_valid() {
+    assert_valid(&example("active-passive-dr"));
+}
+
+#[test]
+fn minimal_example_is_valid() {
+    assert_valid(&example("minimal"));
+}
+
+#[test]
+fn validate_one_environment() {
+    let run = harness::regionctl(&harness::repo_root(), &["validate", "envs/eu-west-1"]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(
+        run.stdout.contains("1 environment (eu-west-1)"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// `graph --format json`, parsed.
+fn graph_json(dir: &Path) -> serde_json::Value {
+    let run = harness::regionctl(dir, &["graph", "--format", "json"]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("graph output is not JSON ({e})\n{}", run.describe()));
+    assert_eq!(doc["format_version"], "1", "unexpected format_version");
+    doc
+}
+
+/// `(from, to)` of every edge.
+fn edges(doc: &serde_json::Value) -> Vec<(String, String)> {
+    doc["edges"]
+        .as_array()
+        .expect("`edges` is an array")
+        .iter()
+        .map(|e| {
+            let end = |k: &str| {
+                e[k].as_str()
+                    .unwrap_or_else(|| panic!("edge without a string `{k}`: {e}"))
+                    .to_string()
+            };
+            (end("from"), end("to"))
+        })
+        .collect()
+}
+
+#[test]
+fn platform_graph_json_has_cross_env_edges_and_a_valid_order() {
+    let root = harness::repo_root();
+    let doc = graph_json(&root);
+    let edges = edges(&doc);
+    let edge_set: BTreeSet<(String, String)> = edges.iter().cloned().collect();
+
+    // Every regional environment's cluster waits for the global cluster role.
+    let regions: Vec<String> = std::fs::read_dir(root.join("envs"))
+        .expect("read envs/")
+        .map(|e| {
+            e.expect("read an entry of envs/")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name != "global")
+        .collect();
+    assert!(
+        regions.len() >= 3,
+        "expected at least three regions, found {regions:?}"
+    );
+    for region in &regions {
+        let edge = (
+            "global/iam_role.eks_cluster".to_string(),
+            format!("{region}/module.platform.eks_cluster.main"),
+        );
+        assert!(
+            edge_set.contains(&edge),
+            "missing cross-environment edge {} -> {}",
+            edge.0,
+            edge.1
+        );
+    }
+
+    // `order` is a topological order: each edge's `from` comes before its `to`.
+    let order: Vec<&str> = doc["order"]
+        .as_array()
+        .expect("`order` is an array")
+        .iter()
+        .map(|a| a.as_str().expect("addresses are strings"))
+        .collect();
+    let position: HashMap<&str, usize> = order.iter().enumerate().map(|(i, a)| (*a, i)).collect();
+    assert_eq!(
+        position.len(),
+        order.len(),
+        "`order` lists an address twice"
+    );
+    for (from, to) in &edges {
+        let (Some(f), Some(t)) = (position.get(from.as_str()), position.get(to.as_str())) else {
+            panic!("edge {from} -> {to} names an address missing from `order`");
+        };
+        assert!(
+            f < t,
+            "`order` puts {to} (#{t}) before its dependency {from} (#{f})"
+        );
+    }
+    let nodes = doc["nodes"].as_array().expect("`nodes` is an array");
+    assert_eq!(
+        nodes.len(),
+        order.len(),
+        "`order` should list every node once"
+    );
+}
+
+#[test]
+fn dr_graph_has_the_cross_region_replica_edge() {
+    let doc = graph_json(&example("active-passive-dr"));
+    let edges = edges(&doc);
+    let wanted = (
+        "us-east-1/rds_instance.app".to_string(),
+        "us-west-2/rds_instance.app_replica".to_string(),
+    );
+    assert!(
+        edges.contains(&wanted),
+        "missing {} -> {} in {edges:#?}",
+        wanted.0,
+        wanted.1
+    );
+}
+
+#[test]
+fn minimal_graph_dot() {
+    let run = harness::regionctl(&example("minimal"), &["graph", "--format", "dot"]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(
+        run.stdout.starts_with("digraph regionctl {"),
+        "{}",
+        run.describe()
+    );
+    harness::snapshot_settings().bind(|| insta::assert_snapshot!("graph_dot_minimal", run.stdout));
+}
+
+#[test]
+fn plan_is_not_implemented() {
+    let run = harness::regionctl(&harness::repo_root(), &["plan"]);
+    assert_eq!(run.code, Some(1), "{}", run.describe());
+    assert!(run.stderr.contains("not implemented"), "{}", run.describe());
+}
+
+#[test]
+fn bash_completions() {
+    let run = harness::regionctl(&harness::repo_root(), &["completions", "bash"]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(run.stdout.contains("regionctl"), "{}", run.describe());
+    assert!(
+        run.stdout.contains("complete"),
+        "not a bash completion script\n{}",
+        run.describe()
+    );
+}
+
+/// A copy of examples/minimal whose VPC block comes from `var.cidr`, so `--var` can break it.
+pub fn minimal_with_cidr_variable(name: &str) -> PathBuf {
+    let dir = harness::fresh_dir("var-override", name);
+    harness::copy_tree(&example("minimal"), &dir);
+    let main = dir.join("envs").join("eu-west-1").join("main.yaml");
+    let text = std::fs::read_to_string(&main).expect("read the copied minimal example");
+    assert!(
+        text.contains("    cidr_block: 10.0.0.0/16\n"),
+        "examples/minimal no longer has the VPC block this test rewrites"
+    );
+    let text = text
+        .replacen(
+            "region: eu-west-1\n",
+            "region: eu-west-1\n\nvariables:\n  cidr: 10.0.0.0/16\n",
+            1,
+        )
+        .replacen(
+            "    cidr_block: 10.0.0.0/16\n",
+            "    cidr_block: \"${var.cidr}\"\n",
+            1,
+        );
+    std::fs::write(&main, text).expect("rewrite the copied minimal example");
+    let run = harness::regionctl(&dir, &["validate"]);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "the rewritten minimal example should still be valid\n{}",
+        run.describe()
+    );
+    dir
+}
+
+#[test]
+fn var_override_with_a_bad_cidr_fails() {
+    let dir = minimal_with_cidr_variable("bad-cidr");
+    let run = harness::regionctl(&dir, &["validate", "--var", "cidr=10.0.0.1/16"]);
+    assert_eq!(run.code, Some(1), "{}", run.describe());
+    // The override is checked against the declared value's type and blamed on the argument.
+    assert!(run.stderr.contains("spec::var-type"), "{}", run.describe());
+    assert!(run.stderr.contains("--var #1"), "{}", run.describe());
+    assert!(run.stderr.contains("bits set"), "{}", run.describe());
+}
