@@ -93,7 +93,20 @@ pub(crate) fn load_spec(
         vars: args.vars.clone(),
         var_files: args.var_files.iter().map(join).collect(),
     };
-    spec::load(&loader::RealFs, &opts, sources)
+    let started = std::time::Instant::now();
+    let (spec, diags) = spec::load(&loader::RealFs, &opts, sources);
+    tracing::info!(
+        files = sources.files().count(),
+        environments = spec.as_ref().map_or(0, |s| s.envs.len()),
+        resources = spec.as_ref().map_or(0, |s| s.resources.len()),
+        diagnostics = diags.iter().count(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "spec loaded"
+    );
+    for (_, f) in sources.files() {
+        tracing::debug!(path = %f.path.display(), bytes = f.text.len(), "read");
+    }
+    (spec, diags)
 }
 
 /// Writes diagnostics to stderr, with colour decided for stderr.

@@ -164,7 +164,17 @@ impl<'a> Expander<'a> {
             let mut needs = BTreeSet::new();
             for call in &env.body.modules {
                 for (_, node) in &call.inputs {
-                    self.scan_env_module_refs(node, &mut needs);
+                    self.for_each_traversal(node, &mut |tr| {
+                        if let (
+                            Some(expr::Step::Attr { name: env, .. }),
+                            Some(expr::Step::Attr { name: m, .. }),
+                        ) = (tr.steps.first(), tr.steps.get(1))
+                            && tr.root == "env"
+                            && m == "module"
+                        {
+                            needs.insert(env.clone());
+                        }
+                    });
                 }
             }
             needs.remove(name);
@@ -212,48 +222,45 @@ impl<'a> Expander<'a> {
         order
     }
 
-    fn scan_env_module_refs(&self, node: &Node, out: &mut BTreeSet<EnvName>) {
+    /// Calls `f` with every traversal written in the templates of `node`. Used to order
+    /// environments and module calls before evaluating anything; parse errors are left for
+    /// evaluation to report (in the right environment).
+    fn for_each_traversal(&self, node: &Node, f: &mut dyn FnMut(&expr::Traversal)) {
         match &node.value {
             NodeValue::Str(_) => {
-                if let Some(t) = self.template(node) {
+                if let Ok(t) = self.parsed(node) {
                     for tr in t.traversals() {
-                        if tr.root == "env"
-                            && let (
-                                Some(expr::Step::Attr { name: env, .. }),
-                                Some(expr::Step::Attr { name: m, .. }),
-                            ) = (tr.steps.first(), tr.steps.get(1))
-                            && m == "module"
-                        {
-                            out.insert(env.clone());
-                        }
+                        f(tr);
                     }
                 }
             }
-            NodeValue::Seq(items) => items.iter().for_each(|n| self.scan_env_module_refs(n, out)),
+            NodeValue::Seq(items) => items.iter().for_each(|n| self.for_each_traversal(n, f)),
             NodeValue::Map(entries) => entries
                 .iter()
-                .for_each(|(_, n)| self.scan_env_module_refs(n, out)),
+                .for_each(|(_, n)| self.for_each_traversal(n, f)),
             _ => {}
         }
+    }
+
+    /// The template in a string node, parsed once however many instances evaluate it.
+    fn parsed(&self, node: &Node) -> Result<Template, Vec<Diagnostic>> {
+        if let Some(p) = self.templates.borrow().get(&node.span) {
+            return p.clone();
+        }
+        let text = match &node.value {
+            NodeValue::Str(text) => text,
+            _ => return Err(Vec::new()),
+        };
+        let p = expr::parse_template(text, &text_origin(self.sources, node, text));
+        self.templates.borrow_mut().insert(node.span, p.clone());
+        p
     }
 
     /// Parses (once) the template in a string node; `None` if it has syntax errors, which are
     /// reported each time a selected environment uses the node (and deduplicated later), so a
     /// module shared with an unselected environment still has its errors reported.
     fn template(&self, node: &Node) -> Option<Template> {
-        let cached = self.templates.borrow().get(&node.span).cloned();
-        let parsed = match cached {
-            Some(p) => p,
-            None => {
-                let NodeValue::Str(text) = &node.value else {
-                    return None;
-                };
-                let origin = text_origin(self.sources, node, text);
-                let p = expr::parse_template(text, &origin);
-                self.templates.borrow_mut().insert(node.span, p.clone());
-                p
-            }
-        };
+        let parsed = self.parsed(node);
         match parsed {
             Ok(t) => Some(t),
             Err(errs) => {
@@ -523,7 +530,13 @@ impl<'a> Expander<'a> {
         for (i, call) in calls.iter().enumerate() {
             let mut set = BTreeSet::new();
             for (_, node) in &call.inputs {
-                self.scan_module_refs(node, &mut set);
+                self.for_each_traversal(node, &mut |tr| {
+                    if let (true, Some(expr::Step::Attr { name, .. })) =
+                        (tr.root == "module", tr.steps.first())
+                    {
+                        set.insert(name.clone());
+                    }
+                });
             }
             set.retain(|n| names.contains(n.as_str()) && *n != call.name);
             needs.push((i, set));
@@ -567,27 +580,6 @@ impl<'a> Expander<'a> {
             }
         }
         order
-    }
-
-    fn scan_module_refs(&self, node: &Node, out: &mut BTreeSet<String>) {
-        match &node.value {
-            NodeValue::Str(_) => {
-                if let Some(t) = self.template(node) {
-                    for tr in t.traversals() {
-                        if tr.root == "module"
-                            && let Some(expr::Step::Attr { name, .. }) = tr.steps.first()
-                        {
-                            out.insert(name.clone());
-                        }
-                    }
-                }
-            }
-            NodeValue::Seq(items) => items.iter().for_each(|n| self.scan_module_refs(n, out)),
-            NodeValue::Map(entries) => entries
-                .iter()
-                .for_each(|(_, n)| self.scan_module_refs(n, out)),
-            _ => {}
-        }
     }
 
     fn instantiate_call(

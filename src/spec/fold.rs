@@ -74,22 +74,13 @@ pub fn fold_known(spec: &mut Spec, d: &mut Diagnostics) {
 
 /// Whether a residual contains the placeholder operator `op` anywhere.
 fn contains_op(value: &Value, op: &str) -> bool {
-    match value {
-        Value::List(items) => items.iter().any(|v| contains_op(v, op)),
-        Value::Map(m) => m.values().any(|v| contains_op(v, op)),
-        Value::Unknown(d) => match d.as_ref() {
-            Deferred::Op { op: o, args } => o == op || args.iter().any(|v| contains_op(v, op)),
-            Deferred::Ref(_) => false,
-            Deferred::Concat(vs) | Deferred::Call { args: vs, .. } => {
-                vs.iter().any(|v| contains_op(v, op))
-            }
-            Deferred::Index { base, key } => contains_op(base, op) || contains_op(key, op),
-            Deferred::Cond {
-                cond,
-                then,
-                otherwise,
-            } => contains_op(cond, op) || contains_op(then, op) || contains_op(otherwise, op),
-        },
-        _ => false,
-    }
+    let mut found = false;
+    value.walk(&mut |v| {
+        if let Value::Unknown(d) = v
+            && matches!(d.as_ref(), Deferred::Op { op: o, .. } if o == op)
+        {
+            found = true;
+        }
+    });
+    found
 }

@@ -134,38 +134,47 @@ impl Value {
         }
     }
 
-    /// Every resource reference inside the value, including inside residual expressions.
-    pub fn references(&self) -> Vec<&Reference> {
-        let mut out = Vec::new();
-        self.collect_refs(&mut out);
-        out
-    }
-
-    fn collect_refs<'a>(&'a self, out: &mut Vec<&'a Reference>) {
+    /// Visits this value and every value inside it, including the parts of residual
+    /// expressions, parents before children.
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Value)) {
+        f(self);
         match self {
-            Value::List(items) => items.iter().for_each(|v| v.collect_refs(out)),
-            Value::Map(m) => m.values().for_each(|v| v.collect_refs(out)),
+            Value::List(items) => items.iter().for_each(|v| v.walk(f)),
+            Value::Map(m) => m.values().for_each(|v| v.walk(f)),
             Value::Unknown(d) => match d.as_ref() {
-                Deferred::Ref(r) => out.push(r),
+                Deferred::Ref(_) => {}
                 Deferred::Concat(vs)
                 | Deferred::Call { args: vs, .. }
-                | Deferred::Op { args: vs, .. } => vs.iter().for_each(|v| v.collect_refs(out)),
+                | Deferred::Op { args: vs, .. } => vs.iter().for_each(|v| v.walk(f)),
                 Deferred::Index { base, key } => {
-                    base.collect_refs(out);
-                    key.collect_refs(out);
+                    base.walk(f);
+                    key.walk(f);
                 }
                 Deferred::Cond {
                     cond,
                     then,
                     otherwise,
                 } => {
-                    cond.collect_refs(out);
-                    then.collect_refs(out);
-                    otherwise.collect_refs(out);
+                    cond.walk(f);
+                    then.walk(f);
+                    otherwise.walk(f);
                 }
             },
             _ => {}
         }
+    }
+
+    /// Every resource reference inside the value, including inside residual expressions.
+    pub fn references(&self) -> Vec<&Reference> {
+        let mut out = Vec::new();
+        self.walk(&mut |v| {
+            if let Value::Unknown(d) = v
+                && let Deferred::Ref(r) = d.as_ref()
+            {
+                out.push(r);
+            }
+        });
+        out
     }
 
     /// Rewrites every reference in place (used by the linker), keeping the value's shape.
