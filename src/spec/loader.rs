@@ -23,13 +23,18 @@ pub trait Fs {
     fn read_dir(&self, dir: &Path) -> io::Result<Vec<(PathBuf, bool)>>;
     fn is_file(&self, path: &Path) -> bool;
     fn is_dir(&self, path: &Path) -> bool;
+    /// An absolute, link-free form of `path` for comparing two spellings of one directory
+    /// (`.` inside `envs/eu-west-1` and `envs/eu-west-1` from the root).
+    fn canonicalize(&self, path: &Path) -> PathBuf {
+        normalize(path)
+    }
 }
 
 pub struct RealFs;
 
 impl Fs for RealFs {
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
-        let meta = std::fs::metadata(path)?;
+        let meta = std::fs::metadata(here(path))?;
         if meta.len() > yaml::MAX_FILE_BYTES as u64 {
             return Err(io::Error::other(format!(
                 "larger than {} bytes",
@@ -41,7 +46,7 @@ impl Fs for RealFs {
 
     fn read_dir(&self, dir: &Path) -> io::Result<Vec<(PathBuf, bool)>> {
         let mut out = Vec::new();
-        for entry in std::fs::read_dir(dir)? {
+        for entry in std::fs::read_dir(here(dir))? {
             let entry = entry?;
             let path = if dir == Path::new(".") {
                 PathBuf::from(entry.file_name())
@@ -55,11 +60,25 @@ impl Fs for RealFs {
     }
 
     fn is_file(&self, path: &Path) -> bool {
-        path.is_file()
+        here(path).is_file()
     }
 
     fn is_dir(&self, path: &Path) -> bool {
-        path.is_dir()
+        here(path).is_dir()
+    }
+
+    fn canonicalize(&self, path: &Path) -> PathBuf {
+        std::fs::canonicalize(here(path)).unwrap_or_else(|_| normalize(path))
+    }
+}
+
+/// `normalize` spells the current directory as the empty path (so joins print as `envs/x`, not
+/// `./envs/x`); the OS wants `.`.
+fn here(path: &Path) -> &Path {
+    if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
     }
 }
 
@@ -169,19 +188,31 @@ pub struct Loaded {
 }
 
 /// Finds the project root: the nearest directory at or above `start` holding `regionctl.yaml`.
+/// The root keeps the relative spelling (`../..` from inside an environment), so every path in
+/// a diagnostic is relative to where the user runs regionctl.
 pub fn find_root(fs: &dyn Fs, start: &Path) -> Option<PathBuf> {
-    let start = normalize(start);
-    let mut dir = start.as_path();
-    loop {
+    let mut dir = normalize(start);
+    // Deeper than any real checkout; only guarantees termination on odd file systems.
+    for _ in 0..128 {
         if fs.is_file(&dir.join(PROJECT_FILE)) {
-            return Some(dir.to_path_buf());
+            return Some(dir);
         }
-        // Relative paths run out of components before reaching `/`; then try their parents.
-        match dir.parent() {
-            Some(p) => dir = p,
-            None => return None,
-        }
+        let up_is_lexical = matches!(dir.components().next_back(), Some(Component::Normal(_)));
+        dir = if up_is_lexical {
+            dir.parent().map(Path::to_path_buf).unwrap_or_default()
+        } else if dir.is_absolute() {
+            return None; // the file system root
+        } else {
+            // `.` or `..`-only paths have no lexical parent: step up with `..` until that
+            // reaches the real file system root.
+            let up = dir.join("..");
+            if fs.canonicalize(&up) == fs.canonicalize(&dir) {
+                return None;
+            }
+            up
+        };
     }
+    None
 }
 
 pub fn load(
@@ -230,7 +261,7 @@ pub fn load(
             let mut names = BTreeSet::new();
             for p in paths {
                 let norm = normalize(p);
-                let Some(name) = dir_name(&norm) else {
+                let Some(name) = dir_name(&fs.canonicalize(&norm)) else {
                     continue;
                 };
                 if !fs.is_dir(&norm) {
@@ -246,7 +277,7 @@ pub fn load(
                     );
                     continue;
                 }
-                if normalize(&envs_root.join(&name)) != norm {
+                if fs.canonicalize(&envs_root.join(&name)) != fs.canonicalize(&norm) {
                     d.push(
                         Diagnostic::error(
                             "spec::no-env",

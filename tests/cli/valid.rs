@@ -240,3 +240,26 @@ fn var_override_with_a_bad_cidr_fails() {
     assert!(run.stderr.contains("--var #1"), "{}", run.describe());
     assert!(run.stderr.contains("bits set"), "{}", run.describe());
 }
+
+/// Inside an environment directory the project is found by walking up, `.` selects that
+/// environment, and paths in diagnostics stay relative to where regionctl runs.
+#[test]
+fn runs_from_inside_an_environment_directory() {
+    let env_dir = harness::repo_root().join("envs").join("eu-west-1");
+    let run = harness::regionctl(&env_dir, &["validate", "."]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(
+        run.stdout.contains("1 environment (eu-west-1)"),
+        "{}",
+        run.describe()
+    );
+    let run = harness::regionctl(&env_dir, &["validate"]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(run.stdout.contains("4 environments"), "{}", run.describe());
+    let run = harness::regionctl(&env_dir, &["validate", "../us-east-1", "../global"]);
+    assert!(
+        run.stdout.contains("2 environments (global, us-east-1)"),
+        "{}",
+        run.describe()
+    );
+}
