@@ -22,24 +22,14 @@ fn main() {
         "case", "resources", "median", "min", "max"
     );
 
-    let real = loader::LoadOptions {
-        start_dir: root.clone(),
-        selection: loader::Selection::All,
-        vars: Vec::new(),
-        var_files: Vec::new(),
-    };
+    let real = loader::LoadOptions::all(root.clone());
     run_case("example platform (disk, 4 envs)", iterations, || {
         pipeline(&loader::RealFs, &real)
     });
 
     for regions in [10, 30] {
         let fs = synthetic(&root, regions);
-        let opts = loader::LoadOptions {
-            start_dir: PathBuf::new(),
-            selection: loader::Selection::All,
-            vars: Vec::new(),
-            var_files: Vec::new(),
-        };
+        let opts = loader::LoadOptions::all(PathBuf::new());
         run_case(
             &format!("synthetic {regions} regions + global (memory)"),
             iterations,

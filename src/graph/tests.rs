@@ -17,12 +17,7 @@ use crate::spec::loader::{LoadOptions, MemFs, Selection};
 const PROJECT: &str = "project: test\n";
 
 fn opts() -> LoadOptions {
-    LoadOptions {
-        start_dir: PathBuf::from("."),
-        selection: Selection::All,
-        vars: Vec::new(),
-        var_files: Vec::new(),
-    }
+    LoadOptions::all(".")
 }
 
 fn only(env: &str) -> LoadOptions {

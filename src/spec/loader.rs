@@ -174,6 +174,18 @@ pub struct LoadOptions {
     pub var_files: Vec<PathBuf>,
 }
 
+impl LoadOptions {
+    /// Every environment of the project found from `start_dir`, with no overrides.
+    pub fn all(start_dir: impl Into<PathBuf>) -> Self {
+        LoadOptions {
+            start_dir: start_dir.into(),
+            selection: Selection::All,
+            vars: Vec::new(),
+            var_files: Vec::new(),
+        }
+    }
+}
+
 /// Everything read from disk, parsed but not yet expanded.
 #[derive(Debug, Clone)]
 pub struct Loaded {

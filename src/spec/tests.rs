@@ -19,12 +19,7 @@ use crate::source::{FileId, SourceMap};
 const PROJECT: &str = "project: test\n";
 
 fn opts() -> LoadOptions {
-    LoadOptions {
-        start_dir: PathBuf::from("."),
-        selection: Selection::All,
-        vars: Vec::new(),
-        var_files: Vec::new(),
-    }
+    LoadOptions::all(".")
 }
 
 fn memfs(files: &[(&str, &str)]) -> MemFs {
