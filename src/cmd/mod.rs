@@ -30,11 +30,7 @@ pub fn style_for(color: ColorChoice, stream_is_terminal: bool) -> Style {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(100);
-    Style {
-        color,
-        width,
-        unicode: true,
-    }
+    Style { color, width }
 }
 
 pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
@@ -42,18 +38,9 @@ pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
     let result = match cli.command {
         Command::Validate(args) => validate::run(&start, &args, io),
         Command::Graph(args) => graph::run(&start, &args, io),
-        Command::Plan(_) | Command::Apply(_) | Command::Destroy(_) => {
-            let name = match cli.command {
-                Command::Plan(_) => "plan",
-                Command::Apply(_) => "apply",
-                _ => "destroy",
-            };
-            let _ = writeln!(
-                io.err,
-                "error: `regionctl {name}` is not implemented yet; `validate` and `graph` work today"
-            );
-            Ok(ExitStatus::Failure)
-        }
+        Command::Plan(_) => not_implemented("plan", io),
+        Command::Apply(_) => not_implemented("apply", io),
+        Command::Destroy(_) => not_implemented("destroy", io),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "regionctl", io.out);
@@ -67,6 +54,15 @@ pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
             ExitStatus::Failure
         }
     }
+}
+
+/// The subcommands whose stages (provider, state, plan, apply) have not landed yet.
+fn not_implemented(name: &str, io: &mut Output) -> std::io::Result<ExitStatus> {
+    writeln!(
+        io.err,
+        "error: `regionctl {name}` is not implemented yet; `validate` and `graph` work today"
+    )?;
+    Ok(ExitStatus::Failure)
 }
 
 /// Loads and expands the selected environments, resolving paths against `-C`.

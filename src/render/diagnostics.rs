@@ -121,10 +121,10 @@ fn to_report(d: &Diagnostic, sources: &SourceMap) -> Report {
 
 /// Renders diagnostics with snippets, carets and help, then a one-line summary.
 pub fn human(diags: &[Diagnostic], sources: &SourceMap, style: Style) -> String {
-    let theme = match (style.unicode, style.color) {
-        (true, true) => GraphicalTheme::unicode(),
-        (true, false) => GraphicalTheme::unicode_nocolor(),
-        (false, _) => GraphicalTheme::none(),
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)

@@ -10,8 +10,6 @@ pub struct Style {
     pub color: bool,
     /// Width to wrap diagnostics at.
     pub width: usize,
-    /// Unicode box drawing (off for `--color never` in CI logs that mangle it? no: only for ASCII terminals).
-    pub unicode: bool,
 }
 
 impl Style {
@@ -20,7 +18,6 @@ impl Style {
         Style {
             color: false,
             width: 100,
-            unicode: true,
         }
     }
 }
