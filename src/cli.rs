@@ -22,6 +22,12 @@ pub struct Cli {
     /// Run as if started in DIR.
     #[arg(short = 'C', long = "chdir", global = true, value_name = "DIR")]
     pub chdir: Option<PathBuf>,
+    /// Send every AWS request to this endpoint (an emulator); the same as AWS_ENDPOINT_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// The AWS profile to use; the same as AWS_PROFILE.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -39,6 +45,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the resource dependency graph (DOT or JSON).
     Graph(GraphArgs),
+    /// List the stack's resources that exist in AWS, per region (read-only).
+    Inventory(InventoryArgs),
     /// Show what apply would change (not implemented yet).
     Plan(PendingArgs),
     /// Create, update and delete resources to match the spec (not implemented yet).
@@ -96,6 +104,15 @@ pub struct GraphArgs {
     pub envs: EnvArgs,
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    #[command(flatten)]
+    pub envs: EnvArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+    pub format: DiagFormat,
 }
 
 #[derive(Debug, Args)]

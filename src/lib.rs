@@ -10,6 +10,11 @@ pub mod diag;
 pub mod exit;
 pub mod graph;
 pub mod kind;
+// `ProviderError` is large (it carries the address, region, operation, AWS code and message a user
+// needs). Errors are rare and every call returning one is a network round trip, so boxing it would
+// buy nothing measurable and cost flat pattern matching.
+#[allow(clippy::result_large_err)]
+pub mod provider;
 pub mod render;
 pub mod source;
 pub mod spec;
@@ -47,6 +52,7 @@ fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

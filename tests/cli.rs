@@ -3,10 +3,15 @@
 //! - `invalid`: one bad spec per fixture in tests/fixtures/invalid/, snapshotted in
 //!   tests/snapshots/ (`INSTA_UPDATE=always cargo test --test cli` regenerates them);
 //! - `valid`: the repository's platform and examples, `graph`, and the other subcommands;
+//! - `aws`: the binary against the AWS emulator (moto's server, started per test).
 
+#[path = "cli/aws.rs"]
+mod aws;
 #[path = "cli/harness.rs"]
 mod harness;
 #[path = "cli/invalid.rs"]
 mod invalid;
+#[path = "support/mod.rs"]
+mod support;
 #[path = "cli/valid.rs"]
 mod valid;

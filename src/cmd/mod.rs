@@ -2,6 +2,7 @@
 //! the writers it is given) and the only place that knows about the process environment.
 
 mod graph;
+mod inventory;
 mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -35,7 +36,13 @@ pub fn style_for(color: ColorChoice, stream_is_terminal: bool) -> Style {
 
 pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
     let start = cli.chdir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let aws = crate::provider::ClientOptions {
+        endpoint_url: cli.endpoint_url.clone(),
+        profile: cli.profile.clone(),
+        ..Default::default()
+    };
     let result = match cli.command {
+        Command::Inventory(args) => inventory::run(&start, &args, &aws, io),
         Command::Validate(args) => validate::run(&start, &args, io),
         Command::Graph(args) => graph::run(&start, &args, io),
         Command::Plan(_) => not_implemented("plan", io),
@@ -121,4 +128,12 @@ pub(crate) fn print_diagnostics(
     let _ = io
         .err
         .write_all(render::diagnostics::human(diags, sources, style).as_bytes());
+}
+
+/// The async runtime for commands that talk to AWS. Multi-threaded: regions are refreshed and
+/// applied concurrently, and the SDK's own work (signing, TLS) runs beside it.
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }

@@ -3,6 +3,7 @@
 
 pub mod diagnostics;
 pub mod graph;
+pub mod inventory;
 
 /// How output should look; decided once from flags and the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

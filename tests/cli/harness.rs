@@ -205,3 +205,32 @@ pub fn snapshot_settings() -> insta::Settings {
     settings.set_snapshot_path(repo_root().join("tests").join("snapshots"));
     settings
 }
+
+/// Runs `regionctl <args>` like [`regionctl`], with extra environment variables (the emulator's).
+pub fn regionctl_env<S: AsRef<std::ffi::OsStr>>(
+    dir: &Path,
+    args: &[S],
+    env: &[(&str, String)],
+) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_regionctl"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env_remove("RUST_LOG")
+        .env_remove("CLICOLOR_FORCE");
+    // Nothing of the developer's AWS setup may leak into a test.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            command.env_remove(key);
+        }
+    }
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command
+        .output()
+        .expect("the regionctl binary built by cargo can be started");
+    Run::from_output(output)
+}

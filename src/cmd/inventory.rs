@@ -1,0 +1,132 @@
+//! `regionctl inventory`: what of the stack exists in AWS, per environment. Read-only: one
+//! batched refresh per kind and region, all at once.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::addr::GLOBAL_ENV;
+use crate::cli::{DiagFormat, InventoryArgs};
+use crate::exit::ExitStatus;
+use crate::kind::{Kind, Placement};
+use crate::provider::{self, ClientOptions, Clients, Hints, Provider, api_region};
+use crate::render::inventory::{EnvInventory, Inventory};
+use crate::source::SourceMap;
+use crate::spec::Spec;
+use crate::spec::schema::kinds::schema;
+use crate::spec::value::Value;
+
+use super::Output;
+
+pub fn run(
+    start: &Path,
+    args: &InventoryArgs,
+    aws: &ClientOptions,
+    io: &mut Output,
+) -> std::io::Result<ExitStatus> {
+    let mut sources = SourceMap::new();
+    let (spec, diags) = super::load_spec(start, &args.envs, &mut sources);
+    let failed = diags.has_errors();
+    let diags = diags.into_sorted();
+    super::print_diagnostics(io, &diags, &sources);
+    let (false, Some(spec)) = (failed, spec) else {
+        return Ok(ExitStatus::Failure);
+    };
+    let runtime = super::runtime()?;
+    let (inventory, requests) = runtime.block_on(async {
+        let clients = Clients::load(aws).await;
+        let provider = Provider::new(clients, spec.project.name.clone());
+        let inventory = collect(&provider, &spec).await;
+        (inventory, provider.clients.requests())
+    });
+    tracing::info!(
+        requests = requests.total(),
+        "AWS requests made by the inventory"
+    );
+    for (key, n) in &requests.by_key {
+        tracing::debug!(service = %key.service, operation = %key.operation, region = %key.region, n, "requests");
+    }
+    match args.format {
+        DiagFormat::Human => io.out.write_all(
+            crate::render::inventory::human(&inventory, requests.total(), io.style).as_bytes(),
+        )?,
+        DiagFormat::Json => writeln!(
+            io.out,
+            "{}",
+            serde_json::to_string_pretty(&crate::render::inventory::json(
+                &inventory,
+                requests.total()
+            ))
+            .unwrap_or_default()
+        )?,
+    }
+    let errors = inventory.envs.iter().map(|e| e.errors.len()).sum::<usize>();
+    Ok(if errors > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Refreshes every kind an environment can hold, in every selected environment, concurrently.
+async fn collect(provider: &Provider, spec: &Spec) -> Inventory {
+    let mut jobs = Vec::new();
+    let mut owners = Vec::new();
+    for env in spec.envs.values().filter(|e| e.selected) {
+        let placement = if env.name == GLOBAL_ENV {
+            Placement::Global
+        } else {
+            Placement::Regional
+        };
+        let region = env.region.as_deref();
+        for kind in Kind::ALL.into_iter().filter(|k| k.placement() == placement) {
+            let mut hints = Hints::default();
+            let natural = schema(kind).natural_name;
+            for r in spec.resources.values() {
+                if r.addr.env == env.name
+                    && r.kind == kind
+                    && let Some(Value::Str(name)) = natural.and_then(|n| r.attrs.get(n))
+                {
+                    hints.names.insert(name.clone());
+                }
+            }
+            jobs.push((kind, api_region(kind, region).to_owned(), hints));
+            owners.push(env.name.clone());
+        }
+    }
+    let results = provider.refresh_many(jobs).await;
+    let mut envs: BTreeMap<String, EnvInventory> = BTreeMap::new();
+    for (owner, (kind, region, result)) in owners.into_iter().zip(results) {
+        let entry = envs.entry(owner.clone()).or_insert_with(|| EnvInventory {
+            env: owner.clone(),
+            region: region.clone(),
+            found: Vec::new(),
+            missing: Vec::new(),
+            errors: Vec::new(),
+        });
+        match result {
+            Ok(found) => entry.found.extend(found),
+            Err(e) => entry.errors.push(e.to_string()),
+        }
+        let _ = kind;
+    }
+    for env in envs.values_mut() {
+        env.found.sort_by(|a, b| {
+            (a.address_tag(), a.kind, &a.id).cmp(&(b.address_tag(), b.kind, &b.id))
+        });
+        let present: std::collections::BTreeSet<&str> = env
+            .found
+            .iter()
+            .filter_map(provider::Observed::address_tag)
+            .collect();
+        env.missing = spec
+            .resources
+            .keys()
+            .filter(|a| a.env == env.env && !present.contains(a.to_string().as_str()))
+            .cloned()
+            .collect();
+    }
+    Inventory {
+        stack: provider.stack.clone(),
+        envs: envs.into_values().collect(),
+    }
+}

@@ -1,0 +1,231 @@
+//! AWS clients: one loaded configuration, one client per (service, region), and a count of every
+//! request sent.
+//!
+//! The configuration comes from the standard chain (environment, shared config and credentials
+//! files, SSO, web identity, IMDS), so `AWS_PROFILE`, `AWS_ENDPOINT_URL` and the per-service
+//! `AWS_ENDPOINT_URL_<SERVICE>` variables work as in every AWS tool; `--endpoint-url` is the same
+//! as `AWS_ENDPOINT_URL`. Clients are built lazily from that one configuration with the region
+//! overridden, because a multi-region apply talks to every region at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::RetryConfig;
+
+/// How to load the AWS configuration; everything else comes from the standard chain.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Overrides `AWS_ENDPOINT_URL` (every service).
+    pub endpoint_url: Option<String>,
+    /// Overrides `AWS_PROFILE`.
+    pub profile: Option<String>,
+    /// Use the SDK's adaptive retry mode (client-side rate limiting) instead of standard.
+    pub adaptive_retry: bool,
+    /// Attempts per request, including the first (SDK default 3).
+    pub max_attempts: Option<u32>,
+}
+
+/// One request counted: which service, operation and region.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestKey {
+    pub service: String,
+    pub operation: String,
+    pub region: String,
+}
+
+/// Counts of requests sent (every attempt, retries included).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestCount {
+    pub by_key: BTreeMap<RequestKey, u64>,
+}
+
+impl RequestCount {
+    pub fn total(&self) -> u64 {
+        self.by_key.values().sum()
+    }
+
+    /// Requests of one operation (e.g. `DescribeVpcs`) in every region.
+    pub fn operation(&self, operation: &str) -> u64 {
+        self.by_key
+            .iter()
+            .filter(|(k, _)| k.operation == operation)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// The interceptor that counts requests, shared by every client.
+#[derive(Debug, Default)]
+struct Counter {
+    counts: Mutex<BTreeMap<RequestKey, u64>>,
+}
+
+impl Intercept for SharedCounter {
+    fn name(&self) -> &'static str {
+        "regionctl::RequestCounter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, operation) = cfg
+            .load::<Metadata>()
+            .map(|m| (m.service().to_owned(), m.name().to_owned()))
+            .unwrap_or_default();
+        let region = cfg
+            .load::<Region>()
+            .map(|r| r.as_ref().to_owned())
+            .unwrap_or_default();
+        tracing::debug!(%service, %operation, %region, "AWS request");
+        let key = RequestKey {
+            service,
+            operation,
+            region,
+        };
+        // A poisoned lock only means another thread panicked while counting; the counts are
+        // still usable.
+        let mut counts = self.0.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        *counts.entry(key).or_insert(0) += 1;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct SharedCounter(Arc<Counter>);
+
+#[derive(Default)]
+struct Cache {
+    ec2: HashMap<String, aws_sdk_ec2::Client>,
+    eks: HashMap<String, aws_sdk_eks::Client>,
+    rds: HashMap<String, aws_sdk_rds::Client>,
+    elasticache: HashMap<String, aws_sdk_elasticache::Client>,
+    route53: HashMap<String, aws_sdk_route53::Client>,
+    iam: HashMap<String, aws_sdk_iam::Client>,
+    s3: HashMap<String, aws_sdk_s3::Client>,
+}
+
+/// The loaded configuration and the clients built from it. Cheap to clone.
+#[derive(Clone)]
+pub struct Clients {
+    config: SdkConfig,
+    counter: SharedCounter,
+    cache: Arc<Mutex<Cache>>,
+}
+
+impl fmt::Debug for Clients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Clients")
+            .field("endpoint_url", &self.config.endpoint_url())
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! client_getter {
+    ($(#[$doc:meta])* $name:ident, $krate:ident) => {
+        $(#[$doc])*
+        pub fn $name(&self, region: &str) -> $krate::Client {
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            cache
+                .$name
+                .entry(region.to_owned())
+                .or_insert_with(|| {
+                    let conf = $krate::config::Builder::from(&self.config)
+                        .region(Region::new(region.to_owned()))
+                        .interceptor(self.counter.clone())
+                        .build();
+                    $krate::Client::from_conf(conf)
+                })
+                .clone()
+        }
+    };
+}
+
+impl Clients {
+    /// Loads the configuration from the standard chain. No request is made here: credentials are
+    /// resolved on first use.
+    pub async fn load(opts: &ClientOptions) -> Clients {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(url) = &opts.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(profile) = &opts.profile {
+            loader = loader.profile_name(profile);
+        }
+        // Only override the retry settings when asked: otherwise AWS_RETRY_MODE,
+        // AWS_MAX_ATTEMPTS and the profile's settings apply, as in every AWS tool.
+        if opts.adaptive_retry || opts.max_attempts.is_some() {
+            let mut retry = if opts.adaptive_retry {
+                RetryConfig::adaptive()
+            } else {
+                RetryConfig::standard()
+            };
+            if let Some(n) = opts.max_attempts {
+                retry = retry.with_max_attempts(n);
+            }
+            loader = loader.retry_config(retry);
+        }
+        Clients::from_config(loader.load().await)
+    }
+
+    pub fn from_config(config: SdkConfig) -> Clients {
+        Clients {
+            config,
+            counter: SharedCounter::default(),
+            cache: Arc::default(),
+        }
+    }
+
+    /// The endpoint every service is sent to, when one is configured (an emulator).
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.config.endpoint_url()
+    }
+
+    /// Requests sent so far by every client built here.
+    pub fn requests(&self) -> RequestCount {
+        let counts = self
+            .counter
+            .0
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        RequestCount {
+            by_key: counts.clone(),
+        }
+    }
+
+    client_getter!(ec2, aws_sdk_ec2);
+    client_getter!(eks, aws_sdk_eks);
+    client_getter!(rds, aws_sdk_rds);
+    client_getter!(elasticache, aws_sdk_elasticache);
+    client_getter!(route53, aws_sdk_route53);
+    client_getter!(iam, aws_sdk_iam);
+
+    /// S3 (the state backend). Path-style addressing when an endpoint is set, since emulators and
+    /// S3-compatible stores rarely serve virtual-hosted buckets.
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        cache
+            .s3
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let conf = aws_sdk_s3::config::Builder::from(&self.config)
+                    .region(Region::new(region.to_owned()))
+                    .force_path_style(self.config.endpoint_url().is_some())
+                    .interceptor(self.counter.clone())
+                    .build();
+                aws_sdk_s3::Client::from_conf(conf)
+            })
+            .clone()
+    }
+}

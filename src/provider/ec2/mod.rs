@@ -1,0 +1,226 @@
+//! EC2 networking: VPCs, subnets, internet and NAT gateways, route tables, security groups.
+//!
+//! Everything here is created with `TagSpecifications` carrying the identity tags, so refresh is
+//! one `Describe*` per kind and region filtered by `tag:regionctl:stack`.
+
+mod internet_gateway;
+mod nat_gateway;
+mod route_table;
+mod security_group;
+mod subnet;
+mod vpc;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+
+use super::attrs::Attrs;
+use super::error::aws;
+use super::{Ctx, Hints, Observed, Provider, ProviderError, Subject};
+use crate::kind::Kind;
+
+pub(super) async fn refresh(
+    p: &Provider,
+    kind: Kind,
+    region: &str,
+    _hints: &Hints,
+) -> Result<Vec<Observed>, ProviderError> {
+    match kind {
+        Kind::Vpc => vpc::refresh(p, region).await,
+        Kind::Subnet => subnet::refresh(p, region).await,
+        Kind::InternetGateway => internet_gateway::refresh(p, region).await,
+        Kind::NatGateway => nat_gateway::refresh(p, region).await,
+        Kind::RouteTable => route_table::refresh(p, region).await,
+        Kind::SecurityGroup => security_group::refresh(p, region).await,
+        other => Err(unsupported(other, region)),
+    }
+}
+
+pub(super) async fn read(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    id: &str,
+) -> Result<Option<Observed>, ProviderError> {
+    match ctx.kind {
+        Kind::Vpc => vpc::read(p, ctx, id).await,
+        Kind::Subnet => subnet::read(p, ctx, id).await,
+        Kind::InternetGateway => internet_gateway::read(p, ctx, id).await,
+        Kind::NatGateway => nat_gateway::read(p, ctx, id).await,
+        Kind::RouteTable => route_table::read(p, ctx, id).await,
+        Kind::SecurityGroup => security_group::read(p, ctx, id).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn create(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    desired: &Attrs,
+) -> Result<Observed, ProviderError> {
+    match ctx.kind {
+        Kind::Vpc => vpc::create(p, ctx, desired).await,
+        Kind::Subnet => subnet::create(p, ctx, desired).await,
+        Kind::InternetGateway => internet_gateway::create(p, ctx, desired).await,
+        Kind::NatGateway => nat_gateway::create(p, ctx, desired).await,
+        Kind::RouteTable => route_table::create(p, ctx, desired).await,
+        Kind::SecurityGroup => security_group::create(p, ctx, desired).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn update(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    prior: &Observed,
+    desired: &Attrs,
+) -> Result<Observed, ProviderError> {
+    match ctx.kind {
+        Kind::Vpc => vpc::update(p, ctx, prior, desired).await,
+        Kind::Subnet => subnet::update(p, ctx, prior, desired).await,
+        Kind::InternetGateway => internet_gateway::update(p, ctx, prior, desired).await,
+        Kind::NatGateway => nat_gateway::update(p, ctx, prior, desired).await,
+        Kind::RouteTable => route_table::update(p, ctx, prior, desired).await,
+        Kind::SecurityGroup => security_group::update(p, ctx, prior, desired).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn delete(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    prior: &Observed,
+    _config: &Attrs,
+) -> Result<(), ProviderError> {
+    match ctx.kind {
+        Kind::Vpc => vpc::delete(p, ctx, prior).await,
+        Kind::Subnet => subnet::delete(p, ctx, prior).await,
+        Kind::InternetGateway => internet_gateway::delete(p, ctx, prior).await,
+        Kind::NatGateway => nat_gateway::delete(p, ctx, prior).await,
+        Kind::RouteTable => route_table::delete(p, ctx, prior).await,
+        Kind::SecurityGroup => security_group::delete(p, ctx, prior).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+fn unsupported(kind: Kind, region: &str) -> ProviderError {
+    ProviderError::Invalid {
+        subject: Subject::Kind(kind),
+        region: region.to_owned(),
+        message: format!("the EC2 provider does not handle {kind} yet"),
+    }
+}
+
+/// The filter that selects this stack's resources.
+pub(super) fn stack_filter(p: &Provider) -> Filter {
+    Filter::builder()
+        .name(format!("tag:{}", super::STACK_TAG))
+        .values(p.stack.clone())
+        .build()
+}
+
+/// The `TagSpecifications` entry for a new resource: the user's tags plus the identity tags.
+pub(super) fn tag_spec(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    desired: &Attrs,
+    resource_type: ResourceType,
+) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(resource_type)
+        .set_tags(Some(to_tags(&p.identity_tags(ctx.addr, desired))))
+        .build()
+}
+
+pub(super) fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+pub(super) fn from_tags(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// Makes the resource's user tags equal to the desired ones, leaving the `regionctl:*` tags
+/// alone: `DeleteTags` for keys no longer wanted, `CreateTags` for new or changed values.
+pub(super) async fn sync_tags(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    id: &str,
+    prior: &BTreeMap<String, String>,
+    desired: &Attrs,
+) -> Result<(), ProviderError> {
+    let want = super::attrs::tags(desired);
+    let client = p.clients.ec2(ctx.region);
+    let subject = ctx.subject();
+    let stale: Vec<Tag> = prior
+        .keys()
+        .filter(|k| !k.starts_with("regionctl:") && !want.contains_key(*k))
+        .map(|k| Tag::builder().key(k).build())
+        .collect();
+    if !stale.is_empty() {
+        client
+            .delete_tags()
+            .resources(id)
+            .set_tags(Some(stale))
+            .send()
+            .await
+            .map_err(aws(&subject, ctx.region, "DeleteTags"))?;
+    }
+    let changed: BTreeMap<String, String> = want
+        .into_iter()
+        .filter(|(k, v)| prior.get(k) != Some(v))
+        .collect();
+    if !changed.is_empty() {
+        client
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(to_tags(&changed)))
+            .send()
+            .await
+            .map_err(aws(&subject, ctx.region, "CreateTags"))?;
+    }
+    Ok(())
+}
+
+/// The ARN of an EC2 resource, e.g. `arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-0abc`.
+pub(super) fn arn(region: &str, owner: Option<&str>, kind: &str, id: &str) -> String {
+    format!(
+        "arn:aws:ec2:{region}:{}:{kind}/{id}",
+        owner.unwrap_or_default()
+    )
+}
+
+/// The error for a resource that was just created or changed but cannot be read back.
+pub(super) fn vanished(ctx: &Ctx<'_>, id: &str) -> ProviderError {
+    ProviderError::Vanished {
+        subject: ctx.subject(),
+        region: ctx.region.to_owned(),
+        id: id.to_owned(),
+    }
+}
+
+/// Reads the resource back after a create or update, which must find it.
+pub(super) async fn read_back(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    id: &str,
+) -> Result<Observed, ProviderError> {
+    read(p, ctx, id).await?.ok_or_else(|| vanished(ctx, id))
+}
+
+/// Whether a desired list attribute is given at all: an absent list (routes, rules, associations)
+/// is left as AWS has it, while an empty one is managed to be empty.
+pub(super) fn is_set(desired: &Attrs, name: &str) -> bool {
+    !matches!(
+        desired.get(name),
+        None | Some(crate::spec::value::Value::Null)
+    )
+}

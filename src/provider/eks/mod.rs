@@ -1,0 +1,337 @@
+//! EKS: clusters and managed node groups.
+//!
+//! Neither ListClusters nor ListNodegroups can filter by tag or return tags, so a refresh lists
+//! the region's clusters and describes each (DescribeCluster returns the tags), then lists and
+//! describes the node groups of the stack's clusters.
+//!
+//! EKS runs one update at a time per cluster or node group and refuses a second while one is in
+//! progress, so when one apply needs several (a version upgrade and a logging change), each
+//! update after the first waits on DescribeUpdate for the previous one; the last one is left for
+//! `wait_ready`.
+
+mod cluster;
+mod node_group;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
+
+use aws_sdk_eks::types::{Cluster, UpdateStatus};
+
+use super::attrs::Attrs;
+use super::error::{aws, has_code};
+use super::{Ctx, Hints, Observed, Provider, ProviderError, Status, Subject, kind_timing};
+use crate::kind::Kind;
+
+const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+
+pub(super) async fn refresh(
+    p: &Provider,
+    kind: Kind,
+    region: &str,
+    hints: &Hints,
+) -> Result<Vec<Observed>, ProviderError> {
+    match kind {
+        Kind::EksCluster => cluster::refresh(p, region).await,
+        Kind::EksNodeGroup => node_group::refresh(p, region, hints).await,
+        other => Err(unsupported(other, region)),
+    }
+}
+
+pub(super) async fn read(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    id: &str,
+) -> Result<Option<Observed>, ProviderError> {
+    match ctx.kind {
+        Kind::EksCluster => cluster::read(p, ctx, id).await,
+        Kind::EksNodeGroup => node_group::read(p, ctx, id).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn create(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    desired: &Attrs,
+) -> Result<Observed, ProviderError> {
+    match ctx.kind {
+        Kind::EksCluster => cluster::create(p, ctx, desired).await,
+        Kind::EksNodeGroup => node_group::create(p, ctx, desired).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn update(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    prior: &Observed,
+    desired: &Attrs,
+) -> Result<Observed, ProviderError> {
+    match ctx.kind {
+        Kind::EksCluster => cluster::update(p, ctx, prior, desired).await,
+        Kind::EksNodeGroup => node_group::update(p, ctx, prior, desired).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn delete(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    prior: &Observed,
+    _config: &Attrs,
+) -> Result<(), ProviderError> {
+    match ctx.kind {
+        Kind::EksCluster => cluster::delete(p, ctx, prior).await,
+        Kind::EksNodeGroup => node_group::delete(p, ctx, prior).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+fn unsupported(kind: Kind, region: &str) -> ProviderError {
+    ProviderError::Invalid {
+        subject: Subject::Kind(kind),
+        region: region.to_owned(),
+        message: format!("the EKS provider does not handle {kind}"),
+    }
+}
+
+/// Every cluster name in the region (ListClusters, 100 per page).
+async fn cluster_names(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<Vec<String>, ProviderError> {
+    p.clients
+        .eks(region)
+        .list_clusters()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(aws(subject, region, "ListClusters"))
+}
+
+/// One cluster, `None` if it does not exist.
+async fn describe_cluster(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+    name: &str,
+) -> Result<Option<Cluster>, ProviderError> {
+    match p
+        .clients
+        .eks(region)
+        .describe_cluster()
+        .name(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.cluster),
+        Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
+        Err(e) => Err(aws(subject, region, "DescribeCluster")(e)),
+    }
+}
+
+/// The region's clusters tagged with this stack: one ListClusters page per 100 clusters and one
+/// DescribeCluster per cluster.
+async fn stack_clusters(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<Vec<Cluster>, ProviderError> {
+    let mut out = Vec::new();
+    for name in cluster_names(p, subject, region).await? {
+        // A cluster deleted between the list and the describe is simply not there.
+        if let Some(cluster) = describe_cluster(p, subject, region, &name).await?
+            && is_ours(p, cluster.tags.as_ref())
+        {
+            out.push(cluster);
+        }
+    }
+    Ok(out)
+}
+
+fn is_ours(p: &Provider, tags: Option<&HashMap<String, String>>) -> bool {
+    tags.and_then(|t| t.get(super::STACK_TAG)) == Some(&p.stack)
+}
+
+fn tag_map(tags: Option<HashMap<String, String>>) -> BTreeMap<String, String> {
+    tags.unwrap_or_default().into_iter().collect()
+}
+
+/// An EKS status word (`ACTIVE`, `CREATING`, `CREATE_FAILED` ...) as a [`Status`].
+fn status(word: Option<&str>) -> Status {
+    let word = word.unwrap_or("UNKNOWN").to_owned();
+    match word.as_str() {
+        "ACTIVE" => Status::Ready,
+        "DELETING" => Status::Deleting(word),
+        // A degraded node group needs the user's attention before it can be relied on.
+        "FAILED" | "CREATE_FAILED" | "DELETE_FAILED" | "DEGRADED" => Status::Failed(word),
+        _ => Status::Pending(word),
+    }
+}
+
+/// Makes the resource's user tags equal to the desired ones, leaving the `regionctl:*` tags
+/// alone: UntagResource for keys no longer wanted, TagResource for new or changed values.
+async fn sync_tags(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    arn: &str,
+    prior: &BTreeMap<String, String>,
+    desired: &Attrs,
+) -> Result<(), ProviderError> {
+    let want = super::attrs::tags(desired);
+    let client = p.clients.eks(ctx.region);
+    let subject = ctx.subject();
+    let stale: Vec<String> = prior
+        .keys()
+        .filter(|k| !k.starts_with("regionctl:") && !want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        client
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(aws(&subject, ctx.region, "UntagResource"))?;
+    }
+    let changed: HashMap<String, String> = want
+        .into_iter()
+        .filter(|(k, v)| prior.get(k) != Some(v))
+        .collect();
+    if !changed.is_empty() {
+        client
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(changed))
+            .send()
+            .await
+            .map_err(aws(&subject, ctx.region, "TagResource"))?;
+    }
+    Ok(())
+}
+
+/// Waits until an update of a cluster (or of one of its node groups) is no longer in progress,
+/// failing with AWS's reasons when it failed or was cancelled. Polls like `wait_ready`.
+async fn await_update(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    cluster: &str,
+    nodegroup: Option<&str>,
+    update_id: &str,
+) -> Result<(), ProviderError> {
+    let (first, longest, limit) = kind_timing(ctx.kind);
+    let (mut delay, longest) = match p.wait.fixed_delay {
+        Some(d) => (d, d),
+        None => (first, longest),
+    };
+    let limit = limit.mul_f64(p.wait.limit_factor.max(0.0));
+    let started = Instant::now();
+    let subject = ctx.subject();
+    loop {
+        let update = p
+            .clients
+            .eks(ctx.region)
+            .describe_update()
+            .name(cluster)
+            .set_nodegroup_name(nodegroup.map(str::to_owned))
+            .update_id(update_id)
+            .send()
+            .await
+            .map_err(aws(&subject, ctx.region, "DescribeUpdate"))?
+            .update;
+        let word = update
+            .as_ref()
+            .and_then(|u| u.status.as_ref())
+            .map_or("unknown", UpdateStatus::as_str)
+            .to_owned();
+        match word.as_str() {
+            "Successful" => return Ok(()),
+            "Failed" | "Cancelled" => {
+                let reasons: Vec<String> = update
+                    .iter()
+                    .flat_map(|u| u.errors())
+                    .map(|e| {
+                        format!(
+                            "{}: {}",
+                            e.error_code.as_ref().map_or("error", |c| c.as_str()),
+                            e.error_message.as_deref().unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                return Err(ProviderError::Failed {
+                    subject,
+                    region: ctx.region.to_owned(),
+                    status: format!("update {update_id} {word} ({})", reasons.join("; ")),
+                });
+            }
+            _ => {}
+        }
+        let waited = started.elapsed();
+        if waited + delay > limit {
+            return Err(ProviderError::Timeout {
+                subject,
+                region: ctx.region.to_owned(),
+                kind: ctx.kind,
+                status: format!("update {update_id} {word}"),
+                waited,
+            });
+        }
+        tracing::info!(address = %ctx.addr, region = ctx.region, update = update_id, %word, "waiting for the previous update");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(longest);
+    }
+}
+
+/// Runs updates one after the other, each after the previous one finished.
+struct Sequence<'a> {
+    cluster: &'a str,
+    nodegroup: Option<&'a str>,
+    previous: Option<String>,
+}
+
+impl<'a> Sequence<'a> {
+    fn new(cluster: &'a str, nodegroup: Option<&'a str>) -> Self {
+        Sequence {
+            cluster,
+            nodegroup,
+            previous: None,
+        }
+    }
+
+    /// Waits for the previous update, if any, before the next one is sent.
+    async fn ready(&self, p: &Provider, ctx: &Ctx<'_>) -> Result<(), ProviderError> {
+        match &self.previous {
+            Some(id) => await_update(p, ctx, self.cluster, self.nodegroup, id).await,
+            None => Ok(()),
+        }
+    }
+
+    fn started(
+        &mut self,
+        ctx: &Ctx<'_>,
+        update: Option<aws_sdk_eks::types::Update>,
+        op: &str,
+    ) -> Result<(), ProviderError> {
+        let id = update.and_then(|u| u.id).ok_or_else(|| {
+            ProviderError::invalid(ctx, format!("{op} answered without an update id"))
+        })?;
+        self.previous = Some(id);
+        Ok(())
+    }
+}
+
+/// A sorted set of strings from an attribute value (absent is empty).
+fn string_set(value: Option<&crate::spec::value::Value>) -> BTreeSet<String> {
+    match value {
+        Some(crate::spec::value::Value::List(items)) => items
+            .iter()
+            .filter_map(crate::spec::value::Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => BTreeSet::new(),
+    }
+}

@@ -1,0 +1,198 @@
+//! ElastiCache: cache subnet groups and (cluster-mode-disabled) replication groups.
+//!
+//! Neither DescribeCacheSubnetGroups nor DescribeReplicationGroups returns tags or filters by
+//! them, so a refresh lists every group of the region (one paginated call) and reads the tags
+//! (ListTagsForResource, one call each) only of the candidates: the groups whose name is in the
+//! refresh hints (the natural names the spec asks for and the ids recorded in state). A group of
+//! this stack that is in neither — created by an apply whose state was lost and since removed
+//! from the spec — is not found; reading every group's tags instead would cost one request per
+//! cache in the region on every plan.
+
+mod replication_group;
+mod subnet_group;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_elasticache::types::Tag;
+
+use super::attrs::{self, Attrs};
+use super::error::{aws, has_code};
+use super::{Ctx, Hints, Observed, Provider, ProviderError, Subject};
+use crate::kind::Kind;
+
+/// What regionctl writes where a description is optional in the spec but required by AWS.
+const DEFAULT_DESCRIPTION: &str = "Managed by regionctl";
+
+pub(super) async fn refresh(
+    p: &Provider,
+    kind: Kind,
+    region: &str,
+    hints: &Hints,
+) -> Result<Vec<Observed>, ProviderError> {
+    match kind {
+        Kind::CacheSubnetGroup => subnet_group::refresh(p, region, hints).await,
+        Kind::ElasticacheReplicationGroup => replication_group::refresh(p, region, hints).await,
+        other => Err(unsupported(other, region)),
+    }
+}
+
+pub(super) async fn read(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    id: &str,
+) -> Result<Option<Observed>, ProviderError> {
+    match ctx.kind {
+        Kind::CacheSubnetGroup => subnet_group::read(p, ctx, id).await,
+        Kind::ElasticacheReplicationGroup => replication_group::read(p, ctx, id).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn create(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    desired: &Attrs,
+) -> Result<Observed, ProviderError> {
+    match ctx.kind {
+        Kind::CacheSubnetGroup => subnet_group::create(p, ctx, desired).await,
+        Kind::ElasticacheReplicationGroup => replication_group::create(p, ctx, desired).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn update(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    prior: &Observed,
+    desired: &Attrs,
+) -> Result<Observed, ProviderError> {
+    match ctx.kind {
+        Kind::CacheSubnetGroup => subnet_group::update(p, ctx, prior, desired).await,
+        Kind::ElasticacheReplicationGroup => {
+            replication_group::update(p, ctx, prior, desired).await
+        }
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn delete(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    prior: &Observed,
+    _config: &Attrs,
+) -> Result<(), ProviderError> {
+    match ctx.kind {
+        Kind::CacheSubnetGroup => subnet_group::delete(p, ctx, prior).await,
+        Kind::ElasticacheReplicationGroup => replication_group::delete(p, ctx, prior).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+fn unsupported(kind: Kind, region: &str) -> ProviderError {
+    ProviderError::Invalid {
+        subject: Subject::Kind(kind),
+        region: region.to_owned(),
+        message: format!("the ElastiCache provider does not handle {kind}"),
+    }
+}
+
+/// Whether a refresh reads this group's tags: see the module documentation.
+fn is_candidate(hints: &Hints, name: &str) -> bool {
+    hints.names.contains(name) || hints.ids.contains(name)
+}
+
+fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The tags of the resource named by `arn`; `None` when it no longer exists (`not_found` codes).
+async fn list_tags(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+    arn: &str,
+    not_found: &[&str],
+) -> Result<Option<BTreeMap<String, String>>, ProviderError> {
+    let answer = p
+        .clients
+        .elasticache(region)
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await;
+    match answer {
+        Ok(out) => Ok(Some(
+            out.tag_list()
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t.key()?.to_owned(),
+                        t.value().unwrap_or_default().to_owned(),
+                    ))
+                })
+                .collect(),
+        )),
+        Err(e) if has_code(&e, not_found) => Ok(None),
+        Err(e) => Err(aws(subject, region, "ListTagsForResource")(e)),
+    }
+}
+
+/// Makes the resource's user tags equal to the desired ones, leaving the `regionctl:*` tags
+/// alone: RemoveTagsFromResource for keys no longer wanted, AddTagsToResource for new or
+/// changed values.
+async fn sync_tags(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    arn: &str,
+    prior: &BTreeMap<String, String>,
+    desired: &Attrs,
+) -> Result<(), ProviderError> {
+    let want = attrs::tags(desired);
+    let client = p.clients.elasticache(ctx.region);
+    let subject = ctx.subject();
+    let stale: Vec<String> = prior
+        .keys()
+        .filter(|k| !k.starts_with("regionctl:") && !want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        client
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(aws(&subject, ctx.region, "RemoveTagsFromResource"))?;
+    }
+    let changed: BTreeMap<String, String> = want
+        .into_iter()
+        .filter(|(k, v)| prior.get(k) != Some(v))
+        .collect();
+    if !changed.is_empty() {
+        client
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(to_tags(&changed)))
+            .send()
+            .await
+            .map_err(aws(&subject, ctx.region, "AddTagsToResource"))?;
+    }
+    Ok(())
+}
+
+/// Whether an existing resource is the one this address created: for create calls that take no
+/// idempotency token, so a create retried after an interrupted apply adopts what it made.
+fn is_ours(p: &Provider, ctx: &Ctx<'_>, o: &Observed) -> bool {
+    o.stack_tag() == Some(p.stack.as_str())
+        && o.address_tag() == Some(ctx.addr.to_string().as_str())
+}
+
+fn vanished(ctx: &Ctx<'_>, id: &str) -> ProviderError {
+    ProviderError::Vanished {
+        subject: ctx.subject(),
+        region: ctx.region.to_owned(),
+        id: id.to_owned(),
+    }
+}

@@ -1,0 +1,191 @@
+//! RDS: DB subnet groups and DB instances (primaries and read replicas, possibly cross-region).
+//!
+//! Both are created with the identity tags (`Tags` at creation). DescribeDBInstances returns each
+//! instance's `TagList` but cannot filter by tag, so an instance refresh is one paginated list
+//! kept client-side to the stack's instances. DescribeDBSubnetGroups returns no tags at all (in
+//! AWS as in moto), so a subnet group refresh lists the groups once and reads the tags
+//! (ListTagsForResource) only of the groups the hints name.
+
+mod instance;
+mod subnet_group;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_rds::types::Tag;
+
+use super::attrs::Attrs;
+use super::error::{aws, has_code};
+use super::{Ctx, Hints, Observed, Provider, ProviderError, STACK_TAG, Subject};
+use crate::kind::Kind;
+
+pub(super) async fn refresh(
+    p: &Provider,
+    kind: Kind,
+    region: &str,
+    hints: &Hints,
+) -> Result<Vec<Observed>, ProviderError> {
+    match kind {
+        Kind::DbSubnetGroup => subnet_group::refresh(p, region, hints).await,
+        Kind::RdsInstance => instance::refresh(p, region).await,
+        other => Err(unsupported(other, region)),
+    }
+}
+
+pub(super) async fn read(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    id: &str,
+) -> Result<Option<Observed>, ProviderError> {
+    match ctx.kind {
+        Kind::DbSubnetGroup => subnet_group::read(p, ctx, id).await,
+        Kind::RdsInstance => instance::read(p, ctx, id).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn create(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    desired: &Attrs,
+) -> Result<Observed, ProviderError> {
+    match ctx.kind {
+        Kind::DbSubnetGroup => subnet_group::create(p, ctx, desired).await,
+        Kind::RdsInstance => instance::create(p, ctx, desired).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn update(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    prior: &Observed,
+    desired: &Attrs,
+) -> Result<Observed, ProviderError> {
+    match ctx.kind {
+        Kind::DbSubnetGroup => subnet_group::update(p, ctx, prior, desired).await,
+        Kind::RdsInstance => instance::update(p, ctx, prior, desired).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+pub(super) async fn delete(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    prior: &Observed,
+    config: &Attrs,
+) -> Result<(), ProviderError> {
+    match ctx.kind {
+        Kind::DbSubnetGroup => subnet_group::delete(p, ctx, prior).await,
+        Kind::RdsInstance => instance::delete(p, ctx, prior, config).await,
+        other => Err(unsupported(other, ctx.region)),
+    }
+}
+
+fn unsupported(kind: Kind, region: &str) -> ProviderError {
+    ProviderError::Invalid {
+        subject: Subject::Kind(kind),
+        region: region.to_owned(),
+        message: format!("the RDS provider does not handle {kind}"),
+    }
+}
+
+fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn from_tags(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+fn in_stack(p: &Provider, tags: &BTreeMap<String, String>) -> bool {
+    tags.get(STACK_TAG) == Some(&p.stack)
+}
+
+/// The tags of one resource by ARN; `None` when the resource is gone (`not_found` codes).
+async fn list_tags(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+    arn: &str,
+    not_found: &[&str],
+) -> Result<Option<BTreeMap<String, String>>, ProviderError> {
+    let answer = p
+        .clients
+        .rds(region)
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await;
+    match answer {
+        Ok(out) => Ok(Some(from_tags(out.tag_list()))),
+        Err(e) if has_code(&e, not_found) => Ok(None),
+        Err(e) => Err(aws(subject, region, "ListTagsForResource")(e)),
+    }
+}
+
+/// Makes the resource's user tags equal to the desired ones, leaving the `regionctl:*` tags
+/// alone: RemoveTagsFromResource for keys no longer wanted, AddTagsToResource for new or
+/// changed values.
+async fn sync_tags(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    arn: &str,
+    prior: &BTreeMap<String, String>,
+    desired: &Attrs,
+) -> Result<(), ProviderError> {
+    let want = super::attrs::tags(desired);
+    let client = p.clients.rds(ctx.region);
+    let subject = ctx.subject();
+    let stale: Vec<String> = prior
+        .keys()
+        .filter(|k| !k.starts_with("regionctl:") && !want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        client
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(aws(&subject, ctx.region, "RemoveTagsFromResource"))?;
+    }
+    let changed: BTreeMap<String, String> = want
+        .into_iter()
+        .filter(|(k, v)| prior.get(k) != Some(v))
+        .collect();
+    if !changed.is_empty() {
+        client
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(to_tags(&changed)))
+            .send()
+            .await
+            .map_err(aws(&subject, ctx.region, "AddTagsToResource"))?;
+    }
+    Ok(())
+}
+
+/// The ARN of the resource, as recorded in its computed attributes.
+fn arn_of<'a>(ctx: &Ctx<'_>, prior: &'a Observed) -> Result<&'a str, ProviderError> {
+    prior
+        .computed
+        .get("arn")
+        .and_then(crate::spec::value::Value::as_str)
+        .ok_or_else(|| ProviderError::invalid(ctx, format!("{} has no recorded ARN", prior.id)))
+}
+
+/// Whether a resource that already exists (a retried create after a lost answer) is the one this
+/// create was for: it carries this stack's and this address's identity tags.
+fn is_ours(p: &Provider, ctx: &Ctx<'_>, found: &Observed) -> bool {
+    in_stack(p, &found.tags) && found.address_tag() == Some(ctx.addr.to_string().as_str())
+}

@@ -1,0 +1,380 @@
+//! Route 53 (global, reached through us-east-1): hosted zones, health checks and record sets.
+//!
+//! Zones and health checks cannot be tagged by their create call, so they are created with the
+//! plan's idempotency token as `CallerReference` and tagged by the next call. If an apply stops
+//! between the two, the retried create finds the resource again through that reference (a zone by
+//! `HostedZoneAlreadyExists` and a look-up of the reference in `ListHostedZones`, a health check
+//! because Route 53 answers a repeated reference with the existing check) and tags it then.
+//! Records cannot be tagged at all: they are listed within the stack's zones.
+//!
+//! Route 53 applies a change at once but answers `PENDING` until every name server has it.
+//! The change id is not a property of the zone or record, so the ids of changes not yet seen
+//! `INSYNC` are remembered here (per endpoint and resource id) and each read asks `GetChange`
+//! about them: a read reports the resource Pending until its last change is in sync, which is how
+//! `wait_ready` waits for propagation.
+
+mod health_check;
+mod record;
+mod zone;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{LazyLock, Mutex, PoisonError};
+
+use aws_sdk_route53::types::{ChangeInfo, ChangeStatus, Tag, TagResourceType};
+
+use super::attrs::{Attrs, tags as desired_tags};
+use super::error::{aws, has_code};
+use super::{Ctx, Hints, Observed, Provider, ProviderError, Status, Subject};
+use crate::kind::Kind;
+
+pub(super) async fn refresh(
+    p: &Provider,
+    kind: Kind,
+    region: &str,
+    hints: &Hints,
+) -> Result<Vec<Observed>, ProviderError> {
+    match kind {
+        Kind::Route53Zone => zone::refresh(p, region, hints).await,
+        Kind::Route53HealthCheck => health_check::refresh(p, region, hints).await,
+        Kind::Route53Record => record::refresh(p, region, hints).await,
+        other => Err(not_route53(other, region)),
+    }
+}
+
+pub(super) async fn read(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    id: &str,
+) -> Result<Option<Observed>, ProviderError> {
+    match ctx.kind {
+        Kind::Route53Zone => zone::read(p, ctx, id).await,
+        Kind::Route53HealthCheck => health_check::read(p, ctx, id).await,
+        Kind::Route53Record => record::read(p, ctx, id).await,
+        other => Err(not_route53(other, ctx.region)),
+    }
+}
+
+pub(super) async fn create(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    desired: &Attrs,
+) -> Result<Observed, ProviderError> {
+    match ctx.kind {
+        Kind::Route53Zone => zone::create(p, ctx, desired).await,
+        Kind::Route53HealthCheck => health_check::create(p, ctx, desired).await,
+        Kind::Route53Record => record::create(p, ctx, desired).await,
+        other => Err(not_route53(other, ctx.region)),
+    }
+}
+
+pub(super) async fn update(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    prior: &Observed,
+    desired: &Attrs,
+) -> Result<Observed, ProviderError> {
+    match ctx.kind {
+        Kind::Route53Zone => zone::update(p, ctx, prior, desired).await,
+        Kind::Route53HealthCheck => health_check::update(p, ctx, prior, desired).await,
+        Kind::Route53Record => record::update(p, ctx, prior, desired).await,
+        other => Err(not_route53(other, ctx.region)),
+    }
+}
+
+pub(super) async fn delete(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    prior: &Observed,
+    _config: &Attrs,
+) -> Result<(), ProviderError> {
+    match ctx.kind {
+        Kind::Route53Zone => zone::delete(p, ctx, prior).await,
+        Kind::Route53HealthCheck => health_check::delete(p, ctx, prior).await,
+        Kind::Route53Record => record::delete(p, ctx, prior).await,
+        other => Err(not_route53(other, ctx.region)),
+    }
+}
+
+fn not_route53(kind: Kind, region: &str) -> ProviderError {
+    ProviderError::Invalid {
+        subject: Subject::Kind(kind),
+        region: region.to_owned(),
+        message: format!("{kind} is not a Route 53 kind"),
+    }
+}
+
+/// A domain name as the spec writes it: Route 53 answers `Example.com.` as `example.com.` and
+/// escapes characters outside `a-z0-9-_.` as `\ooo` (`\052` for `*`); names are compared without
+/// the final dot, lowercase, unescaped.
+pub(super) fn dns_name(name: &str) -> String {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(pos) = rest.find('\\') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let code = after
+            .get(..3)
+            .filter(|d| d.bytes().all(|b| (b'0'..=b'7').contains(&b)))
+            .and_then(|d| u8::from_str_radix(d, 8).ok());
+        match code {
+            Some(byte) => {
+                out.push(char::from(byte));
+                rest = &after[3..];
+            }
+            None => {
+                out.push('\\');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.to_lowercase()
+}
+
+/// Builder errors of SDK types (a required member unset) mean a bug here, not bad input.
+pub(super) fn built<T>(
+    ctx: &Ctx<'_>,
+    what: &str,
+    result: Result<T, aws_smithy_types::error::operation::BuildError>,
+) -> Result<T, ProviderError> {
+    result.map_err(|e| ProviderError::invalid(ctx, format!("cannot build the {what}: {e}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tags: zones and health checks are tagged by ChangeTagsForResource (at most 10 keys added and
+// 10 removed per call) and listed by ListTagsForResources (at most 10 resources per call).
+
+const TAG_BATCH: usize = 10;
+
+pub(super) fn from_tags(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// The tags of many resources of one type, in batches of ten ids per request.
+pub(super) async fn list_tags(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+    resource_type: TagResourceType,
+    ids: &[String],
+) -> Result<HashMap<String, BTreeMap<String, String>>, ProviderError> {
+    let client = p.clients.route53(region);
+    let mut out = HashMap::with_capacity(ids.len());
+    for batch in ids.chunks(TAG_BATCH) {
+        let answer = client
+            .list_tags_for_resources()
+            .resource_type(resource_type.clone())
+            .set_resource_ids(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(aws(subject, region, "ListTagsForResources"))?;
+        for set in answer.resource_tag_sets {
+            if let Some(id) = set.resource_id {
+                out.insert(id, from_tags(set.tags.as_deref().unwrap_or_default()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The tags of one resource, or `None` if it does not exist (one of `not_found` answered).
+pub(super) async fn tags_of(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+    resource_type: TagResourceType,
+    id: &str,
+    not_found: &[&str],
+) -> Result<Option<BTreeMap<String, String>>, ProviderError> {
+    let answer = p
+        .clients
+        .route53(region)
+        .list_tags_for_resource()
+        .resource_type(resource_type)
+        .resource_id(id)
+        .send()
+        .await;
+    match answer {
+        Ok(out) => Ok(Some(
+            out.resource_tag_set
+                .and_then(|s| s.tags)
+                .map(|t| from_tags(&t))
+                .unwrap_or_default(),
+        )),
+        Err(e) if has_code(&e, not_found) => Ok(None),
+        Err(e) => Err(aws(subject, region, "ListTagsForResource")(e)),
+    }
+}
+
+/// Adds (or overwrites) `add` and removes `remove`, ten of each per request.
+async fn change_tags(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    resource_type: TagResourceType,
+    id: &str,
+    add: &BTreeMap<String, String>,
+    remove: &[String],
+) -> Result<(), ProviderError> {
+    let client = p.clients.route53(ctx.region);
+    let add: Vec<Tag> = add
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    let rounds = add
+        .len()
+        .div_ceil(TAG_BATCH)
+        .max(remove.len().div_ceil(TAG_BATCH));
+    for round in 0..rounds {
+        let part = |len: usize| (round * TAG_BATCH).min(len)..((round + 1) * TAG_BATCH).min(len);
+        let adding = &add[part(add.len())];
+        let removing = &remove[part(remove.len())];
+        client
+            .change_tags_for_resource()
+            .resource_type(resource_type.clone())
+            .resource_id(id)
+            .set_add_tags((!adding.is_empty()).then(|| adding.to_vec()))
+            .set_remove_tag_keys((!removing.is_empty()).then(|| removing.to_vec()))
+            .send()
+            .await
+            .map_err(aws(&ctx.subject(), ctx.region, "ChangeTagsForResource"))?;
+    }
+    Ok(())
+}
+
+/// Tags a new resource with the user's tags and regionctl's identity tags.
+pub(super) async fn tag_new(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    resource_type: TagResourceType,
+    id: &str,
+    desired: &Attrs,
+) -> Result<(), ProviderError> {
+    let tags = p.identity_tags(ctx.addr, desired);
+    change_tags(p, ctx, resource_type, id, &tags, &[]).await
+}
+
+/// Makes the user tags equal to the desired ones, never touching the `regionctl:*` tags.
+pub(super) async fn sync_tags(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    resource_type: TagResourceType,
+    id: &str,
+    prior: &BTreeMap<String, String>,
+    desired: &Attrs,
+) -> Result<(), ProviderError> {
+    let want = desired_tags(desired);
+    let stale: Vec<String> = prior
+        .keys()
+        .filter(|k| !k.starts_with("regionctl:") && !want.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed: BTreeMap<String, String> = want
+        .into_iter()
+        .filter(|(k, v)| !k.starts_with("regionctl:") && prior.get(k) != Some(v))
+        .collect();
+    if stale.is_empty() && changed.is_empty() {
+        return Ok(());
+    }
+    change_tags(p, ctx, resource_type, id, &changed, &stale).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes not yet in sync.
+
+/// Change ids by `endpoint|resource id`: the endpoint keeps providers of different emulators (or
+/// partitions) apart within one process.
+static PENDING: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Mutex::default);
+
+fn pending_key(p: &Provider, id: &str) -> String {
+    format!("{}|{id}", p.clients.endpoint_url().unwrap_or_default())
+}
+
+/// Remembers the change just made to resource `id`, unless it is already in sync; returns the
+/// status the resource has meanwhile.
+pub(super) fn remember_change(p: &Provider, id: &str, change: Option<&ChangeInfo>) -> Status {
+    let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
+    match change {
+        Some(info) if info.status != ChangeStatus::Insync => {
+            pending.insert(pending_key(p, id), info.id.clone());
+            Status::Pending(info.status.as_str().to_owned())
+        }
+        _ => {
+            pending.remove(&pending_key(p, id));
+            Status::Ready
+        }
+    }
+}
+
+/// Forgets the pending change of a resource that no longer exists.
+pub(super) fn forget_change(p: &Provider, id: &str) {
+    PENDING
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(&pending_key(p, id));
+}
+
+/// The status of resource `id`: Pending while the last change made to it here is not in sync.
+pub(super) async fn change_status(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+    id: &str,
+) -> Result<Status, ProviderError> {
+    let key = pending_key(p, id);
+    let change = PENDING
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+        .cloned();
+    let Some(change_id) = change else {
+        return Ok(Status::Ready);
+    };
+    let answer = p
+        .clients
+        .route53(region)
+        .get_change()
+        .id(&change_id)
+        .send()
+        .await;
+    let info = match answer {
+        Ok(out) => out.change_info,
+        // Route 53 keeps changes for a limited time; a forgotten change is long in sync.
+        Err(e) if has_code(&e, &["NoSuchChange"]) => None,
+        Err(e) => return Err(aws(subject, region, "GetChange")(e)),
+    };
+    let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
+    match info {
+        Some(info) if info.status != ChangeStatus::Insync => {
+            Ok(Status::Pending(info.status.as_str().to_owned()))
+        }
+        _ => {
+            // Only forget the change asked about: another one may have been made meanwhile.
+            if pending.get(&key) == Some(&change_id) {
+                pending.remove(&key);
+            }
+            Ok(Status::Ready)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dns_name;
+
+    #[test]
+    fn names_are_compared_as_the_spec_writes_them() {
+        assert_eq!(dns_name("example.com."), "example.com");
+        assert_eq!(dns_name("API.Example.com"), "api.example.com");
+        assert_eq!(dns_name("\\052.example.com."), "*.example.com");
+        assert_eq!(dns_name("a\\\\b."), "a\\\\b");
+        assert_eq!(dns_name("\\05"), "\\05");
+    }
+}

@@ -1,0 +1,130 @@
+//! Waiting for resources to become ready or gone: a bounded poll over the kind's own `read`.
+//!
+//! The SDK's generated waiters fix their delays in the service model (EKS waits at least 30 s
+//! between polls) and cannot report progress between polls. Polling through the provider's own
+//! `read` instead means one function per kind decides what "ready" and "failed" are (the same one
+//! the plan's refresh uses), each poll can report the AWS status to the progress view, and the
+//! delays can be shortened for an emulator. The delays default to the SDK waiters' and every wait
+//! is bounded by the kind's limit.
+
+use std::time::{Duration, Instant};
+
+use super::{Ctx, Observed, Provider, ProviderError, Status, kind_timing};
+use crate::kind::Kind;
+
+/// How often to poll and how long to wait.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaitPolicy {
+    /// When set, every poll waits exactly this long (emulators, tests); otherwise each kind's
+    /// delays from [`kind_timing`] apply, growing from the first to the longest.
+    pub fixed_delay: Option<Duration>,
+    /// Multiplies every kind's time limit (1.0 = the defaults).
+    pub limit_factor: f64,
+}
+
+impl Default for WaitPolicy {
+    fn default() -> Self {
+        WaitPolicy {
+            fixed_delay: None,
+            limit_factor: 1.0,
+        }
+    }
+}
+
+impl WaitPolicy {
+    /// Reads `REGIONCTL_POLL_INTERVAL_MS` so demos and tests against an emulator need not wait
+    /// the real services' delays.
+    pub fn from_env() -> WaitPolicy {
+        let fixed_delay = std::env::var("REGIONCTL_POLL_INTERVAL_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_millis);
+        WaitPolicy {
+            fixed_delay,
+            ..WaitPolicy::default()
+        }
+    }
+
+    fn delays(&self, kind: Kind) -> (Duration, Duration, Duration) {
+        let (first, longest, limit) = kind_timing(kind);
+        let limit = limit.mul_f64(self.limit_factor.max(0.0));
+        match self.fixed_delay {
+            Some(d) => (d, d, limit),
+            None => (first, longest, limit),
+        }
+    }
+}
+
+/// What a wait is for.
+enum Goal {
+    Ready,
+    Gone,
+}
+
+pub(super) async fn until_ready(
+    provider: &Provider,
+    ctx: &Ctx<'_>,
+    id: &str,
+) -> Result<Observed, ProviderError> {
+    match poll(provider, ctx, id, Goal::Ready).await? {
+        Some(observed) => Ok(observed),
+        None => Err(ProviderError::Vanished {
+            subject: ctx.subject(),
+            region: ctx.region.to_owned(),
+            id: id.to_owned(),
+        }),
+    }
+}
+
+pub(super) async fn until_gone(
+    provider: &Provider,
+    ctx: &Ctx<'_>,
+    id: &str,
+) -> Result<(), ProviderError> {
+    poll(provider, ctx, id, Goal::Gone).await.map(|_| ())
+}
+
+async fn poll(
+    provider: &Provider,
+    ctx: &Ctx<'_>,
+    id: &str,
+    goal: Goal,
+) -> Result<Option<Observed>, ProviderError> {
+    let (first, longest, limit) = provider.wait.delays(ctx.kind);
+    let started = Instant::now();
+    let mut delay = first;
+    let mut polls = 0u32;
+    loop {
+        let current = provider.read(ctx, id).await?;
+        polls += 1;
+        let status = match (&goal, current) {
+            (Goal::Ready, None) => return Ok(None),
+            (Goal::Gone, None) => return Ok(None),
+            (Goal::Ready, Some(o)) if o.status == Status::Ready => return Ok(Some(o)),
+            (_, Some(o)) => match o.status {
+                Status::Failed(status) => {
+                    return Err(ProviderError::Failed {
+                        subject: ctx.subject(),
+                        region: ctx.region.to_owned(),
+                        status,
+                    });
+                }
+                Status::Ready => "available".to_owned(),
+                Status::Pending(s) | Status::Deleting(s) => s,
+            },
+        };
+        let waited = started.elapsed();
+        if waited + delay > limit {
+            return Err(ProviderError::Timeout {
+                subject: ctx.subject(),
+                region: ctx.region.to_owned(),
+                kind: ctx.kind,
+                status,
+                waited,
+            });
+        }
+        tracing::info!(address = %ctx.addr, region = ctx.region, %status, polls, "waiting");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(longest);
+    }
+}
