@@ -15,6 +15,7 @@ pub mod kind;
 // buy nothing measurable and cost flat pattern matching.
 #[allow(clippy::result_large_err)]
 pub mod provider;
+pub mod refresh;
 pub mod render;
 pub mod source;
 pub mod spec;

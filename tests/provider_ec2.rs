@@ -533,6 +533,11 @@ async fn nat_gateway_reuses_the_elastic_ip_of_an_interrupted_create() {
         .await
         .expect("create again");
     assert_eq!(again.id, nat.id);
+    assert_eq!(
+        stack_addresses(&p, region, "tests").await.len(),
+        1,
+        "still one EIP"
+    );
 
     p.delete_and_wait(&ctx, &nat, &desired)
         .await
@@ -548,7 +553,7 @@ async fn nat_gateway_reuses_the_elastic_ip_of_an_interrupted_create() {
         .expect("create private");
     assert_eq!(attr(&nat.attrs, "connectivity_type"), "private");
     assert!(
-        nat.computed.get("allocation_id").is_none(),
+        !nat.computed.contains_key("allocation_id"),
         "{:?}",
         nat.computed
     );
@@ -714,7 +719,7 @@ async fn security_group_lifecycle_and_rule_updates_in_two_regions() {
                 json!([{"protocol": "all", "cidr_blocks": ["0.0.0.0/0"]}])
             ))
         );
-        assert!(peer.attrs.get("ingress").is_none());
+        assert!(!peer.attrs.contains_key("ingress"));
 
         let r = Res::new(&format!("{region}/security_group.db"));
         let ctx = r.ctx();
@@ -793,7 +798,7 @@ async fn security_group_lifecycle_and_rule_updates_in_two_regions() {
             ]))),
             "regrouped into the normal form"
         );
-        assert!(updated.attrs.get("tags").is_none(), "user tags removed");
+        assert!(!updated.attrs.contains_key("tags"), "user tags removed");
 
         // Unchanged rules cost no Authorize/Revoke call.
         let rule_calls = |p: &Provider| {
@@ -818,7 +823,7 @@ async fn security_group_lifecycle_and_rule_updates_in_two_regions() {
             .update_and_wait(&ctx, &same, &closed)
             .await
             .expect("close egress");
-        assert!(updated.attrs.get("egress").is_none(), "{:?}", updated.attrs);
+        assert!(!updated.attrs.contains_key("egress"), "{:?}", updated.attrs);
 
         // Replace (name forces it): create the new one, then delete the old.
         let renamed = attrs(json!({"name": "db-2", "vpc_id": vpc.id}));

@@ -553,4 +553,20 @@ async fn aws_errors_name_the_resource_region_and_code() {
     let other = Res::new(&format!("{region}/elasticache_replication_group.other"));
     let err = p.create(&other.ctx(), &ok).await.expect_err("taken");
     assert_eq!(err.code(), Some("ReplicationGroupAlreadyExists"), "{err}");
+
+    // AWS refuses to delete a group that is still creating: delete waits for it first.
+    emu.set_delay(RG, 3);
+    let busy = Res::new(&format!("{region}/elasticache_replication_group.busy"));
+    let spec = attrs(json!({"replication_group_id": "busy", "node_type": "cache.t4g.small"}));
+    let creating = p.create(&busy.ctx(), &spec).await.expect("create");
+    assert_eq!(creating.status, Status::Pending("creating".into()));
+    p.delete_and_wait(&busy.ctx(), &creating, &spec)
+        .await
+        .expect("delete once created");
+    assert!(p.read(&busy.ctx(), "busy").await.expect("read").is_none());
+    assert_eq!(
+        p.clients.requests().operation("DeleteReplicationGroup"),
+        2,
+        "refused while creating, then sent again once available"
+    );
 }

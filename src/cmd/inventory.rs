@@ -4,16 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::addr::GLOBAL_ENV;
 use crate::cli::{DiagFormat, InventoryArgs};
 use crate::exit::ExitStatus;
-use crate::kind::{Kind, Placement};
-use crate::provider::{self, ClientOptions, Clients, Hints, Provider, api_region};
+use crate::provider::{self, ClientOptions, Clients, Provider};
 use crate::render::inventory::{EnvInventory, Inventory};
 use crate::source::SourceMap;
 use crate::spec::Spec;
-use crate::spec::schema::kinds::schema;
-use crate::spec::value::Value;
 
 use super::Output;
 
@@ -67,35 +63,17 @@ pub fn run(
     })
 }
 
-/// Refreshes every kind an environment can hold, in every selected environment, concurrently.
+/// Refreshes every kind the selected environments can hold, all at once.
 async fn collect(provider: &Provider, spec: &Spec) -> Inventory {
-    let mut jobs = Vec::new();
-    let mut owners = Vec::new();
-    for env in spec.envs.values().filter(|e| e.selected) {
-        let placement = if env.name == GLOBAL_ENV {
-            Placement::Global
-        } else {
-            Placement::Regional
-        };
-        let region = env.region.as_deref();
-        for kind in Kind::ALL.into_iter().filter(|k| k.placement() == placement) {
-            let mut hints = Hints::default();
-            let natural = schema(kind).natural_name;
-            for r in spec.resources.values() {
-                if r.addr.env == env.name
-                    && r.kind == kind
-                    && let Some(Value::Str(name)) = natural.and_then(|n| r.attrs.get(n))
-                {
-                    hints.names.insert(name.clone());
-                }
-            }
-            jobs.push((kind, api_region(kind, region).to_owned(), hints));
-            owners.push(env.name.clone());
-        }
-    }
+    let jobs = crate::refresh::jobs(spec);
+    let owners: Vec<String> = jobs.iter().map(|j| j.env.clone()).collect();
+    let jobs = jobs
+        .into_iter()
+        .map(|j| (j.kind, j.region, j.hints))
+        .collect();
     let results = provider.refresh_many(jobs).await;
     let mut envs: BTreeMap<String, EnvInventory> = BTreeMap::new();
-    for (owner, (kind, region, result)) in owners.into_iter().zip(results) {
+    for (owner, (_kind, region, result)) in owners.into_iter().zip(results) {
         let entry = envs.entry(owner.clone()).or_insert_with(|| EnvInventory {
             env: owner.clone(),
             region: region.clone(),
@@ -107,7 +85,6 @@ async fn collect(provider: &Provider, spec: &Spec) -> Inventory {
             Ok(found) => entry.found.extend(found),
             Err(e) => entry.errors.push(e.to_string()),
         }
-        let _ = kind;
     }
     for env in envs.values_mut() {
         env.found.sort_by(|a, b| {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod platform;
 
 use regionctl::addr::InstanceAddr;
 use regionctl::kind::Kind;

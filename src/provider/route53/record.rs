@@ -296,8 +296,8 @@ pub(super) async fn create(
                 && message.contains("already exists")
             {
                 message.push_str(
-                    " regionctl does not take over a record it did not create: delete the \
-                     existing record, or give this one another name or set_identifier.",
+                    " (regionctl does not take over a record it did not create: delete the \
+                     existing record, or give this one another name or set_identifier)",
                 );
             }
             return Err(err);

@@ -580,7 +580,7 @@ const EKS_NODE_GROUP: KindSchema = KindSchema {
     ],
     computed: &[
         computed("arn", "The node group ARN."),
-        computed("id", "cluster_name:name, as regionctl identifies it."),
+        computed("id", "cluster_name/name, as regionctl identifies it."),
         computed("status", "The node group status, e.g. ACTIVE."),
     ],
     taggable: true,

@@ -8,7 +8,8 @@ Fixes (each follows the API reference of the operation named):
 - ReleaseAddress released an Elastic IP still used by a NAT gateway that is not deleted yet; it
   answers InvalidIPAddress.InUse, as EC2 does, so a provider has to wait for the gateway first.
 - CreateNatGateway and CreateRouteTable ignored ClientToken; a repeated token now answers the
-  resource the first request created (EC2 idempotency).
+  resource the first request created (EC2 idempotency), and a repeated token with another subnet
+  or Elastic IP answers IdempotentParameterMismatch.
 - AssociateRouteTable of a subnet already associated with another route table silently answered
   that other association; it answers Resource.AlreadyAssociated, as EC2 does.
 
@@ -155,9 +156,17 @@ def create_nat_gateway_response(self):
     tokens = _tokens(self.ec2_backend)
     known = tokens.get(("nat", token)) if token else None
     if known and known in self.ec2_backend.nat_gateways:
-        return ActionResult(
-            {"NatGateway": self.ec2_backend.nat_gateways[known], "ClientToken": token}
-        )
+        gateway = self.ec2_backend.nat_gateways[known]
+        allocations = {e.get("allocationId") for e in gateway.address_set}
+        allocation = self._get_param("AllocationId")
+        if self._get_param("SubnetId") != gateway.subnet_id or (
+            allocation and allocation not in allocations
+        ):
+            raise EC2ClientError(
+                "IdempotentParameterMismatch",
+                f"ClientToken {token} was used for {known} with other parameters",
+            )
+        return ActionResult({"NatGateway": gateway, "ClientToken": token})
     before = set(self.ec2_backend.nat_gateways)
     result = _original_create_nat_response(self)
     if token:

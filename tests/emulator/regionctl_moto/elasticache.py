@@ -17,7 +17,10 @@ moto 5.2 falls short in these ways, each fixed here:
 Slow lifecycles: a replication group created, modified (ModifyReplicationGroup, replica count
 changes) or deleted while `delay.configure("elasticache_replication_group", N)` is set reports
 `creating` / `modifying` / `deleting` for N DescribeReplicationGroups answers naming it, then
-`available` (or is gone). Without a delay it is available at once and deleted at once.
+`available` (or is gone). Without a delay it is available at once and deleted at once. As in
+AWS, a group that is not `available` cannot be modified, resized or deleted
+(InvalidReplicationGroupState). There is no maintenance window: ApplyImmediately=false
+modifications take effect at once too.
 """
 
 from typing import Any

@@ -351,7 +351,7 @@ def _delete_health_check(self):
 
 
 def install() -> None:
-    pass  # Backend.change_resource_record_sets = _change_resource_record_sets
+    Backend.change_resource_record_sets = _change_resource_record_sets
     Backend.delete_hosted_zone = _delete_hosted_zone
     Backend.create_hosted_zone = _create_hosted_zone
     Backend.create_health_check = _create_health_check
