@@ -31,7 +31,13 @@ pub fn jobs(spec: &Spec) -> Vec<Job> {
         };
         for kind in Kind::ALL.into_iter().filter(|k| k.placement() == placement) {
             let mut hints = Hints::default();
-            if let Some(natural) = schema(kind).natural_name {
+            // Zone names are not unique in Route 53 (so not a natural name), but a zone created
+            // by an apply that stopped before tagging it is found by name and caller reference.
+            let hint_attr = match kind {
+                Kind::Route53Zone => Some("name"),
+                _ => schema(kind).natural_name,
+            };
+            if let Some(natural) = hint_attr {
                 for r in spec.resources.values() {
                     if r.addr.env == env.name
                         && r.kind == kind

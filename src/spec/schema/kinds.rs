@@ -1028,7 +1028,7 @@ const ROUTE53_RECORD: KindSchema = KindSchema {
         computed("fqdn", "The record name as Route 53 stores it."),
         computed(
             "id",
-            "zone_id, name, type and set_identifier joined by _, as regionctl identifies it.",
+            "zone_id/name/type[/set_identifier], as regionctl identifies it.",
         ),
     ],
     taggable: false,
