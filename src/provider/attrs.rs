@@ -182,6 +182,32 @@ pub fn tags(desired: &Attrs) -> BTreeMap<String, String> {
     }
 }
 
+/// What to change to make a resource's user tags the desired ones. regionctl's own identity tags
+/// (`regionctl:*`) are never removed or overwritten, whatever the spec says.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TagChanges {
+    /// Keys to remove.
+    pub remove: Vec<String>,
+    /// Keys to add or change, with their values.
+    pub set: BTreeMap<String, String>,
+}
+
+pub fn tag_changes(prior: &BTreeMap<String, String>, desired: &Attrs) -> TagChanges {
+    let want = tags(desired);
+    let own = |k: &str| k.starts_with("regionctl:");
+    TagChanges {
+        remove: prior
+            .keys()
+            .filter(|k| !own(k) && !want.contains_key(*k))
+            .cloned()
+            .collect(),
+        set: want
+            .into_iter()
+            .filter(|(k, v)| !own(k) && prior.get(k) != Some(v))
+            .collect(),
+    }
+}
+
 /// The `tags` attribute of an observed resource: every tag except regionctl's own, which are
 /// identity, not configuration. Absent when there are none, as in a spec without tags.
 pub fn user_tags(all: &BTreeMap<String, String>) -> Option<Value> {
@@ -236,5 +262,51 @@ pub mod serde_attrs {
             .iter()
             .map(|(k, v)| (k.clone(), Value::from_json(v)))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_changes_never_touch_regionctl_tags() {
+        let prior: BTreeMap<String, String> = [
+            ("Name", "a"),
+            ("team", "x"),
+            ("regionctl:stack", "s"),
+            ("regionctl:address", "eu-west-1/vpc.main"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let desired: Attrs = [(
+            "tags".to_owned(),
+            Value::Map(
+                [("Name", "b"), ("regionctl:stack", "hijack")]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), s(v)))
+                    .collect(),
+            ),
+        )]
+        .into_iter()
+        .collect();
+        let changes = tag_changes(&prior, &desired);
+        assert_eq!(changes.remove, ["team"]);
+        assert_eq!(
+            changes.set.into_iter().collect::<Vec<_>>(),
+            [("Name".to_owned(), "b".to_owned())]
+        );
+        assert_eq!(
+            tag_changes(&prior, &prior_as_desired(&prior)),
+            TagChanges::default()
+        );
+    }
+
+    fn prior_as_desired(prior: &BTreeMap<String, String>) -> Attrs {
+        let tags = prior.iter().map(|(k, v)| (k.clone(), s(v))).collect();
+        [("tags".to_owned(), Value::Map(tags))]
+            .into_iter()
+            .collect()
     }
 }

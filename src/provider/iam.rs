@@ -352,32 +352,23 @@ async fn sync_tags(
     prior: &BTreeMap<String, String>,
     desired: &Attrs,
 ) -> Result<(), ProviderError> {
-    let want = super::attrs::tags(desired);
+    let changes = super::attrs::tag_changes(prior, desired);
     let client = p.clients.iam(ctx.region);
     let subject = ctx.subject();
-    let stale: Vec<String> = prior
-        .keys()
-        .filter(|k| !k.starts_with("regionctl:") && !want.contains_key(*k))
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
+    if !changes.remove.is_empty() {
         client
             .untag_role()
             .role_name(name)
-            .set_tag_keys(Some(stale))
+            .set_tag_keys(Some(changes.remove))
             .send()
             .await
             .map_err(aws(&subject, ctx.region, "UntagRole"))?;
     }
-    let changed: BTreeMap<String, String> = want
-        .into_iter()
-        .filter(|(k, v)| !k.starts_with("regionctl:") && prior.get(k) != Some(v))
-        .collect();
-    if !changed.is_empty() {
+    if !changes.set.is_empty() {
         client
             .tag_role()
             .role_name(name)
-            .set_tags(Some(to_tags(ctx, &changed)?))
+            .set_tags(Some(to_tags(ctx, &changes.set)?))
             .send()
             .await
             .map_err(aws(&subject, ctx.region, "TagRole"))?;

@@ -157,15 +157,15 @@ pub(super) async fn sync_tags(
     prior: &BTreeMap<String, String>,
     desired: &Attrs,
 ) -> Result<(), ProviderError> {
-    let want = super::attrs::tags(desired);
+    let changes = super::attrs::tag_changes(prior, desired);
     let client = p.clients.ec2(ctx.region);
     let subject = ctx.subject();
-    let stale: Vec<Tag> = prior
-        .keys()
-        .filter(|k| !k.starts_with("regionctl:") && !want.contains_key(*k))
-        .map(|k| Tag::builder().key(k).build())
-        .collect();
-    if !stale.is_empty() {
+    if !changes.remove.is_empty() {
+        let stale: Vec<Tag> = changes
+            .remove
+            .iter()
+            .map(|k| Tag::builder().key(k).build())
+            .collect();
         client
             .delete_tags()
             .resources(id)
@@ -174,15 +174,11 @@ pub(super) async fn sync_tags(
             .await
             .map_err(aws(&subject, ctx.region, "DeleteTags"))?;
     }
-    let changed: BTreeMap<String, String> = want
-        .into_iter()
-        .filter(|(k, v)| prior.get(k) != Some(v))
-        .collect();
-    if !changed.is_empty() {
+    if !changes.set.is_empty() {
         client
             .create_tags()
             .resources(id)
-            .set_tags(Some(to_tags(&changed)))
+            .set_tags(Some(to_tags(&changes.set)))
             .send()
             .await
             .map_err(aws(&subject, ctx.region, "CreateTags"))?;

@@ -181,28 +181,20 @@ async fn sync_tags(
     prior: &BTreeMap<String, String>,
     desired: &Attrs,
 ) -> Result<(), ProviderError> {
-    let want = super::attrs::tags(desired);
+    let changes = crate::provider::attrs::tag_changes(prior, desired);
     let client = p.clients.eks(ctx.region);
     let subject = ctx.subject();
-    let stale: Vec<String> = prior
-        .keys()
-        .filter(|k| !k.starts_with("regionctl:") && !want.contains_key(*k))
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
+    if !changes.remove.is_empty() {
         client
             .untag_resource()
             .resource_arn(arn)
-            .set_tag_keys(Some(stale))
+            .set_tag_keys(Some(changes.remove))
             .send()
             .await
             .map_err(aws(&subject, ctx.region, "UntagResource"))?;
     }
-    let changed: HashMap<String, String> = want
-        .into_iter()
-        .filter(|(k, v)| prior.get(k) != Some(v))
-        .collect();
-    if !changed.is_empty() {
+    if !changes.set.is_empty() {
+        let changed: HashMap<String, String> = changes.set.into_iter().collect();
         client
             .tag_resource()
             .resource_arn(arn)

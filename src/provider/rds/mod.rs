@@ -142,32 +142,23 @@ async fn sync_tags(
     prior: &BTreeMap<String, String>,
     desired: &Attrs,
 ) -> Result<(), ProviderError> {
-    let want = super::attrs::tags(desired);
+    let changes = crate::provider::attrs::tag_changes(prior, desired);
     let client = p.clients.rds(ctx.region);
     let subject = ctx.subject();
-    let stale: Vec<String> = prior
-        .keys()
-        .filter(|k| !k.starts_with("regionctl:") && !want.contains_key(*k))
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
+    if !changes.remove.is_empty() {
         client
             .remove_tags_from_resource()
             .resource_name(arn)
-            .set_tag_keys(Some(stale))
+            .set_tag_keys(Some(changes.remove))
             .send()
             .await
             .map_err(aws(&subject, ctx.region, "RemoveTagsFromResource"))?;
     }
-    let changed: BTreeMap<String, String> = want
-        .into_iter()
-        .filter(|(k, v)| prior.get(k) != Some(v))
-        .collect();
-    if !changed.is_empty() {
+    if !changes.set.is_empty() {
         client
             .add_tags_to_resource()
             .resource_name(arn)
-            .set_tags(Some(to_tags(&changed)))
+            .set_tags(Some(to_tags(&changes.set)))
             .send()
             .await
             .map_err(aws(&subject, ctx.region, "AddTagsToResource"))?;

@@ -22,7 +22,7 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 
 use aws_sdk_route53::types::{ChangeInfo, ChangeStatus, Tag, TagResourceType};
 
-use super::attrs::{Attrs, tags as desired_tags};
+use super::attrs::Attrs;
 use super::error::{aws, has_code};
 use super::{Ctx, Hints, Observed, Provider, ProviderError, Status, Subject};
 use crate::kind::Kind;
@@ -270,20 +270,11 @@ pub(super) async fn sync_tags(
     prior: &BTreeMap<String, String>,
     desired: &Attrs,
 ) -> Result<(), ProviderError> {
-    let want = desired_tags(desired);
-    let stale: Vec<String> = prior
-        .keys()
-        .filter(|k| !k.starts_with("regionctl:") && !want.contains_key(*k))
-        .cloned()
-        .collect();
-    let changed: BTreeMap<String, String> = want
-        .into_iter()
-        .filter(|(k, v)| !k.starts_with("regionctl:") && prior.get(k) != Some(v))
-        .collect();
-    if stale.is_empty() && changed.is_empty() {
+    let changes = super::attrs::tag_changes(prior, desired);
+    if changes.remove.is_empty() && changes.set.is_empty() {
         return Ok(());
     }
-    change_tags(p, ctx, resource_type, id, &changed, &stale).await
+    change_tags(p, ctx, resource_type, id, &changes.set, &changes.remove).await
 }
 
 // ---------------------------------------------------------------------------------------------
