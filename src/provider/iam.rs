@@ -21,7 +21,7 @@ use crate::spec::value::Value;
 
 const NOT_FOUND: &[&str] = &["NoSuchEntity"];
 
-pub(super) async fn refresh(
+pub(in crate::provider) async fn refresh(
     p: &Provider,
     region: &str,
     hints: &Hints,
@@ -40,7 +40,7 @@ pub(super) async fn refresh(
     Ok(out)
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -48,7 +48,7 @@ pub(super) async fn read(
     observe(p, &ctx.subject(), ctx.region, id).await
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -93,7 +93,7 @@ pub(super) async fn create(
     reread(p, ctx, name).await
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -188,7 +188,7 @@ pub(super) async fn update(
     reread(p, ctx, name).await
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,

@@ -7,9 +7,10 @@
 //! two without knowing any SDK type, plus the computed attributes others may reference
 //! (`computed`: `id`, `arn`, `endpoint`, ...).
 //!
-//! There is deliberately no trait per kind or per client (see ARCHITECTURE.md): [`Provider`]
-//! dispatches with one `match` over [`Kind`] to a module per AWS service, so adding a kind fails to
-//! compile until every operation handles it.
+//! There is deliberately no trait per kind or per client (see ARCHITECTURE.md): every kind has a
+//! module (`ec2::vpc`, `rds::instance`, ...) with the same five operations, and [`Provider`]
+//! dispatches to it with one `match` over [`Kind`] (`per_kind!`), so adding a kind fails to
+//! compile until every operation handles it. A service's `mod.rs` holds only what its kinds share.
 //!
 //! Identity: every taggable resource is created with the tags `regionctl:stack` and
 //! `regionctl:address`, and with a deterministic idempotency token where the API takes one, so a
@@ -158,6 +159,32 @@ pub fn idempotency_token(stack: &str, addr: &InstanceAddr, generation: &str) -> 
 /// One (kind, region) refresh of [`Provider::refresh_many`].
 pub type Refreshed = (Kind, String, Result<Vec<Observed>, ProviderError>);
 
+/// Calls operation `$op` of the module that handles `$kind`. One arm per kind, so adding a kind
+/// fails to compile here until every operation handles it; every kind module offers the same five
+/// operations with the same parameters.
+macro_rules! per_kind {
+    ($kind:expr, $op:ident($($arg:expr),*)) => {
+        match $kind {
+            Kind::Vpc => ec2::vpc::$op($($arg),*).await,
+            Kind::Subnet => ec2::subnet::$op($($arg),*).await,
+            Kind::InternetGateway => ec2::internet_gateway::$op($($arg),*).await,
+            Kind::NatGateway => ec2::nat_gateway::$op($($arg),*).await,
+            Kind::RouteTable => ec2::route_table::$op($($arg),*).await,
+            Kind::SecurityGroup => ec2::security_group::$op($($arg),*).await,
+            Kind::IamRole => iam::$op($($arg),*).await,
+            Kind::EksCluster => eks::cluster::$op($($arg),*).await,
+            Kind::EksNodeGroup => eks::node_group::$op($($arg),*).await,
+            Kind::DbSubnetGroup => rds::subnet_group::$op($($arg),*).await,
+            Kind::RdsInstance => rds::instance::$op($($arg),*).await,
+            Kind::CacheSubnetGroup => elasticache::subnet_group::$op($($arg),*).await,
+            Kind::ElasticacheReplicationGroup => elasticache::replication_group::$op($($arg),*).await,
+            Kind::Route53Zone => route53::zone::$op($($arg),*).await,
+            Kind::Route53HealthCheck => route53::health_check::$op($($arg),*).await,
+            Kind::Route53Record => route53::record::$op($($arg),*).await,
+        }
+    };
+}
+
 /// The provider: one loaded AWS configuration, clients per (service, region), and how long to
 /// wait for what.
 #[derive(Debug, Clone)]
@@ -196,25 +223,7 @@ impl Provider {
         region: &str,
         hints: &Hints,
     ) -> Result<Vec<Observed>, ProviderError> {
-        match kind {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => ec2::refresh(self, kind, region, hints).await,
-            Kind::IamRole => iam::refresh(self, region, hints).await,
-            Kind::EksCluster | Kind::EksNodeGroup => eks::refresh(self, kind, region, hints).await,
-            Kind::DbSubnetGroup | Kind::RdsInstance => {
-                rds::refresh(self, kind, region, hints).await
-            }
-            Kind::CacheSubnetGroup | Kind::ElasticacheReplicationGroup => {
-                elasticache::refresh(self, kind, region, hints).await
-            }
-            Kind::Route53Zone | Kind::Route53HealthCheck | Kind::Route53Record => {
-                route53::refresh(self, kind, region, hints).await
-            }
-        }
+        per_kind!(kind, refresh(self, region, hints))
     }
 
     /// Refreshes many (kind, region) pairs at once: every pair is its own task, so a
@@ -244,45 +253,13 @@ impl Provider {
 
     /// One resource by its id, or `None` if it does not exist (or is fully deleted).
     pub async fn read(&self, ctx: &Ctx<'_>, id: &str) -> Result<Option<Observed>, ProviderError> {
-        match ctx.kind {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => ec2::read(self, ctx, id).await,
-            Kind::IamRole => iam::read(self, ctx, id).await,
-            Kind::EksCluster | Kind::EksNodeGroup => eks::read(self, ctx, id).await,
-            Kind::DbSubnetGroup | Kind::RdsInstance => rds::read(self, ctx, id).await,
-            Kind::CacheSubnetGroup | Kind::ElasticacheReplicationGroup => {
-                elasticache::read(self, ctx, id).await
-            }
-            Kind::Route53Zone | Kind::Route53HealthCheck | Kind::Route53Record => {
-                route53::read(self, ctx, id).await
-            }
-        }
+        per_kind!(ctx.kind, read(self, ctx, id))
     }
 
     /// Starts creating the resource and returns it as AWS first reports it (possibly still
     /// pending; see [`Provider::wait_ready`]). `desired` must be fully known.
     pub async fn create(&self, ctx: &Ctx<'_>, desired: &Attrs) -> Result<Observed, ProviderError> {
-        match ctx.kind {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => ec2::create(self, ctx, desired).await,
-            Kind::IamRole => iam::create(self, ctx, desired).await,
-            Kind::EksCluster | Kind::EksNodeGroup => eks::create(self, ctx, desired).await,
-            Kind::DbSubnetGroup | Kind::RdsInstance => rds::create(self, ctx, desired).await,
-            Kind::CacheSubnetGroup | Kind::ElasticacheReplicationGroup => {
-                elasticache::create(self, ctx, desired).await
-            }
-            Kind::Route53Zone | Kind::Route53HealthCheck | Kind::Route53Record => {
-                route53::create(self, ctx, desired).await
-            }
-        }
+        per_kind!(ctx.kind, create(self, ctx, desired))
     }
 
     /// Changes the attributes that differ between `prior` and `desired` and that AWS can change
@@ -294,23 +271,7 @@ impl Provider {
         prior: &Observed,
         desired: &Attrs,
     ) -> Result<Observed, ProviderError> {
-        match ctx.kind {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => ec2::update(self, ctx, prior, desired).await,
-            Kind::IamRole => iam::update(self, ctx, prior, desired).await,
-            Kind::EksCluster | Kind::EksNodeGroup => eks::update(self, ctx, prior, desired).await,
-            Kind::DbSubnetGroup | Kind::RdsInstance => rds::update(self, ctx, prior, desired).await,
-            Kind::CacheSubnetGroup | Kind::ElasticacheReplicationGroup => {
-                elasticache::update(self, ctx, prior, desired).await
-            }
-            Kind::Route53Zone | Kind::Route53HealthCheck | Kind::Route53Record => {
-                route53::update(self, ctx, prior, desired).await
-            }
-        }
+        per_kind!(ctx.kind, update(self, ctx, prior, desired))
     }
 
     /// Starts deleting the resource (and what regionctl created with it, such as a NAT gateway's
@@ -323,23 +284,7 @@ impl Provider {
         prior: &Observed,
         config: &Attrs,
     ) -> Result<(), ProviderError> {
-        match ctx.kind {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => ec2::delete(self, ctx, prior, config).await,
-            Kind::IamRole => iam::delete(self, ctx, prior, config).await,
-            Kind::EksCluster | Kind::EksNodeGroup => eks::delete(self, ctx, prior, config).await,
-            Kind::DbSubnetGroup | Kind::RdsInstance => rds::delete(self, ctx, prior, config).await,
-            Kind::CacheSubnetGroup | Kind::ElasticacheReplicationGroup => {
-                elasticache::delete(self, ctx, prior, config).await
-            }
-            Kind::Route53Zone | Kind::Route53HealthCheck | Kind::Route53Record => {
-                route53::delete(self, ctx, prior, config).await
-            }
-        }
+        per_kind!(ctx.kind, delete(self, ctx, prior, config))
     }
 
     /// Polls the resource until AWS reports it ready, failing on a terminal failure status, on

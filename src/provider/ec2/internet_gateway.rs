@@ -14,7 +14,11 @@ const NOT_FOUND: &[&str] = &["InvalidInternetGatewayID.NotFound"];
 /// Detaching from a VPC the gateway is no longer attached to.
 const NOT_ATTACHED: &[&str] = &["Gateway.NotAttached"];
 
-pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>, ProviderError> {
+pub(in crate::provider) async fn refresh(
+    p: &Provider,
+    region: &str,
+    _hints: &crate::provider::Hints,
+) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::InternetGateway);
     let gateways: Vec<InternetGateway> = p
         .clients
@@ -30,7 +34,7 @@ pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>,
     Ok(gateways.into_iter().map(|g| observe(region, g)).collect())
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -59,7 +63,7 @@ async fn describe(
     }
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -84,7 +88,7 @@ pub(super) async fn create(
     read_back(p, ctx, &id).await
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -104,10 +108,11 @@ pub(super) async fn update(
     read_back(p, ctx, &prior.id).await
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     // The attachments AWS reports now, not those in `prior`, which may be stale.
     let Some(gateway) = describe(p, ctx, &prior.id).await? else {

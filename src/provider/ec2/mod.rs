@@ -3,12 +3,12 @@
 //! Everything here is created with `TagSpecifications` carrying the identity tags, so refresh is
 //! one `Describe*` per kind and region filtered by `tag:regionctl:stack`.
 
-mod internet_gateway;
-mod nat_gateway;
-mod route_table;
-mod security_group;
-mod subnet;
-mod vpc;
+pub(super) mod internet_gateway;
+pub(super) mod nat_gateway;
+pub(super) mod route_table;
+pub(super) mod security_group;
+pub(super) mod subnet;
+pub(super) mod vpc;
 
 use std::collections::BTreeMap;
 
@@ -16,99 +16,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::attrs::Attrs;
 use super::error::aws;
-use super::{Ctx, Hints, Observed, Provider, ProviderError, Subject};
-use crate::kind::Kind;
-
-pub(super) async fn refresh(
-    p: &Provider,
-    kind: Kind,
-    region: &str,
-    _hints: &Hints,
-) -> Result<Vec<Observed>, ProviderError> {
-    match kind {
-        Kind::Vpc => vpc::refresh(p, region).await,
-        Kind::Subnet => subnet::refresh(p, region).await,
-        Kind::InternetGateway => internet_gateway::refresh(p, region).await,
-        Kind::NatGateway => nat_gateway::refresh(p, region).await,
-        Kind::RouteTable => route_table::refresh(p, region).await,
-        Kind::SecurityGroup => security_group::refresh(p, region).await,
-        other => Err(unsupported(other, region)),
-    }
-}
-
-pub(super) async fn read(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    id: &str,
-) -> Result<Option<Observed>, ProviderError> {
-    match ctx.kind {
-        Kind::Vpc => vpc::read(p, ctx, id).await,
-        Kind::Subnet => subnet::read(p, ctx, id).await,
-        Kind::InternetGateway => internet_gateway::read(p, ctx, id).await,
-        Kind::NatGateway => nat_gateway::read(p, ctx, id).await,
-        Kind::RouteTable => route_table::read(p, ctx, id).await,
-        Kind::SecurityGroup => security_group::read(p, ctx, id).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn create(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    desired: &Attrs,
-) -> Result<Observed, ProviderError> {
-    match ctx.kind {
-        Kind::Vpc => vpc::create(p, ctx, desired).await,
-        Kind::Subnet => subnet::create(p, ctx, desired).await,
-        Kind::InternetGateway => internet_gateway::create(p, ctx, desired).await,
-        Kind::NatGateway => nat_gateway::create(p, ctx, desired).await,
-        Kind::RouteTable => route_table::create(p, ctx, desired).await,
-        Kind::SecurityGroup => security_group::create(p, ctx, desired).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn update(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    prior: &Observed,
-    desired: &Attrs,
-) -> Result<Observed, ProviderError> {
-    match ctx.kind {
-        Kind::Vpc => vpc::update(p, ctx, prior, desired).await,
-        Kind::Subnet => subnet::update(p, ctx, prior, desired).await,
-        Kind::InternetGateway => internet_gateway::update(p, ctx, prior, desired).await,
-        Kind::NatGateway => nat_gateway::update(p, ctx, prior, desired).await,
-        Kind::RouteTable => route_table::update(p, ctx, prior, desired).await,
-        Kind::SecurityGroup => security_group::update(p, ctx, prior, desired).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn delete(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    prior: &Observed,
-    _config: &Attrs,
-) -> Result<(), ProviderError> {
-    match ctx.kind {
-        Kind::Vpc => vpc::delete(p, ctx, prior).await,
-        Kind::Subnet => subnet::delete(p, ctx, prior).await,
-        Kind::InternetGateway => internet_gateway::delete(p, ctx, prior).await,
-        Kind::NatGateway => nat_gateway::delete(p, ctx, prior).await,
-        Kind::RouteTable => route_table::delete(p, ctx, prior).await,
-        Kind::SecurityGroup => security_group::delete(p, ctx, prior).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-fn unsupported(kind: Kind, region: &str) -> ProviderError {
-    ProviderError::Invalid {
-        subject: Subject::Kind(kind),
-        region: region.to_owned(),
-        message: format!("the EC2 provider does not handle {kind} yet"),
-    }
-}
+use super::{Ctx, Observed, Provider, ProviderError};
 
 /// The filter that selects this stack's resources.
 pub(super) fn stack_filter(p: &Provider) -> Filter {
@@ -209,7 +117,7 @@ pub(super) async fn read_back(
     ctx: &Ctx<'_>,
     id: &str,
 ) -> Result<Observed, ProviderError> {
-    read(p, ctx, id).await?.ok_or_else(|| vanished(ctx, id))
+    p.read(ctx, id).await?.ok_or_else(|| vanished(ctx, id))
 }
 
 /// Whether a desired list attribute is given at all: an absent list (routes, rules, associations)

@@ -24,7 +24,11 @@ const ADDRESS_NOT_FOUND: &[&str] = &["InvalidAllocationID.NotFound"];
 /// Deleted gateways stay listed for about an hour; they are gone for regionctl.
 const LIVE_STATES: [&str; 4] = ["pending", "available", "deleting", "failed"];
 
-pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>, ProviderError> {
+pub(in crate::provider) async fn refresh(
+    p: &Provider,
+    region: &str,
+    _hints: &crate::provider::Hints,
+) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::NatGateway);
     let live = Filter::builder()
         .name("state")
@@ -48,7 +52,7 @@ pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>,
         .collect())
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -72,7 +76,7 @@ pub(super) async fn read(
     }
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -162,7 +166,7 @@ async fn elastic_ip(p: &Provider, ctx: &Ctx<'_>, desired: &Attrs) -> Result<Stri
         .ok_or_else(|| ProviderError::invalid(ctx, "AllocateAddress answered without an id"))
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -176,10 +180,11 @@ pub(super) async fn update(
     read_back(p, ctx, &prior.id).await
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     let answer = p
         .clients

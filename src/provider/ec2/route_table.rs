@@ -31,7 +31,11 @@ enum Target {
     Other,
 }
 
-pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>, ProviderError> {
+pub(in crate::provider) async fn refresh(
+    p: &Provider,
+    region: &str,
+    _hints: &crate::provider::Hints,
+) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::RouteTable);
     let tables: Vec<RouteTable> = p
         .clients
@@ -47,7 +51,7 @@ pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>,
     Ok(tables.into_iter().map(|t| observe(region, t)).collect())
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -74,7 +78,7 @@ async fn describe(
     }
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -99,7 +103,7 @@ pub(super) async fn create(
     read_back(p, ctx, &id).await
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -115,10 +119,11 @@ pub(super) async fn update(
     read_back(p, ctx, &prior.id).await
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     let Some(table) = describe(p, ctx, &prior.id).await? else {
         return Ok(());

@@ -64,7 +64,11 @@ impl Direction {
     }
 }
 
-pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>, ProviderError> {
+pub(in crate::provider) async fn refresh(
+    p: &Provider,
+    region: &str,
+    _hints: &crate::provider::Hints,
+) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::SecurityGroup);
     let groups: Vec<SecurityGroup> = p
         .clients
@@ -80,7 +84,7 @@ pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>,
     Ok(groups.into_iter().map(|g| observe(region, g)).collect())
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -107,7 +111,7 @@ async fn describe(
     }
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -171,7 +175,7 @@ async fn adoptable(
         .and_then(|g| g.group_id.clone()))
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -184,10 +188,11 @@ pub(super) async fn update(
     read_back(p, ctx, &prior.id).await
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     match p
         .clients

@@ -11,7 +11,11 @@ use crate::spec::value::Value;
 
 const NOT_FOUND: &[&str] = &["InvalidSubnetID.NotFound"];
 
-pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>, ProviderError> {
+pub(in crate::provider) async fn refresh(
+    p: &Provider,
+    region: &str,
+    _hints: &crate::provider::Hints,
+) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::Subnet);
     let subnets: Vec<Subnet> = p
         .clients
@@ -27,7 +31,7 @@ pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>,
     Ok(subnets.into_iter().map(|s| observe(region, s)).collect())
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -51,7 +55,7 @@ pub(super) async fn read(
     }
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -79,7 +83,7 @@ pub(super) async fn create(
     read_back(p, ctx, &id).await
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -99,10 +103,11 @@ pub(super) async fn update(
     read_back(p, ctx, &prior.id).await
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     match p
         .clients

@@ -28,7 +28,11 @@ const LOG_TYPES: [&str; 5] = [
     "scheduler",
 ];
 
-pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>, ProviderError> {
+pub(in crate::provider) async fn refresh(
+    p: &Provider,
+    region: &str,
+    _hints: &crate::provider::Hints,
+) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::EksCluster);
     Ok(stack_clusters(p, &subject, region)
         .await?
@@ -37,7 +41,7 @@ pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>,
         .collect())
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -47,7 +51,7 @@ pub(super) async fn read(
         .map(|c| observe(ctx.region, c)))
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -100,7 +104,7 @@ pub(super) async fn create(
     Ok(observe(ctx.region, cluster))
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -169,10 +173,11 @@ pub(super) async fn update(
         })
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     match p
         .clients

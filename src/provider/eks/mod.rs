@@ -9,8 +9,8 @@
 //! update after the first waits on DescribeUpdate for the previous one; the last one is left for
 //! `wait_ready`.
 
-mod cluster;
-mod node_group;
+pub(super) mod cluster;
+pub(super) mod node_group;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
@@ -19,81 +19,9 @@ use aws_sdk_eks::types::{Cluster, UpdateStatus};
 
 use super::attrs::Attrs;
 use super::error::{aws, has_code};
-use super::{Ctx, Hints, Observed, Provider, ProviderError, Status, Subject, kind_timing};
-use crate::kind::Kind;
+use super::{Ctx, Provider, ProviderError, Status, Subject, kind_timing};
 
 const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
-
-pub(super) async fn refresh(
-    p: &Provider,
-    kind: Kind,
-    region: &str,
-    hints: &Hints,
-) -> Result<Vec<Observed>, ProviderError> {
-    match kind {
-        Kind::EksCluster => cluster::refresh(p, region).await,
-        Kind::EksNodeGroup => node_group::refresh(p, region, hints).await,
-        other => Err(unsupported(other, region)),
-    }
-}
-
-pub(super) async fn read(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    id: &str,
-) -> Result<Option<Observed>, ProviderError> {
-    match ctx.kind {
-        Kind::EksCluster => cluster::read(p, ctx, id).await,
-        Kind::EksNodeGroup => node_group::read(p, ctx, id).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn create(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    desired: &Attrs,
-) -> Result<Observed, ProviderError> {
-    match ctx.kind {
-        Kind::EksCluster => cluster::create(p, ctx, desired).await,
-        Kind::EksNodeGroup => node_group::create(p, ctx, desired).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn update(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    prior: &Observed,
-    desired: &Attrs,
-) -> Result<Observed, ProviderError> {
-    match ctx.kind {
-        Kind::EksCluster => cluster::update(p, ctx, prior, desired).await,
-        Kind::EksNodeGroup => node_group::update(p, ctx, prior, desired).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn delete(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    prior: &Observed,
-    _config: &Attrs,
-) -> Result<(), ProviderError> {
-    match ctx.kind {
-        Kind::EksCluster => cluster::delete(p, ctx, prior).await,
-        Kind::EksNodeGroup => node_group::delete(p, ctx, prior).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-fn unsupported(kind: Kind, region: &str) -> ProviderError {
-    ProviderError::Invalid {
-        subject: Subject::Kind(kind),
-        region: region.to_owned(),
-        message: format!("the EKS provider does not handle {kind}"),
-    }
-}
 
 /// Every cluster name in the region (ListClusters, 100 per page).
 async fn cluster_names(

@@ -36,7 +36,7 @@ fn bad_id(ctx: &Ctx<'_>, id: &str) -> ProviderError {
     )
 }
 
-pub(super) async fn refresh(
+pub(in crate::provider) async fn refresh(
     p: &Provider,
     region: &str,
     hints: &Hints,
@@ -107,7 +107,7 @@ async fn describe(
     }
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -118,7 +118,7 @@ pub(super) async fn read(
         .map(|g| observe(ctx.region, g)))
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -165,7 +165,7 @@ pub(super) async fn create(
     Ok(observe(ctx.region, group))
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -243,10 +243,11 @@ pub(super) async fn update(
         })
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     let (cluster, name) = split_id(&prior.id).ok_or_else(|| bad_id(ctx, &prior.id))?;
     let answer = p

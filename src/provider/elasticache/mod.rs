@@ -8,8 +8,8 @@
 //! from the spec — is not found; reading every group's tags instead would cost one request per
 //! cache in the region on every plan.
 
-mod replication_group;
-mod subnet_group;
+pub(super) mod replication_group;
+pub(super) mod subnet_group;
 
 use std::collections::BTreeMap;
 
@@ -18,83 +18,9 @@ use aws_sdk_elasticache::types::Tag;
 use super::attrs::Attrs;
 use super::error::{aws, has_code};
 use super::{Ctx, Hints, Observed, Provider, ProviderError, Subject};
-use crate::kind::Kind;
 
 /// What regionctl writes where a description is optional in the spec but required by AWS.
 const DEFAULT_DESCRIPTION: &str = "Managed by regionctl";
-
-pub(super) async fn refresh(
-    p: &Provider,
-    kind: Kind,
-    region: &str,
-    hints: &Hints,
-) -> Result<Vec<Observed>, ProviderError> {
-    match kind {
-        Kind::CacheSubnetGroup => subnet_group::refresh(p, region, hints).await,
-        Kind::ElasticacheReplicationGroup => replication_group::refresh(p, region, hints).await,
-        other => Err(unsupported(other, region)),
-    }
-}
-
-pub(super) async fn read(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    id: &str,
-) -> Result<Option<Observed>, ProviderError> {
-    match ctx.kind {
-        Kind::CacheSubnetGroup => subnet_group::read(p, ctx, id).await,
-        Kind::ElasticacheReplicationGroup => replication_group::read(p, ctx, id).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn create(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    desired: &Attrs,
-) -> Result<Observed, ProviderError> {
-    match ctx.kind {
-        Kind::CacheSubnetGroup => subnet_group::create(p, ctx, desired).await,
-        Kind::ElasticacheReplicationGroup => replication_group::create(p, ctx, desired).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn update(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    prior: &Observed,
-    desired: &Attrs,
-) -> Result<Observed, ProviderError> {
-    match ctx.kind {
-        Kind::CacheSubnetGroup => subnet_group::update(p, ctx, prior, desired).await,
-        Kind::ElasticacheReplicationGroup => {
-            replication_group::update(p, ctx, prior, desired).await
-        }
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn delete(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    prior: &Observed,
-    _config: &Attrs,
-) -> Result<(), ProviderError> {
-    match ctx.kind {
-        Kind::CacheSubnetGroup => subnet_group::delete(p, ctx, prior).await,
-        Kind::ElasticacheReplicationGroup => replication_group::delete(p, ctx, prior).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-fn unsupported(kind: Kind, region: &str) -> ProviderError {
-    ProviderError::Invalid {
-        subject: Subject::Kind(kind),
-        region: region.to_owned(),
-        message: format!("the ElastiCache provider does not handle {kind}"),
-    }
-}
 
 /// Whether a refresh reads this group's tags: see the module documentation.
 fn is_candidate(hints: &Hints, name: &str) -> bool {

@@ -41,7 +41,7 @@ const CLUSTER_NOT_FOUND: &[&str] = &["CacheClusterNotFound"];
 const BAD_STATE: &[&str] = &["InvalidReplicationGroupState"];
 const ALREADY_EXISTS: &[&str] = &["ReplicationGroupAlreadyExists"];
 
-pub(super) async fn refresh(
+pub(in crate::provider) async fn refresh(
     p: &Provider,
     region: &str,
     hints: &Hints,
@@ -72,7 +72,7 @@ pub(super) async fn refresh(
     Ok(out)
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -84,7 +84,7 @@ pub(super) async fn read(
     }
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -137,7 +137,7 @@ pub(super) async fn create(
     read(p, ctx, &id).await?.ok_or_else(|| vanished(ctx, &id))
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -197,10 +197,11 @@ pub(super) async fn update(
         .ok_or_else(|| vanished(ctx, &prior.id))
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     match send_delete(p, ctx, &prior.id).await? {
         Deleted::Started | Deleted::Gone => Ok(()),

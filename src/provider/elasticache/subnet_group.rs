@@ -18,7 +18,7 @@ use crate::spec::value::Value;
 const NOT_FOUND: &[&str] = &["CacheSubnetGroupNotFoundFault"];
 const ALREADY_EXISTS: &[&str] = &["CacheSubnetGroupAlreadyExists"];
 
-pub(super) async fn refresh(
+pub(in crate::provider) async fn refresh(
     p: &Provider,
     region: &str,
     hints: &Hints,
@@ -50,7 +50,7 @@ pub(super) async fn refresh(
     Ok(out)
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -78,7 +78,7 @@ pub(super) async fn read(
     }
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -112,7 +112,7 @@ pub(super) async fn create(
     read(p, ctx, &id).await?.ok_or_else(|| vanished(ctx, &id))
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -148,10 +148,11 @@ pub(super) async fn update(
         .ok_or_else(|| vanished(ctx, &prior.id))
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     let answer = p
         .clients

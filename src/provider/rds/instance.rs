@@ -53,7 +53,11 @@ const ALREADY_EXISTS: &[&str] = &["DBInstanceAlreadyExists"];
 const INVALID_STATE: &[&str] = &["InvalidDBInstanceState"];
 
 /// One paginated DescribeDBInstances; it returns every instance's tags but takes no tag filter.
-pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>, ProviderError> {
+pub(in crate::provider) async fn refresh(
+    p: &Provider,
+    region: &str,
+    _hints: &crate::provider::Hints,
+) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::RdsInstance);
     let instances: Vec<DbInstance> = p
         .clients
@@ -72,7 +76,7 @@ pub(super) async fn refresh(p: &Provider, region: &str) -> Result<Vec<Observed>,
         .collect())
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -96,7 +100,7 @@ pub(super) async fn read(
     }
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -233,7 +237,7 @@ fn replica_call(
         .set_tags(Some(tags)))
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -456,7 +460,7 @@ impl Diff<'_> {
     }
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,

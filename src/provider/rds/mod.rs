@@ -6,8 +6,8 @@
 //! AWS as in moto), so a subnet group refresh lists the groups once and reads the tags
 //! (ListTagsForResource) only of the groups the hints name.
 
-mod instance;
-mod subnet_group;
+pub(super) mod instance;
+pub(super) mod subnet_group;
 
 use std::collections::BTreeMap;
 
@@ -15,79 +15,7 @@ use aws_sdk_rds::types::Tag;
 
 use super::attrs::Attrs;
 use super::error::{aws, has_code};
-use super::{Ctx, Hints, Observed, Provider, ProviderError, STACK_TAG, Subject};
-use crate::kind::Kind;
-
-pub(super) async fn refresh(
-    p: &Provider,
-    kind: Kind,
-    region: &str,
-    hints: &Hints,
-) -> Result<Vec<Observed>, ProviderError> {
-    match kind {
-        Kind::DbSubnetGroup => subnet_group::refresh(p, region, hints).await,
-        Kind::RdsInstance => instance::refresh(p, region).await,
-        other => Err(unsupported(other, region)),
-    }
-}
-
-pub(super) async fn read(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    id: &str,
-) -> Result<Option<Observed>, ProviderError> {
-    match ctx.kind {
-        Kind::DbSubnetGroup => subnet_group::read(p, ctx, id).await,
-        Kind::RdsInstance => instance::read(p, ctx, id).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn create(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    desired: &Attrs,
-) -> Result<Observed, ProviderError> {
-    match ctx.kind {
-        Kind::DbSubnetGroup => subnet_group::create(p, ctx, desired).await,
-        Kind::RdsInstance => instance::create(p, ctx, desired).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn update(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    prior: &Observed,
-    desired: &Attrs,
-) -> Result<Observed, ProviderError> {
-    match ctx.kind {
-        Kind::DbSubnetGroup => subnet_group::update(p, ctx, prior, desired).await,
-        Kind::RdsInstance => instance::update(p, ctx, prior, desired).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-pub(super) async fn delete(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    prior: &Observed,
-    config: &Attrs,
-) -> Result<(), ProviderError> {
-    match ctx.kind {
-        Kind::DbSubnetGroup => subnet_group::delete(p, ctx, prior).await,
-        Kind::RdsInstance => instance::delete(p, ctx, prior, config).await,
-        other => Err(unsupported(other, ctx.region)),
-    }
-}
-
-fn unsupported(kind: Kind, region: &str) -> ProviderError {
-    ProviderError::Invalid {
-        subject: Subject::Kind(kind),
-        region: region.to_owned(),
-        message: format!("the RDS provider does not handle {kind}"),
-    }
-}
+use super::{Ctx, Observed, Provider, ProviderError, STACK_TAG, Subject};
 
 fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()

@@ -21,7 +21,7 @@ const DEFAULT_DESCRIPTION: &str = "Managed by regionctl";
 /// One DescribeDBSubnetGroups listing (paginated), then ListTagsForResource for each listed
 /// group the hints name: the listing carries no tags, and reading the tags of every group in the
 /// region would cost a request per group of every stack.
-pub(super) async fn refresh(
+pub(in crate::provider) async fn refresh(
     p: &Provider,
     region: &str,
     hints: &Hints,
@@ -64,7 +64,7 @@ pub(super) async fn refresh(
     Ok(out)
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -88,7 +88,7 @@ pub(super) async fn read(
         .map(|tags| observe(ctx.region, group, tags)))
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -123,7 +123,7 @@ pub(super) async fn create(
     }
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -156,10 +156,11 @@ pub(super) async fn update(
         })
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     let answer = p
         .clients

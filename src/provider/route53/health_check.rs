@@ -23,7 +23,7 @@ use crate::spec::value::Value;
 
 const NOT_FOUND: &[&str] = &["NoSuchHealthCheck"];
 
-pub(super) async fn refresh(
+pub(in crate::provider) async fn refresh(
     p: &Provider,
     region: &str,
     hints: &Hints,
@@ -55,7 +55,7 @@ pub(super) async fn refresh(
         .collect())
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -91,7 +91,7 @@ async fn get(p: &Provider, ctx: &Ctx<'_>, id: &str) -> Result<Option<HealthCheck
     }
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -143,7 +143,7 @@ fn config(ctx: &Ctx<'_>, d: &Desired<'_>) -> Result<HealthCheckConfig, ProviderE
     built(ctx, "health check configuration", config)
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -270,10 +270,11 @@ fn vanished(ctx: &Ctx<'_>, prior: &Observed) -> ProviderError {
     }
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     let answer = p
         .clients

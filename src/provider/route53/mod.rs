@@ -13,9 +13,9 @@
 //! about them: a read reports the resource Pending until its last change is in sync, which is how
 //! `wait_ready` waits for propagation.
 
-mod health_check;
-mod record;
-mod zone;
+pub(super) mod health_check;
+pub(super) mod record;
+pub(super) mod zone;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{LazyLock, Mutex, PoisonError};
@@ -24,84 +24,7 @@ use aws_sdk_route53::types::{ChangeInfo, ChangeStatus, Tag, TagResourceType};
 
 use super::attrs::Attrs;
 use super::error::{aws, has_code};
-use super::{Ctx, Hints, Observed, Provider, ProviderError, Status, Subject};
-use crate::kind::Kind;
-
-pub(super) async fn refresh(
-    p: &Provider,
-    kind: Kind,
-    region: &str,
-    hints: &Hints,
-) -> Result<Vec<Observed>, ProviderError> {
-    match kind {
-        Kind::Route53Zone => zone::refresh(p, region, hints).await,
-        Kind::Route53HealthCheck => health_check::refresh(p, region, hints).await,
-        Kind::Route53Record => record::refresh(p, region, hints).await,
-        other => Err(not_route53(other, region)),
-    }
-}
-
-pub(super) async fn read(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    id: &str,
-) -> Result<Option<Observed>, ProviderError> {
-    match ctx.kind {
-        Kind::Route53Zone => zone::read(p, ctx, id).await,
-        Kind::Route53HealthCheck => health_check::read(p, ctx, id).await,
-        Kind::Route53Record => record::read(p, ctx, id).await,
-        other => Err(not_route53(other, ctx.region)),
-    }
-}
-
-pub(super) async fn create(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    desired: &Attrs,
-) -> Result<Observed, ProviderError> {
-    match ctx.kind {
-        Kind::Route53Zone => zone::create(p, ctx, desired).await,
-        Kind::Route53HealthCheck => health_check::create(p, ctx, desired).await,
-        Kind::Route53Record => record::create(p, ctx, desired).await,
-        other => Err(not_route53(other, ctx.region)),
-    }
-}
-
-pub(super) async fn update(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    prior: &Observed,
-    desired: &Attrs,
-) -> Result<Observed, ProviderError> {
-    match ctx.kind {
-        Kind::Route53Zone => zone::update(p, ctx, prior, desired).await,
-        Kind::Route53HealthCheck => health_check::update(p, ctx, prior, desired).await,
-        Kind::Route53Record => record::update(p, ctx, prior, desired).await,
-        other => Err(not_route53(other, ctx.region)),
-    }
-}
-
-pub(super) async fn delete(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    prior: &Observed,
-    _config: &Attrs,
-) -> Result<(), ProviderError> {
-    match ctx.kind {
-        Kind::Route53Zone => zone::delete(p, ctx, prior).await,
-        Kind::Route53HealthCheck => health_check::delete(p, ctx, prior).await,
-        Kind::Route53Record => record::delete(p, ctx, prior).await,
-        other => Err(not_route53(other, ctx.region)),
-    }
-}
-
-fn not_route53(kind: Kind, region: &str) -> ProviderError {
-    ProviderError::Invalid {
-        subject: Subject::Kind(kind),
-        region: region.to_owned(),
-        message: format!("{kind} is not a Route 53 kind"),
-    }
-}
+use super::{Ctx, Provider, ProviderError, Status, Subject};
 
 /// A domain name as the spec writes it: Route 53 answers `Example.com.` as `example.com.` and
 /// escapes characters outside `a-z0-9-_.` as `\ooo` (`\052` for `*`); names are compared without

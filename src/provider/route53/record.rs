@@ -89,7 +89,7 @@ fn bad_id(ctx: &Ctx<'_>, id: &str) -> ProviderError {
     )
 }
 
-pub(super) async fn refresh(
+pub(in crate::provider) async fn refresh(
     p: &Provider,
     region: &str,
     hints: &Hints,
@@ -259,7 +259,7 @@ async fn fetch(
     }
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -277,7 +277,7 @@ pub(super) async fn read(
     }
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -306,7 +306,7 @@ pub(super) async fn create(
     settled(p, ctx, &id, out.change_info.as_ref()).await
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -356,10 +356,11 @@ pub(super) async fn update(
     settled(p, ctx, &new, out.change_info.as_ref()).await
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     let subject = ctx.subject();
     let id = RecordId::parse(&prior.id).ok_or_else(|| bad_id(ctx, &prior.id))?;

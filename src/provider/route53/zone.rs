@@ -30,7 +30,7 @@ pub(super) fn zone_id(raw: &str) -> &str {
     raw.strip_prefix("/hostedzone/").unwrap_or(raw)
 }
 
-pub(super) async fn refresh(
+pub(in crate::provider) async fn refresh(
     p: &Provider,
     region: &str,
     hints: &Hints,
@@ -95,7 +95,7 @@ async fn list_zones(
         .map_err(aws(subject, region, "ListHostedZones"))
 }
 
-pub(super) async fn read(
+pub(in crate::provider) async fn read(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
@@ -118,7 +118,7 @@ pub(super) async fn read(
     get(p, &subject, ctx.region, id, tags, status).await
 }
 
-pub(super) async fn create(
+pub(in crate::provider) async fn create(
     p: &Provider,
     ctx: &Ctx<'_>,
     desired: &Attrs,
@@ -183,7 +183,7 @@ async fn find_by_reference(
         .map(|z| zone_id(&z.id).to_owned()))
 }
 
-pub(super) async fn update(
+pub(in crate::provider) async fn update(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
@@ -220,10 +220,11 @@ pub(super) async fn update(
         })
 }
 
-pub(super) async fn delete(
+pub(in crate::provider) async fn delete(
     p: &Provider,
     ctx: &Ctx<'_>,
     prior: &Observed,
+    _config: &crate::provider::Attrs,
 ) -> Result<(), ProviderError> {
     let subject = ctx.subject();
     let answer = p
