@@ -47,12 +47,19 @@ pub enum Command {
     Graph(GraphArgs),
     /// List the stack's resources that exist in AWS, per region (read-only).
     Inventory(InventoryArgs),
-    /// Show what apply would change (not implemented yet).
-    Plan(PendingArgs),
+    /// Show what apply would change: the spec against state and live AWS, per region.
+    Plan(PlanArgs),
     /// Create, update and delete resources to match the spec (not implemented yet).
     Apply(PendingArgs),
     /// Delete the resources of environments (not implemented yet).
     Destroy(PendingArgs),
+    /// Inspect or edit the state: list, show, rm.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Adopt an existing AWS resource into the state under an address of the spec.
+    Import(ImportArgs),
+    /// Remove a lock left behind by a run that died (the lock id is in the "locked" error).
+    ForceUnlock(ForceUnlockArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -119,4 +126,108 @@ pub struct InventoryArgs {
 pub struct PendingArgs {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     pub rest: Vec<String>,
+}
+
+/// Which part of the project a plan (later apply or destroy) works on.
+#[derive(Debug, Clone, Args)]
+pub struct Selection {
+    #[command(flatten)]
+    pub envs: EnvArgs,
+    /// Only environments in this region (repeatable); `global` selects the global environment.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Only this resource and what it depends on (repeatable), e.g. eu-west-1/vpc.main.
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Print the plan as JSON in the shape of Terraform's JSON plan (for conftest/OPA).
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print the plan as markdown for a pull-request comment (under 60,000 characters).
+    #[arg(long)]
+    pub markdown: bool,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Save the plan to FILE for `regionctl apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Allow replacing this protected or stateful resource (repeatable).
+    #[arg(long = "allow-replace", value_name = "ADDR")]
+    pub allow_replace: Vec<String>,
+    /// Allow deleting this protected or stateful resource (repeatable).
+    #[arg(long = "allow-destroy", value_name = "ADDR")]
+    pub allow_destroy: Vec<String>,
+}
+
+impl PlanArgs {
+    pub fn format(&self) -> PlanFormat {
+        match (self.json, self.markdown) {
+            (true, _) => PlanFormat::Json,
+            (_, true) => PlanFormat::Markdown,
+            _ => PlanFormat::Human,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the resources recorded in the state of the selected environments.
+    List(StateListArgs),
+    /// Show one resource's recorded attributes (sensitive values redacted).
+    Show(StateShowArgs),
+    /// Forget resources without deleting them in AWS (they are no longer managed).
+    Rm(StateRmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StateListArgs {
+    #[command(flatten)]
+    pub envs: EnvArgs,
+    #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+    pub format: DiagFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct StateShowArgs {
+    /// The resource address, e.g. eu-west-1/vpc.main.
+    pub addr: String,
+    #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+    pub format: DiagFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct StateRmArgs {
+    /// Resource addresses to forget.
+    #[arg(required = true)]
+    pub addrs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The spec address to record the resource under, e.g. eu-west-1/vpc.main.
+    pub addr: String,
+    /// The AWS identifier: the VPC id, cluster name, DB identifier, `zone/name/type` ...
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The lock id, as printed by the "state is locked" error.
+    pub lock_id: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub force: bool,
 }

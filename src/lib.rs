@@ -9,7 +9,9 @@ pub mod cmd;
 pub mod diag;
 pub mod exit;
 pub mod graph;
+pub mod hash;
 pub mod kind;
+pub mod plan;
 // `ProviderError` is large (it carries the address, region, operation, AWS code and message a user
 // needs). Errors are rare and every call returning one is a network round trip, so boxing it would
 // buy nothing measurable and cost flat pattern matching.
@@ -19,6 +21,7 @@ pub mod refresh;
 pub mod render;
 pub mod source;
 pub mod spec;
+pub mod state;
 
 use std::io::IsTerminal;
 

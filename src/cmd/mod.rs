@@ -1,8 +1,12 @@
 //! One module per subcommand, wiring the stages together. The only place that prints (through
 //! the writers it is given) and the only place that knows about the process environment.
 
+mod force_unlock;
 mod graph;
+mod import;
 mod inventory;
+mod plan;
+mod state;
 mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -45,7 +49,10 @@ pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
         Command::Inventory(args) => inventory::run(&start, &args, &aws, io),
         Command::Validate(args) => validate::run(&start, &args, io),
         Command::Graph(args) => graph::run(&start, &args, io),
-        Command::Plan(_) => not_implemented("plan", io),
+        Command::Plan(args) => plan::run(&start, &args, &aws, io),
+        Command::State(cmd) => state::run(&start, &cmd, &aws, io),
+        Command::Import(args) => import::run(&start, &args, &aws, io),
+        Command::ForceUnlock(args) => force_unlock::run(&start, &args, &aws, io),
         Command::Apply(_) => not_implemented("apply", io),
         Command::Destroy(_) => not_implemented("destroy", io),
         Command::Completions { shell } => {

@@ -135,24 +135,10 @@ impl Ctx<'_> {
 /// Derives an idempotency token: the same inputs give the same token, so a retried create is
 /// recognised by AWS, while a new plan (a new `generation`) creates anew.
 pub fn idempotency_token(stack: &str, addr: &InstanceAddr, generation: &str) -> String {
-    // FNV-1a, twice with different seeds, is stable across Rust versions and platforms (unlike
-    // `DefaultHasher`) and 128 bits are plenty to keep tokens of different resources apart.
-    fn fnv(seed: u64, parts: &[&str]) -> u64 {
-        let mut h = seed;
-        for p in parts {
-            for b in p.bytes().chain(std::iter::once(0)) {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x100_0000_01b3);
-            }
-        }
-        h
-    }
     let text = addr.to_string();
-    let parts = [stack, text.as_str(), generation];
     format!(
-        "rc-{:016x}{:016x}",
-        fnv(0xcbf2_9ce4_8422_2325, &parts),
-        fnv(0x8422_2325_cbf2_9ce4, &parts)
+        "rc-{}",
+        crate::hash::stable_hash128(&[stack, text.as_str(), generation])
     )
 }
 

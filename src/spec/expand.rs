@@ -137,6 +137,7 @@ pub fn expand(loaded: &Loaded, sources: &SourceMap) -> (Spec, Diagnostics) {
     let mut d = ex.d;
     d.extend(ex.scope_diags.into_inner());
     let spec = Spec {
+        root: loaded.root.clone(),
         project: loaded.project.clone(),
         envs,
         resources,

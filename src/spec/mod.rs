@@ -29,6 +29,8 @@ use value::Value;
 /// The desired state of the selected project: every resource instance with evaluated attributes.
 #[derive(Debug, Clone)]
 pub struct Spec {
+    /// The project directory (holding `regionctl.yaml`), as found from the start directory.
+    pub root: std::path::PathBuf,
     pub project: ProjectDef,
     /// Every environment of the project; `selected` marks the ones the command works on.
     pub envs: BTreeMap<EnvName, Env>,
