@@ -142,6 +142,21 @@ impl FromStr for InstanceAddr {
     }
 }
 
+/// Addresses are written as their display form (`eu-west-1/subnet.private["eu-west-1a"]`) in
+/// state files and saved plans, so a reader sees the same text as in the CLI.
+impl serde::Serialize for InstanceAddr {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InstanceAddr {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(de)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,20 +184,5 @@ mod tests {
         ] {
             assert!(s.parse::<InstanceAddr>().is_err(), "{s}");
         }
-    }
-}
-
-/// Addresses are written as their display form (`eu-west-1/subnet.private["eu-west-1a"]`) in
-/// state files and saved plans, so a reader sees the same text as in the CLI.
-impl serde::Serialize for InstanceAddr {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        ser.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for InstanceAddr {
-    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(de)?;
-        text.parse().map_err(serde::de::Error::custom)
     }
 }

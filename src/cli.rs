@@ -49,10 +49,10 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Show what apply would change: the spec against state and live AWS, per region.
     Plan(PlanArgs),
-    /// Create, update and delete resources to match the spec (not implemented yet).
-    Apply(PendingArgs),
-    /// Delete the resources of environments (not implemented yet).
-    Destroy(PendingArgs),
+    /// Create, update and delete resources to match the spec: a fresh plan, or a saved one.
+    Apply(ApplyArgs),
+    /// Delete every resource of the selected environments, dependents first.
+    Destroy(DestroyArgs),
     /// Inspect or edit the state: list, show, rm.
     #[command(subcommand)]
     State(StateCommand),
@@ -122,10 +122,40 @@ pub struct InventoryArgs {
     pub format: DiagFormat,
 }
 
+/// How apply and destroy run.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// At most N changes in flight at once, across all regions.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub parallelism: usize,
+    /// Print progress as one JSON object per line (for machines) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Allow replacing this protected or stateful resource (repeatable; `*` matches anything).
+    #[arg(long = "allow-replace", value_name = "ADDR")]
+    pub allow_replace: Vec<String>,
+    /// Allow deleting this protected or stateful resource (repeatable; `*` matches anything).
+    #[arg(long = "allow-destroy", value_name = "ADDR")]
+    pub allow_destroy: Vec<String>,
+}
+
 #[derive(Debug, Args)]
-pub struct PendingArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// Which part of the project a plan (later apply or destroy) works on.

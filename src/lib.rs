@@ -4,6 +4,7 @@
 //! files → `spec` (load, expand, check) → `graph` → plan → `render`, wired by `cmd`.
 
 pub mod addr;
+pub mod apply;
 pub mod cli;
 pub mod cmd;
 pub mod diag;

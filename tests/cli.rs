@@ -11,6 +11,8 @@ mod aws;
 mod harness;
 #[path = "cli/invalid.rs"]
 mod invalid;
+#[path = "cli/state.rs"]
+mod state;
 #[path = "support/mod.rs"]
 mod support;
 #[path = "cli/valid.rs"]

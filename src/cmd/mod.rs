@@ -1,6 +1,7 @@
 //! One module per subcommand, wiring the stages together. The only place that prints (through
 //! the writers it is given) and the only place that knows about the process environment.
 
+mod apply;
 mod force_unlock;
 mod graph;
 mod import;
@@ -53,8 +54,8 @@ pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
         Command::State(cmd) => state::run(&start, &cmd, &aws, io),
         Command::Import(args) => import::run(&start, &args, &aws, io),
         Command::ForceUnlock(args) => force_unlock::run(&start, &args, &aws, io),
-        Command::Apply(_) => not_implemented("apply", io),
-        Command::Destroy(_) => not_implemented("destroy", io),
+        Command::Apply(args) => apply::run(&start, &args.selection, &args.run, false, &aws, io),
+        Command::Destroy(args) => apply::run(&start, &args.selection, &args.run, true, &aws, io),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "regionctl", io.out);
@@ -70,13 +71,13 @@ pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
     }
 }
 
-/// The subcommands whose stages (provider, state, plan, apply) have not landed yet.
-fn not_implemented(name: &str, io: &mut Output) -> std::io::Result<ExitStatus> {
-    writeln!(
-        io.err,
-        "error: `regionctl {name}` is not implemented yet; `validate` and `graph` work today"
-    )?;
-    Ok(ExitStatus::Failure)
+/// A path given on the command line, relative to `-C` when that was given.
+pub(crate) fn resolve_path(start: &std::path::Path, p: &std::path::Path) -> PathBuf {
+    if p.is_absolute() || start == std::path::Path::new(".") {
+        p.to_path_buf()
+    } else {
+        start.join(p)
+    }
 }
 
 /// Loads and expands the selected environments, resolving paths against `-C`.
@@ -85,13 +86,7 @@ pub(crate) fn load_spec(
     args: &EnvArgs,
     sources: &mut SourceMap,
 ) -> (Option<Spec>, crate::diag::Diagnostics) {
-    let join = |p: &PathBuf| {
-        if p.is_absolute() || start == std::path::Path::new(".") {
-            p.clone()
-        } else {
-            start.join(p)
-        }
-    };
+    let join = |p: &PathBuf| resolve_path(start, p);
     let selection = if args.all_regions || args.paths.is_empty() {
         loader::Selection::All
     } else {

@@ -1,5 +1,14 @@
 //! The plan stage: a pure function of (desired spec, prior state, live resources) to a [`Plan`].
 
+pub mod compare;
+pub mod diff;
 pub mod model;
 
-pub use model::{Action, Drift, EnvPlan, Plan, Reason, ResourceChange, Summary};
+pub use diff::{Inputs, allowed, diff};
+pub use model::{
+    Action, AttrDrift, Drift, EnvPlan, Plan, Reason, ReplaceOrder, ResourceChange, StateRef,
+    Summary,
+};
+
+#[cfg(test)]
+mod tests;

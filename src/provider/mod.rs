@@ -142,6 +142,16 @@ pub fn idempotency_token(stack: &str, addr: &InstanceAddr, generation: &str) -> 
     )
 }
 
+/// The id a resource of `kind` with these desired attributes would have, when its identity is
+/// its key rather than a tag (Route 53 records). Pure; `None` for every other kind, or while the
+/// key is not known yet.
+pub fn natural_id(kind: Kind, desired: &Attrs) -> Option<String> {
+    match kind {
+        Kind::Route53Record => route53::record::desired_id(desired),
+        _ => None,
+    }
+}
+
 /// One (kind, region) refresh of [`Provider::refresh_many`].
 pub type Refreshed = (Kind, String, Result<Vec<Observed>, ProviderError>);
 

@@ -1,9 +1,11 @@
 //! Pure functions from data to text: the only place that knows colours, snippets, DOT and the
 //! JSON wire formats. Nothing here does I/O; commands decide where the text goes.
 
+pub mod apply;
 pub mod diagnostics;
 pub mod graph;
 pub mod inventory;
+pub mod plan;
 
 /// How output should look; decided once from flags and the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -180,10 +180,24 @@ fn minimal_graph_dot() {
 }
 
 #[test]
-fn plan_is_not_implemented() {
-    let run = harness::regionctl(&harness::repo_root(), &["plan"]);
+fn plan_refuses_a_target_outside_the_selection_before_calling_aws() {
+    let run = harness::regionctl(
+        &harness::repo_root(),
+        &[
+            "plan",
+            "envs/eu-west-1",
+            "--target",
+            "us-east-1/module.platform.vpc.main",
+        ],
+    );
     assert_eq!(run.code, Some(1), "{}", run.describe());
-    assert!(run.stderr.contains("not implemented"), "{}", run.describe());
+    assert!(
+        run.stderr.contains(
+            "--target us-east-1/module.platform.vpc.main: environment \"us-east-1\" is not selected"
+        ),
+        "{}",
+        run.describe()
+    );
 }
 
 #[test]

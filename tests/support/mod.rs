@@ -4,6 +4,7 @@
 
 pub mod emulator;
 pub mod platform;
+pub mod state;
 
 use regionctl::addr::InstanceAddr;
 use regionctl::kind::Kind;

@@ -40,7 +40,8 @@ struct Grant {
 enum Peer {
     Cidr(String),
     Group(String),
-    /// Peers the spec cannot express: never wanted, so revoked whenever the rules are managed.
+    /// Peers the spec cannot express (and `Observed` does not report, so a plan never shows
+    /// them): left alone, never revoked, so an apply does only what its plan showed.
     Ipv6(String),
     PrefixList(String),
 }
@@ -235,10 +236,11 @@ async fn converge(
         .await?
         .ok_or_else(|| super::vanished(ctx, id))?;
     for (direction, want) in wanted {
-        let have = match direction {
+        let mut have = match direction {
             Direction::Ingress => grants(group.ip_permissions()),
             Direction::Egress => grants(group.ip_permissions_egress()),
         };
+        have.retain(|g, _| matches!(g.peer, Peer::Cidr(_) | Peer::Group(_)));
         let differs = |from: &Grants, to: &Grants| -> Vec<IpPermission> {
             from.iter()
                 .filter(|(g, desc)| to.get(*g) != Some(*desc))

@@ -313,10 +313,18 @@ fn modification(
     d: Desired<'_>,
     taken: &[&str],
 ) -> Result<Option<ModifyDBInstanceFluentBuilder>, ProviderError> {
+    // What the plan counts as unchanged (a spec's "16" against RDS's "16.4", storage grown by
+    // autoscaling, case) is not sent: the update does exactly what the plan showed.
+    let same = crate::plan::compare::compare_all(Kind::RdsInstance, d.attrs(), &prior.attrs)
+        .into_iter()
+        .filter(|(_, cmp)| *cmp == crate::plan::compare::AttrCmp::Same)
+        .map(|(name, _)| name)
+        .collect();
     let mut diff = Diff {
         prior,
         d,
         taken,
+        same,
         changed: false,
     };
     let mut call = client
@@ -395,13 +403,17 @@ struct Diff<'a> {
     d: Desired<'a>,
     /// Attributes another call of the same update already sets.
     taken: &'a [&'a str],
+    /// Attributes the plan's comparison finds equal, though not byte for byte.
+    same: std::collections::BTreeSet<String>,
     changed: bool,
 }
 
 impl Diff<'_> {
     fn pick<T>(&mut self, name: &str, want: Option<T>, value: impl Fn(&T) -> Value) -> Option<T> {
         let want = want.filter(|w| {
-            !self.taken.contains(&name) && self.prior.attrs.get(name) != Some(&value(w))
+            !self.taken.contains(&name)
+                && !self.same.contains(name)
+                && self.prior.attrs.get(name) != Some(&value(w))
         });
         self.changed |= want.is_some();
         want
