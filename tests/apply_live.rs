@@ -350,7 +350,7 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
         repair.describe()
     );
     assert!(
-        repair.stdout.contains("\nApply complete: 1 changes in "),
+        repair.stdout.contains("\nApply complete: 1 change in "),
         "{}",
         repair.describe()
     );
