@@ -522,32 +522,10 @@ fn tag_map(v: &Value, tags: bool) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// A domain name as Route 53 compares it: without the final dot, lowercase, with `\ooo`
-/// escapes (Route 53's spelling of `*` and other characters) decoded.
+/// A domain name as Route 53 compares it; the provider's own normal form, so the plan and the
+/// provider can never disagree about it.
 fn dns_name(name: &str) -> String {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    let mut out = String::with_capacity(name.len());
-    let mut rest = name;
-    while let Some(pos) = rest.find('\\') {
-        out.push_str(&rest[..pos]);
-        let after = &rest[pos + 1..];
-        let code = after
-            .get(..3)
-            .filter(|d| d.bytes().all(|b| (b'0'..=b'7').contains(&b)))
-            .and_then(|d| u8::from_str_radix(d, 8).ok());
-        match code {
-            Some(byte) => {
-                out.push(char::from(byte));
-                rest = &after[3..];
-            }
-            None => {
-                out.push('\\');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out.to_lowercase()
+    crate::provider::route53::dns_name(name)
 }
 
 fn zone_id(raw: &str) -> &str {

@@ -26,7 +26,7 @@ mod eks;
 mod elasticache;
 mod iam;
 mod rds;
-mod route53;
+pub(crate) mod route53;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -29,7 +29,7 @@ use super::{Ctx, Provider, ProviderError, Status, Subject};
 /// A domain name as the spec writes it: Route 53 answers `Example.com.` as `example.com.` and
 /// escapes characters outside `a-z0-9-_.` as `\ooo` (`\052` for `*`); names are compared without
 /// the final dot, lowercase, unescaped.
-pub(super) fn dns_name(name: &str) -> String {
+pub(crate) fn dns_name(name: &str) -> String {
     let name = name.strip_suffix('.').unwrap_or(name);
     let mut out = String::with_capacity(name.len());
     let mut rest = name;
