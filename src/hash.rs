@@ -22,6 +22,31 @@ pub fn stable_hash128<S: AsRef<[u8]>>(parts: &[S]) -> String {
     )
 }
 
+/// An id unique across hosts, processes and time without a random-number crate: `parts` (what
+/// the id is for) with the time, the process id and a per-process counter, hashed and shaped like
+/// a UUID so it reads as an id. Used for state lineages and lock ids.
+pub fn unique_id(parts: &[&str]) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut all: Vec<String> = parts.iter().map(|p| (*p).to_owned()).collect();
+    all.push(nanos.to_string());
+    all.push(std::process::id().to_string());
+    all.push(COUNTER.fetch_add(1, Ordering::Relaxed).to_string());
+    let h = stable_hash128(&all);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,5 +57,12 @@ mod tests {
         assert_eq!(stable_hash128(&["a"]).len(), 32);
         assert_ne!(stable_hash128(&["ab", "c"]), stable_hash128(&["a", "bc"]));
         assert_eq!(stable_hash128(&["x", "y"]), stable_hash128(&["x", "y"]));
+    }
+
+    #[test]
+    fn unique_ids_differ_even_for_the_same_parts() {
+        let a = unique_id(&["lock", "eu-west-1"]);
+        assert_ne!(a, unique_id(&["lock", "eu-west-1"]));
+        assert_eq!(a.len(), 36);
     }
 }

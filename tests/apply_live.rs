@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value as J, json};
 
-use harness::{Run, copy_tree, fresh_dir, regionctl_env, repo_root};
+use harness::{Run, copy_tree, fresh_dir, project_copy, regionctl_env, repo_root};
 use support::emulator::Emulator;
 
 const ALL: &[&str] = &["--all-regions", "--auto-approve"];
@@ -24,17 +24,6 @@ const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-1"];
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing
-
-/// A scratch copy of the repository's project (spec files only).
-fn project(name: &str) -> PathBuf {
-    let dir = fresh_dir("apply", name);
-    let root = repo_root();
-    std::fs::copy(root.join("regionctl.yaml"), dir.join("regionctl.yaml"))
-        .expect("copy regionctl.yaml");
-    copy_tree(&root.join("envs"), &dir.join("envs"));
-    copy_tree(&root.join("modules"), &dir.join("modules"));
-    dir
-}
 
 /// A scratch copy of one example of examples/.
 fn example(example: &str, name: &str) -> PathBuf {
@@ -114,32 +103,6 @@ fn state_len(dir: &Path, env: &str) -> usize {
         .len()
 }
 
-/// Runs a boto3 script against the emulator. `client(service, region)` is defined for the
-/// script; it prints its result.
-fn boto3(emu: &Emulator, script: &str) -> String {
-    let prelude = "import boto3, json, os\n\
-                   def client(service, region):\n    \
-                       return boto3.client(service, region_name=region, \
-                       endpoint_url=os.environ['AWS_ENDPOINT_URL'])\n";
-    let mut command = Command::new(support::emulator::python());
-    command.arg("-c").arg(format!("{prelude}{script}"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AWS_") {
-            command.env_remove(key);
-        }
-    }
-    command.envs(emu.env());
-    let out = command
-        .output()
-        .expect("the emulator's Python (REGIONCTL_PYTHON) can be started");
-    assert!(
-        out.status.success(),
-        "boto3 script failed:\n{script}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Everything in the emulator that belongs to `stack` (by its `regionctl:stack` tag where the
 /// API filters on tags, else everything of the kind: each test has its own emulator), keyed
 /// "<region> <kind>" or "<kind>" for global services. Empty lists are left out.
@@ -174,7 +137,7 @@ out['route53_health_check'] = [h['Id'] for h in r53.list_health_checks()['Health
 print(json.dumps({{k: sorted(v) for k, v in out.items() if v}}))
 "#
     );
-    serde_json::from_str(&boto3(emu, &script)).expect("the inventory script prints JSON")
+    serde_json::from_str(&emu.boto3(&script)).expect("the inventory script prints JSON")
 }
 
 fn count(inv: &BTreeMap<String, Vec<String>>, key: &str) -> usize {
@@ -187,7 +150,7 @@ fn count(inv: &BTreeMap<String, Vec<String>>, key: &str) -> usize {
 #[test]
 fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     let emu = Emulator::start();
-    let dir = project("lifecycle");
+    let dir = project_copy("apply", "lifecycle");
 
     let first = apply(&dir, &emu, ALL);
     assert_eq!(first.code, Some(0), "{}", first.describe());
@@ -308,8 +271,7 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
         second.describe()
     );
     assert_no_changes(&dir, &emu);
-    let facts = boto3(
-        &emu,
+    let facts = emu.boto3(
         "ng = client('eks', 'eu-west-1').describe_nodegroup(clusterName='prod-euw1', \
          nodegroupName='prod-euw1-default')['nodegroup']\n\
          db = client('rds', 'us-east-1').describe_db_instances(\
@@ -324,8 +286,7 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     );
 
     // Drift: the VPC's Name tag changed behind regionctl's back; apply puts it back.
-    boto3(
-        &emu,
+    emu.boto3(
         "ec2 = client('ec2', 'eu-west-1')\n\
          vpc = ec2.describe_vpcs(Filters=[{'Name': 'tag:regionctl:address', \
          'Values': ['eu-west-1/module.platform.vpc.main']}])['Vpcs'][0]['VpcId']\n\
@@ -354,8 +315,7 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
         "{}",
         repair.describe()
     );
-    let name = boto3(
-        &emu,
+    let name = emu.boto3(
         "vpc = client('ec2', 'eu-west-1').describe_vpcs(Filters=[{'Name': \
          'tag:regionctl:address', 'Values': ['eu-west-1/module.platform.vpc.main']}])['Vpcs'][0]\n\
          print([t['Value'] for t in vpc['Tags'] if t['Key'] == 'Name'][0])",
@@ -426,8 +386,7 @@ fn the_dr_example_promotes_its_replica_applies_and_destroys() {
             < pos("us-west-2/rds_instance.app_replica: creating...")
     );
     assert_no_changes(&dir, &emu);
-    let source = boto3(
-        &emu,
+    let source = emu.boto3(
         "db = client('rds', 'us-west-2').describe_db_instances(\
          DBInstanceIdentifier='dr-app-replica')['DBInstances'][0]\n\
          print(db.get('ReadReplicaSourceDBInstanceIdentifier', ''))",
@@ -476,8 +435,7 @@ fn the_dr_example_promotes_its_replica_applies_and_destroys() {
         "{}",
         promote.describe()
     );
-    let source = boto3(
-        &emu,
+    let source = emu.boto3(
         "db = client('rds', 'us-west-2').describe_db_instances(\
          DBInstanceIdentifier='dr-app-replica')['DBInstances'][0]\n\
          print(repr(db.get('ReadReplicaSourceDBInstanceIdentifier')))",
@@ -502,7 +460,7 @@ fn the_dr_example_promotes_its_replica_applies_and_destroys() {
 #[test]
 fn a_stale_saved_plan_is_refused_and_a_fresh_one_applies() {
     let emu = Emulator::start();
-    let dir = project("stale-plan");
+    let dir = project_copy("apply", "stale-plan");
 
     // 1. The spec changed after the plan was saved.
     let saved = plan(&dir, &emu, &["--all-regions", "--out", "p.json"]);
@@ -565,7 +523,7 @@ fn a_stale_saved_plan_is_refused_and_a_fresh_one_applies() {
 #[test]
 fn a_second_apply_on_a_locked_state_fails_fast_naming_the_holder() {
     let emu = Emulator::start();
-    let dir = project("locked");
+    let dir = project_copy("apply", "locked");
     emu.set_delay("eks_cluster", 100);
 
     let mut command = Command::new(env!("CARGO_BIN_EXE_regionctl"));
@@ -656,11 +614,10 @@ fn a_second_apply_on_a_locked_state_fails_fast_naming_the_holder() {
 #[test]
 fn one_failing_region_does_not_stop_the_others() {
     let emu = Emulator::start();
-    let dir = project("failure");
+    let dir = project_copy("apply", "failure");
     // Someone else's DB subnet group already has the name eu-west-1's would get: AWS refuses
     // the create (DBSubnetGroupAlreadyExists), which no plan can foresee.
-    boto3(
-        &emu,
+    emu.boto3(
         "ec2 = client('ec2', 'eu-west-1')\n\
          vpc = ec2.create_vpc(CidrBlock='172.16.0.0/16')['Vpc']['VpcId']\n\
          a = ec2.create_subnet(VpcId=vpc, CidrBlock='172.16.0.0/24', \
@@ -741,7 +698,7 @@ fn one_failing_region_does_not_stop_the_others() {
 #[test]
 fn the_json_event_stream_is_one_object_per_line_with_a_summary() {
     let emu = Emulator::start();
-    let dir = project("json");
+    let dir = project_copy("apply", "json");
     let run = apply(&dir, &emu, &["--all-regions", "--auto-approve", "--json"]);
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let events: Vec<J> = run
@@ -788,7 +745,7 @@ fn the_json_event_stream_is_one_object_per_line_with_a_summary() {
 #[test]
 fn without_a_terminal_apply_needs_auto_approve_and_changes_nothing() {
     let emu = Emulator::start();
-    let dir = project("no-terminal");
+    let dir = project_copy("apply", "no-terminal");
     let run = apply(&dir, &emu, &["--all-regions"]);
     assert_eq!(run.code, Some(1), "{}", run.describe());
     assert!(

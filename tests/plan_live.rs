@@ -11,11 +11,10 @@ mod harness;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value as J, json};
 
-use harness::{Run, copy_tree, fresh_dir, regionctl_env, repo_root};
+use harness::{Run, project_copy, regionctl_env};
 use regionctl::addr::InstanceAddr;
 use regionctl::provider::Observed;
 use regionctl::spec::Spec;
@@ -31,18 +30,6 @@ const ROUTE_TABLE: &str = "eu-west-1/module.platform.route_table.public";
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing
-
-/// A scratch copy of the repository's project (spec files only: states and plans written by a
-/// test must never land in the repository).
-fn project(name: &str) -> PathBuf {
-    let dir = fresh_dir("plan", name);
-    let root = repo_root();
-    std::fs::copy(root.join("regionctl.yaml"), dir.join("regionctl.yaml"))
-        .expect("copy regionctl.yaml");
-    copy_tree(&root.join("envs"), &dir.join("envs"));
-    copy_tree(&root.join("modules"), &dir.join("modules"));
-    dir
-}
 
 fn plan(dir: &Path, emu: &Emulator, args: &[&str]) -> Run {
     let mut all = vec!["plan"];
@@ -121,7 +108,7 @@ struct Seeded {
 impl Seeded {
     async fn new(name: &str) -> Seeded {
         let emu = Emulator::start();
-        let dir = project(name);
+        let dir = project_copy("plan", name);
         let (spec, graph) = platform::load(&dir);
         let provider = emu.provider(STACK).await;
         let created = platform::create_all(&provider, &spec, &graph).await;
@@ -153,39 +140,13 @@ impl Seeded {
     }
 }
 
-/// Runs a boto3 script against the emulator, as a user with the AWS CLI would act behind
-/// regionctl's back. `client(service, region)` is defined for the script; it prints its result.
-fn boto3(emu: &Emulator, script: &str) -> String {
-    let prelude = "import boto3, json, os\n\
-                   def client(service, region):\n    \
-                       return boto3.client(service, region_name=region, \
-                       endpoint_url=os.environ['AWS_ENDPOINT_URL'])\n";
-    let mut command = Command::new(support::emulator::python());
-    command.arg("-c").arg(format!("{prelude}{script}"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AWS_") {
-            command.env_remove(key);
-        }
-    }
-    command.envs(emu.env());
-    let out = command
-        .output()
-        .expect("the emulator's Python (REGIONCTL_PYTHON) can be started");
-    assert!(
-        out.status.success(),
-        "boto3 script failed (boto3 is in tests/emulator/requirements.txt):\n{script}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tests
 
 #[test]
 fn an_empty_account_plans_every_resource_as_a_create() {
     let emu = Emulator::start();
-    let dir = project("empty-account");
+    let dir = project_copy("plan", "empty-account");
     let (spec, _) = platform::load(&dir);
     let graph = regionctl_env(&dir, &["graph", "--all-regions", "--format", "json"], &[]);
     assert_eq!(graph.code, Some(0), "{}", graph.describe());
@@ -324,9 +285,7 @@ async fn a_tag_and_a_node_group_size_changed_with_boto3_show_as_drift_and_repair
     let ng = s.observed(NODE_GROUP);
     let cluster = attr(&ng.attrs, "cluster_name").to_owned();
     let group = attr(&ng.attrs, "name").to_owned();
-    boto3(
-        &s.emu,
-        &format!(
+    s.emu.boto3(&format!(
             "ec2 = client('ec2', 'eu-west-1')\n\
              ec2.create_tags(Resources=['{vpc_id}'], Tags=[{{'Key': 'Name', 'Value': 'hand-edited'}}])\n\
              eks = client('eks', 'eu-west-1')\n\
@@ -448,9 +407,7 @@ async fn a_subnet_deleted_with_boto3_is_drift_and_plans_a_create() {
         let text = format!("{:?}", o.attrs);
         assert!(!text.contains(&subnet_id), "{addr} uses the subnet: {text}");
     }
-    let left = boto3(
-        &s.emu,
-        &format!(
+    let left = s.emu.boto3(&format!(
             "ec2 = client('ec2', 'eu-west-1')\n\
              ec2.delete_subnet(SubnetId='{subnet_id}')\n\
              left = ec2.describe_subnets(Filters=[{{'Name': 'subnet-id', 'Values': ['{subnet_id}']}}])\n\
@@ -617,7 +574,7 @@ async fn a_saved_plan_records_the_spec_hash_and_state_serials() {
 #[tokio::test(flavor = "multi_thread")]
 async fn target_and_region_limit_the_plan_and_a_tagged_orphan_is_deleted() {
     let emu = Emulator::start();
-    let dir = project("target-region-orphan");
+    let dir = project_copy("plan", "target-region-orphan");
     // A VPC an interrupted apply left behind: tagged with this stack and an address of
     // eu-west-1 that is in neither the spec nor a state.
     let provider = emu.provider(STACK).await;

@@ -265,16 +265,10 @@ fn seed(known: &mut BTreeMap<InstanceAddr, Known>, state: &crate::state::State) 
     }
 }
 
-impl From<ProviderError> for Failure {
-    fn from(e: ProviderError) -> Failure {
-        Failure::Provider(Box::new(e))
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 enum Failure {
     #[error("{0}")]
-    Provider(#[from] Box<ProviderError>),
+    Provider(#[from] ProviderError),
     #[error("{0}")]
     State(#[from] StateError),
     #[error("{addr}: {message}")]
@@ -414,14 +408,11 @@ impl Work {
                 message: "not in the spec any more".to_owned(),
             });
         };
-        let known = self
-            .known
-            .lock()
-            .map_err(|_| Failure::Unresolved {
-                addr: c.addr.clone(),
-                message: "internal error: a task panicked while holding the values".to_owned(),
-            })?
-            .clone();
+        // Resolving is synchronous: hold the lock for it instead of copying every value.
+        let known = self.known.lock().map_err(|_| Failure::Unresolved {
+            addr: c.addr.clone(),
+            message: "internal error: a task panicked while holding the values".to_owned(),
+        })?;
         let lookup = |r: &Reference| -> Option<Value> {
             let RefTarget::Resolved { addr } = &r.target else {
                 return None;

@@ -206,6 +206,7 @@ async fn run_locked(
         consent,
         args,
         clients,
+        &backend,
         provider,
         &mut sessions,
         interrupt,
@@ -242,12 +243,21 @@ async fn locked(
     consent: &Consent,
     args: &RunArgs,
     clients: &Clients,
+    backend: &Backend,
     provider: Provider,
     sessions: &mut BTreeMap<String, Session>,
     interrupt: watch::Receiver<u8>,
     io: &mut Output<'_>,
 ) -> std::io::Result<ExitStatus> {
-    let made = match super::plan::make(prepared, clients, consent).await {
+    // The locked states were read just now; only those of other environments (references
+    // across regions) are read again. A state that does not exist yet (serial 0) stays absent,
+    // as a plan made without the lock sees it.
+    let held = sessions
+        .iter()
+        .filter(|(_, s)| s.state.serial > 0)
+        .map(|(env, s)| (env.clone(), s.state.clone()))
+        .collect();
+    let made = match super::plan::make(prepared, clients, backend, consent, held).await {
         Ok(m) => m,
         Err(errors) => {
             super::plan::print_errors(io, &errors)?;

@@ -36,7 +36,13 @@ pub fn run(
     let runtime = super::runtime()?;
     let made = runtime.block_on(async {
         let clients = Clients::load(aws).await;
-        let result = make(&prepared, &clients, &consent)
+        let backend = Backend::for_project(
+            &prepared.spec.root,
+            &prepared.spec.project.backend,
+            &clients,
+        )
+        .with_stack(&prepared.spec.project.name);
+        let result = make(&prepared, &clients, &backend, &consent, BTreeMap::new())
             .await
             .map(|made| made.plan);
         (result, clients.requests())
@@ -220,31 +226,37 @@ fn parse_addrs(
 /// A fingerprint of every file the spec was read from and every `--var`, so a saved plan can
 /// tell that the spec changed since.
 fn spec_hash(sources: &SourceMap, vars: &[String]) -> String {
-    let mut parts: Vec<Vec<u8>> = Vec::new();
     let mut files: Vec<_> = sources.files().map(|(_, f)| f).collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    for f in files {
-        parts.push(f.path.to_string_lossy().as_bytes().to_vec());
-        parts.push(f.text.as_bytes().to_vec());
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| f.path.to_string_lossy().into_owned())
+        .collect();
+    let vars: Vec<String> = vars.iter().map(|v| format!("--var {v}")).collect();
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(2 * files.len() + vars.len());
+    for (path, f) in paths.iter().zip(&files) {
+        parts.push(path.as_bytes());
+        parts.push(f.text.as_bytes());
     }
-    for v in vars {
-        parts.push(format!("--var {v}").into_bytes());
-    }
+    parts.extend(vars.iter().map(String::as_bytes));
     crate::hash::stable_hash128(&parts)
 }
 
 /// Reads the states and refreshes AWS concurrently, then diffs. Errors are whole messages
 /// (state location or resource, region, AWS code); with any of them there is no plan, since a
 /// plan made from partial knowledge could create duplicates or delete the wrong thing.
+///
+/// `known` are states the caller already holds (apply reads them when it locks); only the others
+/// are read.
 pub(crate) async fn make(
     prepared: &Prepared,
     clients: &Clients,
+    backend: &Backend,
     consent: &Consent,
+    known: BTreeMap<String, State>,
 ) -> Result<Made, Vec<String>> {
     let spec = &prepared.spec;
-    let backend = Backend::for_project(&spec.root, &spec.project.backend, clients)
-        .with_stack(&spec.project.name);
-    let states = read_states(&backend, spec).await?;
+    let states = read_states(backend, spec, known).await?;
     let provider = Provider::new(clients.clone(), spec.project.name.clone());
     let live = refresh(&provider, spec, &states).await?;
     let inputs = Inputs {
@@ -281,6 +293,7 @@ pub(crate) struct Made {
 async fn read_states(
     backend: &Backend,
     spec: &Spec,
+    known: BTreeMap<String, State>,
 ) -> Result<BTreeMap<String, State>, Vec<String>> {
     let mut envs: BTreeSet<&str> = BTreeSet::new();
     for r in spec.selected_resources() {
@@ -294,14 +307,14 @@ async fn read_states(
             .map(|e| e.name.as_str()),
     );
     let mut reads = tokio::task::JoinSet::new();
-    for env in envs {
+    for env in envs.into_iter().filter(|e| !known.contains_key(*e)) {
         let (backend, env) = (backend.clone(), env.to_owned());
         reads.spawn(async move {
             let result = backend.read(&env).await;
             (env, result)
         });
     }
-    let mut states = BTreeMap::new();
+    let mut states = known;
     let mut errors = Vec::new();
     while let Some(joined) = reads.join_next().await {
         let Ok((env, result)) = joined else {

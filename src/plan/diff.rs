@@ -484,23 +484,21 @@ fn compare_attrs(
 
 /// Attributes whose live value differs from the value state says was applied.
 fn drift_of(kind: Kind, prior: &StateResource, live: &Observed) -> Vec<AttrDrift> {
+    // The same comparison as the plan's, so what the plan accepts (storage grown by autoscaling,
+    // a version prefix) is never reported as drift either.
     let sensitive = sensitive_fields(kind);
-    prior
-        .attrs
-        .iter()
-        .filter(|(name, _)| !compare::write_only(kind).contains(&name.as_str()))
-        .filter_map(|(name, applied)| {
-            let now = live.attrs.get(name);
-            let same = match compare::compare(kind, name, Some(applied), now) {
-                AttrCmp::Same | AttrCmp::NotObservable | AttrCmp::Unknown => true,
-                AttrCmp::Differs => false,
-            };
-            (!same).then(|| AttrDrift {
-                name: name.clone(),
-                state: applied.clone(),
-                live: now.cloned().unwrap_or(Value::Null),
-                sensitive: sensitive.contains(name),
-            })
+    compare::compare_all(kind, &prior.attrs, &live.attrs)
+        .into_iter()
+        .filter(|(name, cmp)| {
+            *cmp == AttrCmp::Differs
+                && prior.attrs.contains_key(name)
+                && !compare::write_only(kind).contains(&name.as_str())
+        })
+        .map(|(name, _)| AttrDrift {
+            state: prior.attrs[&name].clone(),
+            live: live.attrs.get(&name).cloned().unwrap_or(Value::Null),
+            sensitive: sensitive.contains(&name),
+            name,
         })
         .collect()
 }

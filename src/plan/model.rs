@@ -220,18 +220,8 @@ impl EnvPlan {
 
 impl Plan {
     pub fn summary(&self) -> Summary {
-        let mut total = Summary::default();
-        for e in &self.envs {
-            let s = e.summary();
-            total.create += s.create;
-            total.update += s.update;
-            total.replace += s.replace;
-            total.delete += s.delete;
-            total.no_op += s.no_op;
-            total.adopt += s.adopt;
-            total.drifted += s.drifted;
-            total.refused += s.refused;
-        }
+        let mut total = Summary::of(self.changes());
+        total.drifted = self.envs.iter().map(|e| e.drift.len()).sum();
         total
     }
 

@@ -4,7 +4,6 @@
 //! "locked" error reads the same for both backends. Nothing here decides whether a lock may be
 //! taken over: a lock is only ever removed by its holder or by `regionctl force-unlock`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What a lock records about the run holding it.
@@ -32,7 +31,7 @@ impl LockInfo {
         let pid = std::process::id();
         let created = now_rfc3339();
         LockInfo {
-            id: new_lock_id(env, &host, pid),
+            id: crate::hash::unique_id(&["lock", env, &host]),
             env: env.to_owned(),
             operation: operation.to_owned(),
             holder: format!("{}@{host}", username()),
@@ -71,33 +70,6 @@ fn username() -> String {
         .filter_map(|v| std::env::var(v).ok())
         .find(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".to_owned())
-}
-
-/// A lock id: unique across hosts, processes and time (time, host, pid and a per-process counter,
-/// hashed), shaped like a UUID so it reads as an id.
-fn new_lock_id(env: &str, host: &str, pid: u32) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let parts = [
-        "lock".to_owned(),
-        env.to_owned(),
-        host.to_owned(),
-        pid.to_string(),
-        nanos.to_string(),
-        COUNTER.fetch_add(1, Ordering::Relaxed).to_string(),
-    ];
-    let h = crate::hash::stable_hash128(&parts);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 /// The current time as RFC 3339 in UTC, to the second.

@@ -63,7 +63,7 @@ impl State {
             regionctl_version: env!("CARGO_PKG_VERSION").to_owned(),
             stack: stack.to_owned(),
             env: env.to_owned(),
-            lineage: new_lineage(stack, env),
+            lineage: crate::hash::unique_id(&[stack, env]),
             serial: 0,
             resources: BTreeMap::new(),
         }
@@ -94,34 +94,6 @@ impl StateResource {
             protect,
         }
     }
-}
-
-/// A lineage id: unique enough across machines and time without a random number crate (time,
-/// process id and a per-process counter, hashed).
-fn new_lineage(stack: &str, env: &str) -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let parts = [
-        stack.to_owned(),
-        env.to_owned(),
-        nanos.to_string(),
-        std::process::id().to_string(),
-        COUNTER.fetch_add(1, Ordering::Relaxed).to_string(),
-    ];
-    let h = crate::hash::stable_hash128(&parts);
-    // Shaped like a UUID so it reads as an id.
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 #[cfg(test)]

@@ -70,6 +70,18 @@ pub fn fresh_dir(group: &str, name: &str) -> PathBuf {
     dir
 }
 
+/// A scratch copy of the repository's project (spec files only), so states and plans a test
+/// writes never land in the repository.
+#[allow(dead_code)] // used by the plan and apply test binaries, not by tests/cli.rs
+pub fn project_copy(group: &str, name: &str) -> PathBuf {
+    let dir = fresh_dir(group, name);
+    let root = repo_root();
+    fs::copy(root.join("regionctl.yaml"), dir.join("regionctl.yaml")).expect("copy regionctl.yaml");
+    copy_tree(&root.join("envs"), &dir.join("envs"));
+    copy_tree(&root.join("modules"), &dir.join("modules"));
+    dir
+}
+
 /// Copies a directory tree (for tests that change a copy of an example).
 pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).expect("create the copy's directory");

@@ -168,6 +168,33 @@ impl Emulator {
         ]
     }
 
+    /// Runs a boto3 script against this emulator, the way a user with the AWS CLI would act
+    /// behind regionctl's back. `client(service, region)` is defined for the script; returns what
+    /// it prints.
+    pub fn boto3(&self, script: &str) -> String {
+        let prelude = "import boto3, json, os\n\
+                       def client(service, region):\n    \
+                           return boto3.client(service, region_name=region, \
+                           endpoint_url=os.environ['AWS_ENDPOINT_URL'])\n";
+        let mut command = Command::new(python());
+        command.arg("-c").arg(format!("{prelude}{script}"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("AWS_") {
+                command.env_remove(key);
+            }
+        }
+        command.envs(self.env());
+        let out = command
+            .output()
+            .expect("the emulator's Python (REGIONCTL_PYTHON) can be started");
+        assert!(
+            out.status.success(),
+            "boto3 script failed (boto3 is in tests/emulator/requirements.txt):\n{script}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// A provider reaching this emulator through the real SDK, with dummy credentials and waits
     /// shortened to 20 ms per poll.
     pub async fn provider(&self, stack: &str) -> regionctl::provider::Provider {
