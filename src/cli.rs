@@ -28,8 +28,26 @@ pub struct Cli {
     /// The AWS profile to use; the same as AWS_PROFILE.
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Use the AWS SDK's adaptive retry mode (client-side rate limiting after throttling);
+    /// the same as AWS_RETRY_MODE=adaptive.
+    #[arg(long, global = true)]
+    pub adaptive_retry: bool,
+    /// Attempts per AWS request, the first included (default 3); the same as AWS_MAX_ATTEMPTS.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
+    /// Requests per second per service and region, over the defaults (ec2 20, eks/rds/
+    /// elasticache/iam 10, route53 5): `ec2=50,route53=5`; 0 lifts a service's limit, `off` all.
+    #[arg(long, global = true, env = "REGIONCTL_REQUEST_RATE", value_name = "LIMITS",
+          value_parser = parse_request_rate)]
+    pub request_rate: Option<String>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+fn parse_request_rate(value: &str) -> Result<String, String> {
+    crate::provider::ratelimit::rates_from_env(Some(value))
+        .map(|_| value.to_owned())
+        .map_err(|e| e.replace("REGIONCTL_REQUEST_RATE: ", ""))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,6 +63,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the resource dependency graph (DOT or JSON).
     Graph(GraphArgs),
+    /// Check the spec (and a plan) against policy rules: security, resilience, tags.
+    Check(CheckArgs),
     /// List the stack's resources that exist in AWS, per region (read-only).
     Inventory(InventoryArgs),
     /// Show what apply would change: the spec against state and live AWS, per region.
@@ -97,6 +117,34 @@ pub struct ValidateArgs {
     /// Output format of the diagnostics.
     #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
     pub format: DiagFormat,
+}
+
+/// `regionctl check [PATH ... | PLANFILE]`: a single PATH that is a file is a saved plan
+/// (`regionctl plan --out FILE`), checked together with the spec.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub envs: EnvArgs,
+    /// Also make a fresh plan (reads the state and AWS) and check the planned changes.
+    #[arg(long)]
+    pub plan: bool,
+    /// Print the findings as JSON.
+    #[arg(long, conflicts_with = "sarif")]
+    pub json: bool,
+    /// Print the findings as SARIF 2.1.0 (GitHub code scanning shows them on the pull request).
+    #[arg(long)]
+    pub sarif: bool,
+    /// Exit 1 when a finding at this level or above remains (never: only when checking fails).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

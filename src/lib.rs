@@ -5,6 +5,7 @@
 
 pub mod addr;
 pub mod apply;
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod diag;
@@ -32,15 +33,16 @@ use clap::Parser;
 pub fn main_entry() -> exit::ExitStatus {
     let cli = cli::Cli::parse();
     init_tracing(cli.verbose);
-    let style = cmd::style_for(cli.color, std::io::stdout().is_terminal());
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let mut out = stdout.lock();
-    let mut err = stderr.lock();
+    let terminal = std::io::stdout().is_terminal();
+    let style = cmd::style_for(cli.color, terminal);
+    // Not locked for the whole run: the live progress view draws from its own thread.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
     let mut io = cmd::Output {
         out: &mut out,
         err: &mut err,
         style,
+        terminal,
     };
     cmd::run(cli, &mut io)
 }

@@ -15,6 +15,8 @@ use tokio::sync::{Mutex, mpsc, watch};
 use super::schedule::Schedule;
 use crate::addr::InstanceAddr;
 use crate::plan::{Action, Plan, ReplaceOrder, ResourceChange};
+use crate::provider::retry::{Backoff, RetryClass, classify};
+use crate::provider::wait::Progress;
 use crate::provider::{Attrs, Ctx, Observed, Provider, ProviderError, idempotency_token};
 use crate::spec::Spec;
 use crate::spec::expr::resolve;
@@ -30,10 +32,18 @@ pub enum Event {
         action: Action,
         region: String,
     },
-    /// A step inside a change (e.g. "creating the replacement", "deleting the old one").
+    /// A step inside a change (e.g. "creating the replacement", "deleting the old one"), or a
+    /// retry and why.
     Step {
         addr: InstanceAddr,
         step: String,
+    },
+    /// AWS is still working on the resource: its status at the latest poll.
+    Waiting {
+        addr: InstanceAddr,
+        status: String,
+        #[serde(serialize_with = "secs")]
+        waited: Duration,
     },
     Finished {
         addr: InstanceAddr,
@@ -98,7 +108,7 @@ pub struct Executor {
     pub spec: Arc<Spec>,
     /// At most this many changes in flight at once.
     pub parallelism: usize,
-    /// Part of every idempotency token: the same plan retried gives the same tokens.
+    /// Part of every idempotency token: unique per run, the same for every retry within it.
     pub generation: String,
 }
 
@@ -137,6 +147,15 @@ impl Executor {
         let mut started_at: BTreeMap<usize, Instant> = BTreeMap::new();
         let mut stopping = false;
         let mut listening = true;
+        let mut provider = self.provider.clone();
+        let waiting = events.clone();
+        provider.progress = Progress::new(move |addr, status, waited| {
+            let _ = waiting.send(Event::Waiting {
+                addr: addr.clone(),
+                status: status.to_owned(),
+                waited,
+            });
+        });
         loop {
             if !stopping {
                 for i in schedule.ready() {
@@ -152,7 +171,7 @@ impl Executor {
                     });
                     started_at.insert(i, Instant::now());
                     let work = Work {
-                        provider: self.provider.clone(),
+                        provider: provider.clone(),
                         spec: self.spec.clone(),
                         generation: self.generation.clone(),
                         known: known.clone(),
@@ -227,7 +246,10 @@ impl Executor {
                     }
                     if level >= 2 {
                         // Abandon what is in flight; what it made is found again by its tags.
+                        // The aborted tasks are reaped before returning: each holds a handle on
+                        // its environment's state, which must be free to be unlocked.
                         running.abort_all();
+                        while running.join_next().await.is_some() {}
                         outcome.interrupted = true;
                         break;
                     }
@@ -299,25 +321,28 @@ impl Work {
                 // Adopt: record what exists (waiting for it if an interrupted run left it
                 // still being created).
                 let id = c.id.clone().unwrap_or_default();
-                let observed = self.provider.wait_ready(&ctx, &id).await?;
+                let mut observed = self.provider.wait_ready(&ctx, &id).await?;
                 let desired = self.desired(c).unwrap_or_else(|_| observed.attrs.clone());
+                if crate::spec::schema::schema(c.kind).taggable
+                    && observed.address_tag() != Some(c.addr.to_string().as_str())
+                {
+                    // Made by a run that stopped before tagging it: the update adds the tags.
+                    self.step(c, "adding the regionctl tags");
+                    observed = self.update(&ctx, c, &id, &desired).await?;
+                }
                 self.record(c, &observed, desired).await?;
                 Ok(Some(observed.id))
             }
             Action::Create => {
                 let desired = self.desired(c)?;
-                let observed = self.provider.create_and_wait(&ctx, &desired).await?;
+                let observed = self.create(&ctx, c, &desired).await?;
                 self.record(c, &observed, desired).await?;
                 Ok(Some(observed.id))
             }
             Action::Update => {
                 let desired = self.desired(c)?;
                 let id = c.id.clone().unwrap_or_default();
-                let prior = self.provider.wait_ready(&ctx, &id).await?;
-                let observed = self
-                    .provider
-                    .update_and_wait(&ctx, &prior, &desired)
-                    .await?;
+                let observed = self.update(&ctx, c, &id, &desired).await?;
                 self.record(c, &observed, desired).await?;
                 Ok(Some(observed.id))
             }
@@ -341,7 +366,7 @@ impl Work {
                     self.forget(c).await?;
                 }
                 self.step(c, "creating the replacement");
-                let observed = self.provider.create_and_wait(&new_ctx, &desired).await?;
+                let observed = self.create(&new_ctx, c, &desired).await?;
                 self.record(c, &observed, desired).await?;
                 if order == ReplaceOrder::CreateBeforeDestroy {
                     self.step(c, "deleting the old resource");
@@ -391,13 +416,110 @@ impl Work {
             self.step(c, "turning deletion protection off (allowed explicitly)");
             let mut unprotect = prior.attrs.clone();
             unprotect.insert("deletion_protection".into(), Value::Bool(false));
-            prior = self
-                .provider
-                .update_and_wait(ctx, &prior, &unprotect)
-                .await?;
+            prior = self.update(ctx, c, id, &unprotect).await?;
         }
-        self.provider.delete_and_wait(ctx, &prior, &config).await?;
+        let mut first = Some(prior);
+        let config = &config;
+        self.retrying(c, || {
+            let known = first.take();
+            async move {
+                let prior = match known {
+                    Some(prior) => prior,
+                    // A retry: what the failed attempt left, if anything.
+                    None => match self.provider.read(ctx, id).await? {
+                        Some(prior) => prior,
+                        None => return Ok(()),
+                    },
+                };
+                self.provider.delete_and_wait(ctx, &prior, config).await
+            }
+        })
+        .await?;
         Ok(())
+    }
+
+    /// Creates the resource and waits until it is ready. After a failure another attempt may
+    /// cure ([`classify`]), it first looks for what the failed attempt made (by its token or
+    /// tags, see [`Provider::find`]) and carries on with that: waits for it and brings it to
+    /// the desired attributes, so a lost answer never makes a second resource.
+    async fn create(
+        &self,
+        ctx: &Ctx<'_>,
+        c: &ResourceChange,
+        desired: &Attrs,
+    ) -> Result<Observed, ProviderError> {
+        let mut first = true;
+        self.retrying(c, || {
+            let retry = !std::mem::replace(&mut first, false);
+            async move {
+                if retry && let Some(found) = self.provider.find(ctx, desired).await? {
+                    self.step(
+                        c,
+                        &format!("carrying on with {}, made by the failed attempt", found.id),
+                    );
+                    let ready = self.provider.wait_ready(ctx, &found.id).await?;
+                    return self.provider.update_and_wait(ctx, &ready, desired).await;
+                }
+                self.provider.create_and_wait(ctx, desired).await
+            }
+        })
+        .await
+    }
+
+    /// Brings resource `id` to `desired` and waits until AWS is done; every attempt starts from
+    /// a fresh read, so a retried update sends only what is still missing.
+    async fn update(
+        &self,
+        ctx: &Ctx<'_>,
+        c: &ResourceChange,
+        id: &str,
+        desired: &Attrs,
+    ) -> Result<Observed, ProviderError> {
+        self.retrying(c, || async move {
+            let prior = self.provider.wait_ready(ctx, id).await?;
+            self.provider.update_and_wait(ctx, &prior, desired).await
+        })
+        .await
+    }
+
+    /// Runs `attempt` until it succeeds, fails in a way another attempt cannot cure, or the
+    /// backoff for its kind of failure runs out; each retry is announced with its reason.
+    async fn retrying<T, F, Fut>(
+        &self,
+        c: &ResourceChange,
+        mut attempt: F,
+    ) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        let mut backoff: Option<Backoff> = None;
+        loop {
+            let err = match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(err) => err,
+            };
+            let Some(class) = classify(&err) else {
+                return Err(err);
+            };
+            let backoff =
+                backoff.get_or_insert_with(|| Backoff::for_class(class, &self.provider.wait));
+            let Some(delay) = backoff.next_delay() else {
+                return Err(err);
+            };
+            let why = match class {
+                RetryClass::Throttled => "throttled",
+                RetryClass::Ambiguous => "no answer",
+                RetryClass::NotYetVisible => "not visible yet",
+                RetryClass::AlreadyDone => "already done",
+                RetryClass::InUse => "still in use",
+            };
+            self.step(
+                c,
+                &format!("retrying ({why}, attempt {}): {err}", backoff.attempts()),
+            );
+            tokio::time::sleep(delay).await;
+        }
     }
 
     /// The spec's attributes of `c`, every reference resolved from what exists now.

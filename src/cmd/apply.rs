@@ -120,7 +120,7 @@ fn saved_plan_path(start: &Path, selection: &Selection, destroy: bool) -> Option
     }
 }
 
-fn read_plan(path: &Path) -> Result<Plan, String> {
+pub(crate) fn read_plan(path: &Path) -> Result<Plan, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let plan: Plan =
         serde_json::from_str(&text).map_err(|e| format!("not a regionctl plan: {e}"))?;
@@ -321,18 +321,36 @@ async fn locked(
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let started = std::time::Instant::now();
+    let mut live = (io.terminal && !args.json).then(|| {
+        let mut totals = BTreeMap::new();
+        for c in &work {
+            *totals.entry(c.addr.env.clone()).or_insert(0usize) += 1;
+        }
+        let _ = io.out.flush();
+        crate::render::live::LiveView::new(&totals, io.style.color)
+    });
+    let mut show = |io: &mut Output, event: &Event| match &mut live {
+        Some(view) => {
+            view.event(event);
+            Ok(())
+        }
+        None => print_event(io, event, args.json),
+    };
     let outcome = {
         let exec = executor.run(&plan, &shared, &read_only, tx, interrupt);
         tokio::pin!(exec);
         loop {
             tokio::select! {
                 outcome = &mut exec => break outcome,
-                Some(event) = rx.recv() => print_event(io, &event, args.json)?,
+                Some(event) = rx.recv() => show(io, &event)?,
             }
         }
     };
     while let Ok(event) = rx.try_recv() {
-        print_event(io, &event, args.json)?;
+        show(io, &event)?;
+    }
+    if let Some(view) = live {
+        view.finish();
     }
     // Hand the sessions back for unlocking. Every task holding one has ended.
     for (env, s) in shared {
@@ -390,10 +408,20 @@ fn same_plan(
     Ok(())
 }
 
-/// The idempotency generation: the same plan (spec and state serials) retried after a crash
-/// sends the same tokens, so AWS recognises a create it already did.
+/// The idempotency generation of this run: every retry within the run sends the same token, so
+/// AWS (or `Provider::find`) recognises a create it already did. It is unique per run, because
+/// AWS never forgets a token: Route 53 refuses a `CallerReference` used before, even by a zone
+/// deleted since, so the same spec applied again after a destroy (or with a deleted state) needs
+/// new ones. What a crashed run made is found again by its tags, not by its token.
 fn generation(plan: &Plan) -> String {
-    let mut parts = vec![plan.spec_hash.clone()];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut parts = vec![
+        plan.spec_hash.clone(),
+        format!("{now}:{}", std::process::id()),
+    ];
     for e in &plan.envs {
         if let Some(p) = &e.prior_state {
             parts.push(format!("{}:{}:{}", e.env, p.lineage, p.serial));

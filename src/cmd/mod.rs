@@ -2,6 +2,7 @@
 //! the writers it is given) and the only place that knows about the process environment.
 
 mod apply;
+mod check;
 mod force_unlock;
 mod graph;
 mod import;
@@ -24,6 +25,8 @@ pub struct Output<'a> {
     pub out: &'a mut dyn Write,
     pub err: &'a mut dyn Write,
     pub style: Style,
+    /// Whether `out` is a terminal (live progress views are drawn only there).
+    pub terminal: bool,
 }
 
 pub fn style_for(color: ColorChoice, stream_is_terminal: bool) -> Style {
@@ -44,12 +47,15 @@ pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
     let aws = crate::provider::ClientOptions {
         endpoint_url: cli.endpoint_url.clone(),
         profile: cli.profile.clone(),
-        ..Default::default()
+        adaptive_retry: cli.adaptive_retry,
+        max_attempts: cli.max_attempts,
+        request_rate: cli.request_rate.clone(),
     };
     let result = match cli.command {
         Command::Inventory(args) => inventory::run(&start, &args, &aws, io),
         Command::Validate(args) => validate::run(&start, &args, io),
         Command::Graph(args) => graph::run(&start, &args, io),
+        Command::Check(args) => check::run(&start, &args, &aws, io),
         Command::Plan(args) => plan::run(&start, &args, &aws, io),
         Command::State(cmd) => state::run(&start, &cmd, &aws, io),
         Command::Import(args) => import::run(&start, &args, &aws, io),

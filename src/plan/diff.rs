@@ -637,6 +637,44 @@ enum Found<'a> {
 
 /// Looks live resources up by id, address tag and name; remembers which were claimed, so the
 /// rest can be recognised as orphans.
+/// Whether an untagged zone or health check is the one `desired` describes: the same zone name,
+/// or the same checked endpoint (every endpoint attribute the spec sets is equal).
+fn untagged_match(kind: Kind, desired: &Attrs, o: &Observed) -> bool {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_ascii_lowercase);
+    match kind {
+        Kind::Route53Zone => {
+            let name = |v: Option<&Value>| text(v).map(|n| crate::provider::route53::dns_name(&n));
+            name(desired.get("name")).is_some()
+                && name(desired.get("name")) == name(o.attrs.get("name"))
+        }
+        Kind::Route53HealthCheck => {
+            let mut any = false;
+            for attr in [
+                "type",
+                "fqdn",
+                "ip_address",
+                "port",
+                "resource_path",
+                "search_string",
+            ] {
+                if let Some(want) = desired.get(attr) {
+                    any = true;
+                    let have = o.attrs.get(attr);
+                    let same = match want {
+                        Value::Str(_) => text(Some(want)) == text(have),
+                        _ => Some(want) == have,
+                    };
+                    if !same {
+                        return false;
+                    }
+                }
+            }
+            any
+        }
+        _ => false,
+    }
+}
+
 struct Finder<'a> {
     stack: &'a str,
     by_id: BTreeMap<(Kind, &'a str), &'a Observed>,
@@ -714,6 +752,23 @@ impl<'a> Finder<'a> {
         }
         if let Some(id) = crate::provider::natural_id(kind, desired)
             && let Some(o) = self.by_id(kind, &id)
+        {
+            return Found::Live {
+                observed: self.claim(o),
+                adopted: true,
+            };
+        }
+        // A zone or health check a run made but could not tag before it stopped (neither takes
+        // tags in its create call): the refresh keeps only those with a regionctl caller
+        // reference, and one matching the spec's name or endpoint is this resource.
+        if matches!(kind, Kind::Route53Zone | Kind::Route53HealthCheck)
+            && let Some(o) = self.all.iter().find(|o| {
+                o.kind == kind
+                    && o.stack_tag().is_none()
+                    && !matches!(o.status, Status::Deleting(_))
+                    && !self.claimed.contains(&(o.kind, o.id.as_str()))
+                    && untagged_match(kind, desired, o)
+            })
         {
             return Found::Live {
                 observed: self.claim(o),

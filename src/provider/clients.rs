@@ -13,12 +13,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::shared::IntoShared;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
+
+use super::ratelimit::{Bucket, Limited, Rate, default_https_client, rates_from_env};
 
 /// How to load the AWS configuration; everything else comes from the standard chain.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +35,9 @@ pub struct ClientOptions {
     pub adaptive_retry: bool,
     /// Attempts per request, including the first (SDK default 3).
     pub max_attempts: Option<u32>,
+    /// Request rate limits per service over the defaults (see [`super::ratelimit`]):
+    /// `ec2=50,route53=5`, `0` for no limit on a service, `off` for none at all.
+    pub request_rate: Option<String>,
 }
 
 /// One request counted: which service, operation and region.
@@ -121,6 +128,31 @@ pub struct Clients {
     config: SdkConfig,
     counter: SharedCounter,
     cache: Arc<Mutex<Cache>>,
+    limits: Arc<Limits>,
+}
+
+/// The request rate limits: one bucket per (service, region), created on first use, all in
+/// front of one HTTP client (one connection pool).
+struct Limits {
+    rates: BTreeMap<String, Option<Rate>>,
+    http: SharedHttpClient,
+    buckets: Mutex<HashMap<(&'static str, String), Arc<Bucket>>>,
+}
+
+impl Limits {
+    /// The HTTP client for one (service, region): the shared one, behind its bucket if the
+    /// service has a limit.
+    fn client(&self, service: &'static str, region: &str) -> SharedHttpClient {
+        let Some(rate) = self.rates.get(service).copied().flatten() else {
+            return self.http.clone();
+        };
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let bucket = buckets
+            .entry((service, region.to_owned()))
+            .or_insert_with(|| Arc::new(Bucket::new(rate)))
+            .clone();
+        Limited::new(self.http.clone(), bucket).into_shared()
+    }
 }
 
 impl fmt::Debug for Clients {
@@ -143,6 +175,7 @@ macro_rules! client_getter {
                     let conf = $krate::config::Builder::from(&self.config)
                         .region(Region::new(region.to_owned()))
                         .interceptor(self.counter.clone())
+                        .http_client(self.limits.client(stringify!($name), region))
                         .build();
                     $krate::Client::from_conf(conf)
                 })
@@ -175,14 +208,31 @@ impl Clients {
             }
             loader = loader.retry_config(retry);
         }
-        Clients::from_config(loader.load().await)
+        let rates = rates_from_env(opts.request_rate.as_deref()).unwrap_or_else(|e| {
+            // The command line validates the value; a library caller gets the defaults.
+            tracing::warn!("{e}; using the default request rates");
+            rates_from_env(None).unwrap_or_default()
+        });
+        Clients::with_rates(loader.load().await, rates)
     }
 
+    /// Clients with the default request rate limits.
     pub fn from_config(config: SdkConfig) -> Clients {
+        Clients::with_rates(config, rates_from_env(None).unwrap_or_default())
+    }
+
+    fn with_rates(config: SdkConfig, rates: BTreeMap<String, Option<Rate>>) -> Clients {
+        // A configured HTTP client (tests, custom TLS) is kept; otherwise the SDK's default.
+        let http = config.http_client().unwrap_or_else(default_https_client);
         Clients {
             config,
             counter: SharedCounter::default(),
             cache: Arc::default(),
+            limits: Arc::new(Limits {
+                rates,
+                http,
+                buckets: Mutex::default(),
+            }),
         }
     }
 
@@ -223,6 +273,7 @@ impl Clients {
                     .region(Region::new(region.to_owned()))
                     .force_path_style(self.config.endpoint_url().is_some())
                     .interceptor(self.counter.clone())
+                    .http_client(self.limits.client("s3", region))
                     .build();
                 aws_sdk_s3::Client::from_conf(conf)
             })

@@ -85,13 +85,102 @@ pub enum ProviderError {
         region: String,
         message: String,
     },
+    /// A deletion AWS refused (`DependencyViolation`) because resources regionctl does not
+    /// manage still use the resource: load balancers or network interfaces left by Kubernetes,
+    /// stray security groups, instances.
+    #[error(
+        "{subject} in {region}: cannot delete {id}: {code}; these resources not managed by \
+         regionctl still use it: {}. {}",
+        blocker_list(.blockers),
+        blocker_hint(.blockers)
+    )]
+    Blocked {
+        subject: Subject,
+        region: String,
+        /// The AWS id of the resource that could not be deleted.
+        id: String,
+        /// The AWS error code, `DependencyViolation`.
+        code: String,
+        /// Never empty.
+        blockers: Vec<Blocker>,
+    },
+}
+
+/// What a blocker is, as AWS names the thing to delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BlockerKind {
+    Instance,
+    NatGateway,
+    NetworkInterface,
+    SecurityGroup,
+    Subnet,
+    InternetGateway,
+    RouteTable,
+}
+
+impl fmt::Display for BlockerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BlockerKind::Instance => "instance",
+            BlockerKind::NatGateway => "NAT gateway",
+            BlockerKind::NetworkInterface => "network interface",
+            BlockerKind::SecurityGroup => "security group",
+            BlockerKind::Subnet => "subnet",
+            BlockerKind::InternetGateway => "internet gateway",
+            BlockerKind::RouteTable => "route table",
+        })
+    }
+}
+
+/// One resource outside regionctl's stack that keeps a resource from being deleted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Blocker {
+    pub kind: BlockerKind,
+    /// The AWS id: `eni-...`, `sg-...`, `i-...`.
+    pub id: String,
+    /// What it is, for a person: `load balancer net/k8s-default-web-123`, a group's name.
+    pub description: String,
+}
+
+impl Blocker {
+    /// A network interface of an Elastic Load Balancing load balancer ("ELB net/...").
+    pub fn is_load_balancer(&self) -> bool {
+        self.description.starts_with("load balancer ")
+    }
+}
+
+impl fmt::Display for Blocker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.description.is_empty() {
+            write!(f, "{} ({})", self.id, self.kind)
+        } else {
+            write!(f, "{} ({})", self.id, self.description)
+        }
+    }
+}
+
+fn blocker_list(blockers: &[Blocker]) -> String {
+    blockers
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn blocker_hint(blockers: &[Blocker]) -> &'static str {
+    if blockers.iter().any(Blocker::is_load_balancer) {
+        "Delete them (or let Kubernetes delete its load balancers: remove the LoadBalancer \
+         services and ingresses first) and run destroy again."
+    } else {
+        "Delete them and run destroy again."
+    }
 }
 
 impl ProviderError {
     /// The AWS error code, when AWS answered with one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            ProviderError::Aws { code, .. } => Some(code),
+            ProviderError::Aws { code, .. } | ProviderError::Blocked { code, .. } => Some(code),
             _ => None,
         }
     }
@@ -103,7 +192,8 @@ impl ProviderError {
             | ProviderError::Timeout { subject, .. }
             | ProviderError::Failed { subject, .. }
             | ProviderError::Vanished { subject, .. }
-            | ProviderError::Invalid { subject, .. } => subject,
+            | ProviderError::Invalid { subject, .. }
+            | ProviderError::Blocked { subject, .. } => subject,
         }
     }
 
@@ -114,7 +204,8 @@ impl ProviderError {
             | ProviderError::Timeout { region, .. }
             | ProviderError::Failed { region, .. }
             | ProviderError::Vanished { region, .. }
-            | ProviderError::Invalid { region, .. } => region,
+            | ProviderError::Invalid { region, .. }
+            | ProviderError::Blocked { region, .. } => region,
         }
     }
 

@@ -19,6 +19,8 @@
 pub mod attrs;
 pub mod clients;
 pub mod error;
+pub mod ratelimit;
+pub mod retry;
 pub mod wait;
 
 mod ec2;
@@ -189,6 +191,8 @@ pub struct Provider {
     /// The project name, written to the `regionctl:stack` tag and used to filter refreshes.
     pub stack: String,
     pub wait: WaitPolicy,
+    /// Where waits report each poll (the apply's progress view); nowhere by default.
+    pub progress: wait::Progress,
 }
 
 impl Provider {
@@ -197,6 +201,7 @@ impl Provider {
             clients,
             stack: stack.into(),
             wait: WaitPolicy::default(),
+            progress: wait::Progress::default(),
         }
     }
 
@@ -245,6 +250,68 @@ impl Provider {
             }
         }
         out.into_iter().flatten().collect()
+    }
+
+    /// The resource an earlier attempt of this very create made (same address, and the same
+    /// idempotency token where the kind records one), if any: after a lost answer, a timeout or
+    /// an `AlreadyExists`, the executor carries on with it instead of creating a second one.
+    ///
+    /// EC2 resources are found by their token tag (their address tag alone would also match the
+    /// resource a create-before-destroy replacement is replacing). Named kinds are found by the
+    /// name the spec gives and must carry this stack's and address's tags; Route 53 records,
+    /// which cannot be tagged, by their key (the plan made sure no one else's record had it).
+    pub async fn find(
+        &self,
+        ctx: &Ctx<'_>,
+        desired: &Attrs,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let prefix = match ctx.kind {
+            Kind::Vpc => Some("vpc-"),
+            Kind::Subnet => Some("subnet-"),
+            Kind::InternetGateway => Some("igw-"),
+            Kind::NatGateway => Some("nat-"),
+            Kind::RouteTable => Some("rtb-"),
+            Kind::SecurityGroup => Some("sg-"),
+            _ => None,
+        };
+        if let Some(prefix) = prefix {
+            return match ec2::find_by_token(self, ctx, prefix).await? {
+                Some(id) => self.read(ctx, &id).await,
+                None => Ok(None),
+            };
+        }
+        if let Some(id) = natural_id(ctx.kind, desired) {
+            return self.read(ctx, &id).await;
+        }
+        let mut hints = Hints::default();
+        // Zone names are not unique, so they only help the refresh find an untagged zone.
+        let hint_attr = match ctx.kind {
+            Kind::Route53Zone => Some("name"),
+            kind => crate::spec::schema::schema(kind).natural_name,
+        };
+        if let Some(hint) = hint_attr
+            .and_then(|a| desired.get(a))
+            .and_then(Value::as_str)
+        {
+            hints.names.insert(hint.to_owned());
+        }
+        let name_attr = crate::spec::schema::schema(ctx.kind).natural_name;
+        let name = name_attr
+            .and_then(|a| desired.get(a))
+            .and_then(Value::as_str);
+        let addr = ctx.addr.to_string();
+        let found = self.refresh(ctx.kind, ctx.region, &hints).await?;
+        Ok(found.into_iter().find(|o| {
+            o.stack_tag() == Some(self.stack.as_str())
+                && o.address_tag() == Some(addr.as_str())
+                && name.is_none_or(|n| {
+                    name_attr
+                        .and_then(|a| o.attrs.get(a))
+                        .and_then(Value::as_str)
+                        == Some(n)
+                        || o.id == n
+                })
+        }))
     }
 
     /// One resource by its id, or `None` if it does not exist (or is fully deleted).

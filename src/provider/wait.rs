@@ -7,10 +7,42 @@
 //! delays can be shortened for an emulator. The delays default to the SDK waiters' and every wait
 //! is bounded by the kind's limit.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Ctx, Observed, Provider, ProviderError, Status, kind_timing};
+use crate::addr::InstanceAddr;
 use crate::kind::Kind;
+
+/// Told the address, the AWS status word and the time waited so far.
+type Report = dyn Fn(&InstanceAddr, &str, Duration) + Send + Sync;
+
+/// A callback told the AWS status of a resource at each poll of a wait, with the time waited.
+#[derive(Clone, Default)]
+pub struct Progress(Option<Arc<Report>>);
+
+impl Progress {
+    pub fn new(f: impl Fn(&InstanceAddr, &str, Duration) + Send + Sync + 'static) -> Progress {
+        Progress(Some(Arc::new(f)))
+    }
+
+    fn report(&self, addr: &InstanceAddr, status: &str, waited: Duration) {
+        if let Some(f) = &self.0 {
+            f(addr, status, waited);
+        }
+    }
+}
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(on)"
+        } else {
+            "Progress(off)"
+        })
+    }
+}
 
 /// How often to poll and how long to wait.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -124,6 +156,7 @@ async fn poll(
             });
         }
         tracing::info!(address = %ctx.addr, region = ctx.region, %status, polls, "waiting");
+        provider.progress.report(ctx.addr, &status, waited);
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(longest);
     }

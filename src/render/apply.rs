@@ -25,6 +25,12 @@ pub fn event_line(event: &Event) -> Option<String> {
     Some(match event {
         Event::Started { addr, action, .. } => format!("{addr}: {}...", verb(*action).0),
         Event::Step { addr, step } => format!("{addr}: {step}"),
+        // Like Terraform's "Still creating...": one line per poll, with the AWS status word.
+        Event::Waiting {
+            addr,
+            status,
+            waited,
+        } => format!("{addr}: still {status} [{} elapsed]", secs(*waited)),
         Event::Finished {
             addr,
             action,
@@ -66,6 +72,7 @@ pub fn summary(outcome: &Outcome, elapsed: Duration, destroy: bool) -> String {
             if n == 1 { "" } else { "s" },
             secs(elapsed)
         );
+        out.push_str(&per_region(outcome));
         return out;
     }
     let _ = writeln!(
@@ -81,6 +88,7 @@ pub fn summary(outcome: &Outcome, elapsed: Duration, destroy: bool) -> String {
         outcome.skipped.len(),
         secs(elapsed)
     );
+    out.push_str(&per_region(outcome));
     for (addr, action, error) in &outcome.failed {
         let _ = writeln!(out, "  failed   {addr} ({}): {error}", verb(*action).0);
     }
@@ -94,6 +102,33 @@ pub fn summary(outcome: &Outcome, elapsed: Duration, destroy: bool) -> String {
         out,
         "The state records everything that completed; run `regionctl plan` to see what is left."
     );
+    out
+}
+
+/// One line per environment: changes applied and the slowest of them, which is what bounds the
+/// environment's time (changes run concurrently).
+fn per_region(outcome: &Outcome) -> String {
+    let mut by_env: std::collections::BTreeMap<&str, Vec<(&crate::addr::InstanceAddr, Duration)>> =
+        Default::default();
+    for (addr, _, d) in &outcome.applied {
+        by_env
+            .entry(addr.env.as_str())
+            .or_default()
+            .push((addr, *d));
+    }
+    let mut out = String::new();
+    for (env, changes) in by_env {
+        let n = changes.len();
+        if let Some((slowest, d)) = changes.iter().max_by_key(|(_, d)| *d) {
+            let _ = writeln!(
+                out,
+                "  {env:<16} {n:>3} change{}  slowest: {} {}",
+                if n == 1 { " " } else { "s" },
+                slowest.block,
+                secs(*d)
+            );
+        }
+    }
     out
 }
 

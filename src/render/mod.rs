@@ -2,9 +2,11 @@
 //! JSON wire formats. Nothing here does I/O; commands decide where the text goes.
 
 pub mod apply;
+pub mod check;
 pub mod diagnostics;
 pub mod graph;
 pub mod inventory;
+pub mod live;
 pub mod plan;
 
 /// How output should look; decided once from flags and the terminal.

@@ -21,6 +21,9 @@ pub struct ProjectDef {
     pub backend: BackendDef,
     pub default_tags: BTreeMap<String, String>,
     pub variables: Vec<(Key, Node)>,
+    /// The `checks:` settings as written; `check::config` reads them, so a spec that only
+    /// validates never depends on the policy rules.
+    pub checks: Option<Node>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,6 +220,7 @@ pub fn parse_project(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<P
     let mut backend = BackendDef::Local;
     let mut default_tags = BTreeMap::new();
     let mut variables = Vec::new();
+    let mut checks = None;
     for (k, v) in entries {
         match k.name.as_str() {
             "project" => {
@@ -246,8 +250,7 @@ pub fn parse_project(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<P
                 }
             }
             "variables" => variables = map_entries(v, "variable names to values", d).to_vec(),
-            // Reserved for policy checks; accepted so a project can already configure them.
-            "checks" => {}
+            "checks" => checks = Some(v.clone()),
             _ => unknown_key(d, k, "project setting", &PROJECT_KEYS),
         }
     }
@@ -268,6 +271,7 @@ pub fn parse_project(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<P
         backend,
         default_tags,
         variables,
+        checks,
     })
 }
 

@@ -4,6 +4,7 @@
 
 pub mod emulator;
 pub mod platform;
+pub mod proxy;
 pub mod state;
 
 use regionctl::addr::InstanceAddr;

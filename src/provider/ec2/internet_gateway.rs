@@ -3,7 +3,9 @@
 
 use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 
-use super::{arn, from_tags, read_back, stack_filter, sync_tags, tag_spec};
+use super::{
+    arn, create_once, from_tags, no_retries, read_back, stack_filter, sync_tags, tag_spec,
+};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, s, user_tags};
 use crate::provider::error::{aws, has_code};
@@ -70,20 +72,18 @@ pub(in crate::provider) async fn create(
 ) -> Result<Observed, ProviderError> {
     let d = Desired::new(ctx, desired);
     let vpc_id = d.req_str("vpc_id")?;
-    let out = p
-        .clients
-        .ec2(ctx.region)
-        .create_internet_gateway()
-        .tag_specifications(tag_spec(p, ctx, desired, ResourceType::InternetGateway))
-        .send()
-        .await
-        .map_err(aws(&ctx.subject(), ctx.region, "CreateInternetGateway"))?;
-    let id = out
-        .internet_gateway
-        .and_then(|g| g.internet_gateway_id)
-        .ok_or_else(|| {
-            ProviderError::invalid(ctx, "CreateInternetGateway answered without a gateway id")
-        })?;
+    let client = p.clients.ec2(ctx.region);
+    let id = create_once(p, ctx, "CreateInternetGateway", "igw-", || async {
+        let out = client
+            .create_internet_gateway()
+            .tag_specifications(tag_spec(p, ctx, desired, ResourceType::InternetGateway))
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await?;
+        Ok(out.internet_gateway.and_then(|g| g.internet_gateway_id))
+    })
+    .await?;
     attach(p, ctx, &id, vpc_id).await?;
     read_back(p, ctx, &id).await
 }

@@ -1,8 +1,11 @@
 //! EC2 networking: VPCs, subnets, internet and NAT gateways, route tables, security groups.
 //!
 //! Everything here is created with `TagSpecifications` carrying the identity tags, so refresh is
-//! one `Describe*` per kind and region filtered by `tag:regionctl:stack`.
+//! one `Describe*` per kind and region filtered by `tag:regionctl:stack`, and the create's
+//! idempotency token as the tag `regionctl:token`, so the resource one attempt of a create made
+//! is found again by the next (see [`create_once`]).
 
+mod blockers;
 pub(super) mod internet_gateway;
 pub(super) mod nat_gateway;
 pub(super) mod route_table;
@@ -11,12 +14,21 @@ pub(super) mod subnet;
 pub(super) mod vpc;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
 
 use super::attrs::Attrs;
 use super::error::aws;
+use super::retry::{Backoff, RetryClass, classify};
 use super::{Ctx, Observed, Provider, ProviderError};
+
+/// The tag holding the idempotency token of the create that made the resource.
+pub(super) const TOKEN_TAG: &str = "regionctl:token";
 
 /// The filter that selects this stack's resources.
 pub(super) fn stack_filter(p: &Provider) -> Filter {
@@ -33,10 +45,91 @@ pub(super) fn tag_spec(
     desired: &Attrs,
     resource_type: ResourceType,
 ) -> TagSpecification {
+    let mut tags = p.identity_tags(ctx.addr, desired);
+    tags.insert(TOKEN_TAG.to_owned(), ctx.token.to_owned());
     TagSpecification::builder()
         .resource_type(resource_type)
-        .set_tags(Some(to_tags(&p.identity_tags(ctx.addr, desired))))
+        .set_tags(Some(to_tags(&tags)))
         .build()
+}
+
+/// A config override for one call: no SDK retries. For creates EC2 does not deduplicate (no
+/// `ClientToken`), where a retry after a lost answer would make a second resource.
+pub(super) fn no_retries() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::default().retry_config(RetryConfig::disabled())
+}
+
+/// Sends a create that EC2 does not deduplicate (CreateVpc, CreateSubnet,
+/// CreateInternetGateway, AllocateAddress) at most once per lost answer: `send` must disable the
+/// SDK's retries ([`no_retries`]) and tag the resource with the token ([`tag_spec`]). A throttled
+/// request made nothing and is sent again; after an ambiguous failure (a lost answer, a 5xx) the
+/// resource is first looked for by its token tag, and only sent again if it is not there.
+/// Returns the new resource's id.
+pub(super) async fn create_once<F, Fut, E>(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    operation: &'static str,
+    id_prefix: &str,
+    send: F,
+) -> Result<String, ProviderError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<String>, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut backoff = None;
+    loop {
+        let err = match send().await {
+            Ok(Some(id)) => return Ok(id),
+            Ok(None) => {
+                return Err(ProviderError::invalid(
+                    ctx,
+                    format!("{operation} answered without an id"),
+                ));
+            }
+            Err(e) => aws(&ctx.subject(), ctx.region, operation)(e),
+        };
+        let class = classify(&err);
+        if !matches!(class, Some(RetryClass::Throttled | RetryClass::Ambiguous)) {
+            return Err(err);
+        }
+        let delay = backoff
+            .get_or_insert_with(|| Backoff::for_class(RetryClass::Ambiguous, &p.wait))
+            .next_delay();
+        let Some(delay) = delay else { return Err(err) };
+        tracing::info!(address = %ctx.addr, region = ctx.region, error = %err, "retrying a create");
+        tokio::time::sleep(delay).await;
+        if class == Some(RetryClass::Ambiguous)
+            && let Some(id) = find_by_token(p, ctx, id_prefix).await?
+        {
+            return Ok(id);
+        }
+    }
+}
+
+/// The id of the resource (of the kind whose ids start with `id_prefix`, e.g. `vpc-`) tagged
+/// with this create's idempotency token.
+pub(super) async fn find_by_token(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    id_prefix: &str,
+) -> Result<Option<String>, ProviderError> {
+    let filter = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
+    let out = p
+        .clients
+        .ec2(ctx.region)
+        .describe_tags()
+        .filters(filter("key", TOKEN_TAG))
+        .filters(filter("value", ctx.token))
+        .send()
+        .await
+        .map_err(aws(&ctx.subject(), ctx.region, "DescribeTags"))?;
+    Ok(out
+        .tags()
+        .iter()
+        .filter_map(|t| t.resource_id())
+        .find(|id| id.starts_with(id_prefix))
+        .map(str::to_owned))
 }
 
 pub(super) fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {

@@ -8,7 +8,10 @@ use aws_sdk_ec2::types::{
     TagSpecification,
 };
 
-use super::{from_tags, read_back, stack_filter, sync_tags, tag_spec, to_tags};
+use super::{
+    TOKEN_TAG, create_once, from_tags, no_retries, read_back, stack_filter, sync_tags, tag_spec,
+    to_tags,
+};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, user_tags};
 use crate::provider::error::{aws, has_code};
@@ -18,8 +21,6 @@ use crate::provider::{
 use crate::spec::value::Value;
 
 const NOT_FOUND: &[&str] = &["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"];
-/// The Elastic IP's record of the create it was allocated for (see [`elastic_ip`]).
-const TOKEN_TAG: &str = "regionctl:token";
 const ADDRESS_NOT_FOUND: &[&str] = &["InvalidAllocationID.NotFound"];
 /// Deleted gateways stay listed for about an hour; they are gone for regionctl.
 const LIVE_STATES: [&str; 4] = ["pending", "available", "deleting", "failed"];
@@ -150,20 +151,23 @@ async fn elastic_ip(p: &Provider, ctx: &Ctx<'_>, desired: &Attrs) -> Result<Stri
             .map_err(aws(&ctx.subject(), ctx.region, "CreateTags"))?;
         return Ok(unused);
     }
-    let out = client
-        .allocate_address()
-        .domain(DomainType::Vpc)
-        .tag_specifications(
-            TagSpecification::builder()
-                .resource_type(ResourceType::ElasticIp)
-                .set_tags(Some(to_tags(&tags)))
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(aws(&ctx.subject(), ctx.region, "AllocateAddress"))?;
-    out.allocation_id
-        .ok_or_else(|| ProviderError::invalid(ctx, "AllocateAddress answered without an id"))
+    create_once(p, ctx, "AllocateAddress", "eipalloc-", || async {
+        let out = client
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::ElasticIp)
+                    .set_tags(Some(to_tags(&tags)))
+                    .build(),
+            )
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await?;
+        Ok(out.allocation_id)
+    })
+    .await
 }
 
 pub(in crate::provider) async fn update(

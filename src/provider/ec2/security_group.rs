@@ -205,7 +205,10 @@ pub(in crate::provider) async fn delete(
     {
         Ok(_) => Ok(()),
         Err(e) if has_code(&e, NOT_FOUND) => Ok(()),
-        Err(e) => Err(aws(&ctx.subject(), ctx.region, "DeleteSecurityGroup")(e)),
+        Err(e) => {
+            let err = aws(&ctx.subject(), ctx.region, "DeleteSecurityGroup")(e);
+            Err(super::blockers::explain(p, ctx, &prior.id, err, None, None, Some(&prior.id)).await)
+        }
     }
 }
 

@@ -2,7 +2,9 @@
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet, SubnetState};
 
-use super::{arn, from_tags, read_back, stack_filter, sync_tags, tag_spec};
+use super::{
+    arn, create_once, from_tags, no_retries, read_back, stack_filter, sync_tags, tag_spec,
+};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, user_tags};
 use crate::provider::error::{aws, has_code};
@@ -61,21 +63,26 @@ pub(in crate::provider) async fn create(
     desired: &Attrs,
 ) -> Result<Observed, ProviderError> {
     let d = Desired::new(ctx, desired);
-    let out = p
-        .clients
-        .ec2(ctx.region)
-        .create_subnet()
-        .vpc_id(d.req_str("vpc_id")?)
-        .cidr_block(d.req_str("cidr_block")?)
-        .availability_zone(d.req_str("availability_zone")?)
-        .tag_specifications(tag_spec(p, ctx, desired, ResourceType::Subnet))
-        .send()
-        .await
-        .map_err(aws(&ctx.subject(), ctx.region, "CreateSubnet"))?;
-    let id = out
-        .subnet
-        .and_then(|s| s.subnet_id)
-        .ok_or_else(|| ProviderError::invalid(ctx, "CreateSubnet answered without a subnet id"))?;
+    let (vpc_id, cidr, zone) = (
+        d.req_str("vpc_id")?,
+        d.req_str("cidr_block")?,
+        d.req_str("availability_zone")?,
+    );
+    let client = p.clients.ec2(ctx.region);
+    let id = create_once(p, ctx, "CreateSubnet", "subnet-", || async {
+        let out = client
+            .create_subnet()
+            .vpc_id(vpc_id)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .tag_specifications(tag_spec(p, ctx, desired, ResourceType::Subnet))
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await?;
+        Ok(out.subnet.and_then(|s| s.subnet_id))
+    })
+    .await?;
     // A new subnet does not map public IPs; only a wanted `true` needs a call.
     if d.bool("map_public_ip_on_launch")? == Some(true) {
         set_map_public_ip(p, ctx, &id, true).await?;
@@ -119,7 +126,10 @@ pub(in crate::provider) async fn delete(
     {
         Ok(_) => Ok(()),
         Err(e) if has_code(&e, NOT_FOUND) => Ok(()),
-        Err(e) => Err(aws(&ctx.subject(), ctx.region, "DeleteSubnet")(e)),
+        Err(e) => {
+            let err = aws(&ctx.subject(), ctx.region, "DeleteSubnet")(e);
+            Err(super::blockers::explain(p, ctx, &prior.id, err, None, Some(&prior.id), None).await)
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use aws_sdk_ec2::types::{
     AttributeBooleanValue, ResourceType, Tenancy, Vpc, VpcAttributeName, VpcState,
 };
 
-use super::{arn, from_tags, stack_filter, sync_tags, tag_spec};
+use super::{arn, create_once, from_tags, no_retries, stack_filter, sync_tags, tag_spec};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, user_tags};
 use crate::provider::error::{aws, has_code};
@@ -69,18 +69,21 @@ pub(in crate::provider) async fn create(
     let d = Desired::new(ctx, desired);
     let subject = ctx.subject();
     let client = p.clients.ec2(ctx.region);
-    let out = client
-        .create_vpc()
-        .cidr_block(d.req_str("cidr_block")?)
-        .set_instance_tenancy(d.str("instance_tenancy")?.map(Tenancy::from))
-        .tag_specifications(tag_spec(p, ctx, desired, ResourceType::Vpc))
-        .send()
-        .await
-        .map_err(aws(&subject, ctx.region, "CreateVpc"))?;
-    let id = out
-        .vpc
-        .and_then(|v| v.vpc_id)
-        .ok_or_else(|| ProviderError::invalid(ctx, "CreateVpc answered without a VPC id"))?;
+    let cidr = d.req_str("cidr_block")?;
+    let tenancy = d.str("instance_tenancy")?.map(Tenancy::from);
+    let id = create_once(p, ctx, "CreateVpc", "vpc-", || async {
+        let out = client
+            .create_vpc()
+            .cidr_block(cidr)
+            .set_instance_tenancy(tenancy.clone())
+            .tag_specifications(tag_spec(p, ctx, desired, ResourceType::Vpc))
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await?;
+        Ok(out.vpc.and_then(|v| v.vpc_id))
+    })
+    .await?;
     set_dns(p, ctx, &id, &d, None).await?;
     read(p, ctx, &id)
         .await?
@@ -138,7 +141,10 @@ pub(in crate::provider) async fn delete(
     {
         Ok(_) => Ok(()),
         Err(e) if has_code(&e, NOT_FOUND) => Ok(()),
-        Err(e) => Err(aws(&ctx.subject(), ctx.region, "DeleteVpc")(e)),
+        Err(e) => {
+            let err = aws(&ctx.subject(), ctx.region, "DeleteVpc")(e);
+            Err(super::blockers::explain(p, ctx, &prior.id, err, Some(&prior.id), None, None).await)
+        }
     }
 }
 

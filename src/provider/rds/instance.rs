@@ -489,9 +489,18 @@ pub(in crate::provider) async fn delete(
     let call = if replica || c.bool("skip_final_snapshot")?.unwrap_or(false) {
         call.skip_final_snapshot(true)
     } else {
-        let snapshot = c
-            .str("final_snapshot_identifier")?
-            .map_or_else(|| format!("{}-final", prior.id), str::to_owned);
+        // A fixed default name would make the second destroy of a re-created database fail
+        // with DBSnapshotAlreadyExists; the time keeps every final snapshot.
+        let snapshot = c.str("final_snapshot_identifier")?.map_or_else(
+            || {
+                let stamp: String = crate::state::lock::now_rfc3339()
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                format!("{}-final-{stamp}", prior.id)
+            },
+            str::to_owned,
+        );
         call.skip_final_snapshot(false)
             .final_db_snapshot_identifier(snapshot)
     };

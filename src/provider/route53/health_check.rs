@@ -47,8 +47,13 @@ pub(in crate::provider) async fn refresh(
             let check_tags = tags.remove(&check.id).unwrap_or_default();
             let keep = match check_tags.get(STACK_TAG) {
                 Some(stack) => *stack == p.stack,
-                // Created by an apply that stopped before tagging it: the state may know it.
-                None => hints.ids.contains(&check.id),
+                // Created by an apply that stopped before tagging it (health checks take no tags
+                // in their create call): the state may know it, or its regionctl caller
+                // reference marks it and the plan matches it by its configuration.
+                None => {
+                    hints.ids.contains(&check.id)
+                        || check.caller_reference.starts_with(super::TOKEN_PREFIX)
+                }
             };
             keep.then(|| observe(region, check, check_tags))
         })

@@ -172,6 +172,10 @@ async fn change_tags(
     Ok(())
 }
 
+/// How every idempotency token regionctl sends starts (see `provider::idempotency_token`): a
+/// zone or health check whose `CallerReference` starts so was made by regionctl.
+pub(super) const TOKEN_PREFIX: &str = "rc-";
+
 /// Tags a new resource with the user's tags and regionctl's identity tags.
 pub(super) async fn tag_new(
     p: &Provider,
@@ -184,7 +188,9 @@ pub(super) async fn tag_new(
     change_tags(p, ctx, resource_type, id, &tags, &[]).await
 }
 
-/// Makes the user tags equal to the desired ones, never touching the `regionctl:*` tags.
+/// Makes the user tags equal to the desired ones, and adds the identity tags if they are
+/// missing (a zone or health check adopted after a run stopped between creating and tagging it);
+/// other `regionctl:*` tags are left alone.
 pub(super) async fn sync_tags(
     p: &Provider,
     ctx: &Ctx<'_>,
@@ -193,7 +199,13 @@ pub(super) async fn sync_tags(
     prior: &BTreeMap<String, String>,
     desired: &Attrs,
 ) -> Result<(), ProviderError> {
-    let changes = super::attrs::tag_changes(prior, desired);
+    let mut changes = super::attrs::tag_changes(prior, desired);
+    let address = ctx.addr.to_string();
+    for (key, value) in [(super::STACK_TAG, &p.stack), (super::ADDRESS_TAG, &address)] {
+        if prior.get(key) != Some(value) {
+            changes.set.insert(key.to_owned(), value.clone());
+        }
+    }
     if changes.remove.is_empty() && changes.set.is_empty() {
         return Ok(());
     }

@@ -21,10 +21,6 @@ use crate::spec::value::Value;
 
 const NOT_FOUND: &[&str] = &["NoSuchHostedZone"];
 
-/// The prefix of every token from `idempotency_token`: a zone whose CallerReference has it was
-/// created by regionctl.
-const TOKEN_PREFIX: &str = "rc-";
-
 /// `Z123` from `/hostedzone/Z123` (Route 53 answers the long form, takes either).
 pub(super) fn zone_id(raw: &str) -> &str {
     raw.strip_prefix("/hostedzone/").unwrap_or(raw)
@@ -68,7 +64,7 @@ pub(super) async fn stack_zones(
             Some(stack) => *stack == p.stack,
             None => {
                 hints.ids.contains(id)
-                    || (zone.caller_reference.starts_with(TOKEN_PREFIX)
+                    || (zone.caller_reference.starts_with(super::TOKEN_PREFIX)
                         && hints.names.contains(&dns_name(&zone.name)))
             }
         };

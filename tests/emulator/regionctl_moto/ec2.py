@@ -25,7 +25,7 @@ from moto.ec2.responses.nat_gateways import NatGateways
 from moto.ec2.responses.route_tables import RouteTables
 from moto.ec2.utils import generic_filter
 
-from . import delay
+from . import delay, ec2_dependencies
 
 NAT_KIND = "nat_gateway"
 _TAG_FILTERS = ("tag:", "tag-key", "tag-value")
@@ -210,6 +210,8 @@ def associate_route_table(self, route_table_id, gateway_id=None, subnet_id=None)
 
 
 def install() -> None:
+    # Deletions refused while something still uses the resource: their own module.
+    ec2_dependencies.install()
     EC2Backend.create_nat_gateway = create_nat_gateway
     EC2Backend.delete_nat_gateway = delete_nat_gateway
     EC2Backend.describe_nat_gateways = describe_nat_gateways

@@ -1,0 +1,252 @@
+//! A request rate limit shared by every client of one (service, region).
+//!
+//! AWS throttles per account, service and region (Route 53 per account): EC2 refills its
+//! mutating-call bucket at a few requests per second, Route 53 allows five requests per second in
+//! all. A three-region apply with ten changes in flight polls and mutates far faster than that, and
+//! being throttled costs more than waiting: the SDK backs off exponentially, and its retry quota
+//! runs dry, so later calls fail instead of retrying. So every request first takes a token from
+//! its (service, region) bucket; the SDK's retries (throttling, 5xx) still apply behind it.
+//!
+//! The limit sits in the HTTP client, below the SDK's retry loop, so every attempt counts. It
+//! wraps the SDK's own default HTTPS client; all buckets share its connection pool.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::{Builder, ConnectorBuilder, tls};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+
+/// Requests per second and burst for one (service, region), or no limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+/// The default limits: at or under AWS's documented default throttles, so one apply never
+/// throttles itself (it may still share the account with other tools).
+pub fn default_rate(service: &str) -> Option<Rate> {
+    let r = |per_second: f64, burst: f64| Some(Rate { per_second, burst });
+    match service {
+        // EC2: non-mutating calls refill at 20/s, mutating ones at 5/s (bucket 200).
+        "ec2" => r(20.0, 50.0),
+        // Route 53: 5 requests per second per account, all regions together.
+        "route53" => r(5.0, 5.0),
+        "eks" | "rds" | "elasticache" | "iam" => r(10.0, 20.0),
+        // S3 (the state backend) scales per prefix far beyond what one run sends.
+        _ => None,
+    }
+}
+
+/// Reads `REGIONCTL_REQUEST_RATE` (`service=per_second[,service=...]`, `0` for no limit,
+/// `off` for no limits at all) over the defaults, for accounts with raised quotas or other tools
+/// competing for the same ones.
+pub fn rates_from_env(
+    value: Option<&str>,
+) -> Result<std::collections::BTreeMap<String, Option<Rate>>, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for service in ["ec2", "route53", "eks", "rds", "elasticache", "iam"] {
+        out.insert(service.to_owned(), default_rate(service));
+    }
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(out);
+    };
+    if value == "off" {
+        out.values_mut().for_each(|r| *r = None);
+        return Ok(out);
+    }
+    for part in value.split(',') {
+        let Some((service, rate)) = part.split_once('=') else {
+            return Err(format!(
+                "REGIONCTL_REQUEST_RATE: `{part}` is not service=requests_per_second"
+            ));
+        };
+        let per_second: f64 = rate.trim().parse().map_err(|_| {
+            format!("REGIONCTL_REQUEST_RATE: `{rate}` is not a number of requests per second")
+        })?;
+        if !per_second.is_finite() || per_second < 0.0 {
+            return Err(format!(
+                "REGIONCTL_REQUEST_RATE: {per_second} must be 0 (no limit) or more"
+            ));
+        }
+        let rate = (per_second > 0.0).then_some(Rate {
+            per_second,
+            burst: per_second.max(1.0),
+        });
+        out.insert(service.trim().to_owned(), rate);
+    }
+    Ok(out)
+}
+
+/// A token bucket. Callers reserve a token and sleep until it is theirs, so waiting callers are
+/// served in arrival order and the bucket never needs a background task.
+#[derive(Debug)]
+pub struct Bucket {
+    rate: Rate,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl Bucket {
+    pub fn new(rate: Rate) -> Bucket {
+        Bucket {
+            rate,
+            state: Mutex::new((rate.burst, Instant::now())),
+        }
+    }
+
+    /// Takes one token at `now`; returns how long the caller must wait before sending.
+    pub fn reserve(&self, now: Instant) -> Duration {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (tokens, last) = &mut *state;
+        let refill = now.saturating_duration_since(*last).as_secs_f64() * self.rate.per_second;
+        *tokens = (*tokens + refill).min(self.rate.burst) - 1.0;
+        *last = now.max(*last);
+        if *tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-*tokens / self.rate.per_second)
+        }
+    }
+}
+
+/// The SDK's default HTTPS client (rustls with aws-lc, proxy settings from the environment),
+/// built the way the SDK builds it when none is configured.
+pub fn default_https_client() -> SharedHttpClient {
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ));
+        conn.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            conn.set_sleep_impl(components.sleep_impl());
+        }
+        conn.set_proxy_config(Some(ProxyConfig::from_env()));
+        conn.build()
+    })
+}
+
+/// An HTTP client that takes a token from `bucket` before each request it sends through `inner`.
+#[derive(Clone)]
+pub struct Limited {
+    inner: SharedHttpClient,
+    bucket: Arc<Bucket>,
+}
+
+impl Limited {
+    pub fn new(inner: SharedHttpClient, bucket: Arc<Bucket>) -> Limited {
+        Limited { inner, bucket }
+    }
+}
+
+impl fmt::Debug for Limited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Limited")
+            .field("rate", &self.bucket.rate)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient for Limited {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(LimitedConnector {
+            inner: self.inner.http_connector(settings, components),
+            bucket: self.bucket.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct LimitedConnector {
+    inner: SharedHttpConnector,
+    bucket: Arc<Bucket>,
+}
+
+impl HttpConnector for LimitedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let wait = self.bucket.reserve(Instant::now());
+        let inner = self.inner.clone();
+        if wait.is_zero() {
+            return inner.call(request);
+        }
+        tracing::debug!(wait_ms = wait.as_millis() as u64, "request rate limit");
+        HttpConnectorFuture::new(async move {
+            tokio::time::sleep(wait).await;
+            inner.call(request).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_free_then_requests_are_spaced_by_the_rate() {
+        let bucket = Bucket::new(Rate {
+            per_second: 5.0,
+            burst: 5.0,
+        });
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            assert_eq!(bucket.reserve(t0), Duration::ZERO);
+        }
+        // The sixth waits one interval, the seventh two: reservations queue up.
+        assert_eq!(bucket.reserve(t0), Duration::from_millis(200));
+        assert_eq!(bucket.reserve(t0), Duration::from_millis(400));
+        // A second later five tokens came back, two of them already promised.
+        let later = t0 + Duration::from_secs(1);
+        for _ in 0..3 {
+            assert_eq!(bucket.reserve(later), Duration::ZERO);
+        }
+        assert!(bucket.reserve(later) > Duration::ZERO);
+    }
+
+    #[test]
+    fn an_idle_bucket_refills_only_to_its_burst() {
+        let bucket = Bucket::new(Rate {
+            per_second: 10.0,
+            burst: 2.0,
+        });
+        let later = Instant::now() + Duration::from_secs(60);
+        assert_eq!(bucket.reserve(later), Duration::ZERO);
+        assert_eq!(bucket.reserve(later), Duration::ZERO);
+        assert_eq!(bucket.reserve(later), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn rates_come_from_defaults_and_the_environment() {
+        let rates = rates_from_env(None).expect("defaults");
+        assert_eq!(rates["route53"], default_rate("route53"));
+        let rates = rates_from_env(Some("ec2=100, route53=0")).expect("valid");
+        assert_eq!(
+            rates["ec2"],
+            Some(Rate {
+                per_second: 100.0,
+                burst: 100.0
+            })
+        );
+        assert_eq!(rates["route53"], None);
+        assert_eq!(rates["eks"], default_rate("eks"));
+        assert!(
+            rates_from_env(Some("off"))
+                .expect("valid")
+                .values()
+                .all(Option::is_none)
+        );
+        let err = rates_from_env(Some("ec2")).expect_err("no rate");
+        assert!(err.contains("service=requests_per_second"), "{err}");
+        assert!(rates_from_env(Some("ec2=fast")).is_err());
+        assert!(rates_from_env(Some("ec2=-1")).is_err());
+    }
+}

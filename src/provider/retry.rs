@@ -1,0 +1,305 @@
+//! Which failures are worth another try, and for how long.
+//!
+//! The SDK already retries throttling, 5xx answers and broken connections a few times per
+//! request. What it cannot know is the meaning of an error in the middle of a multi-step change:
+//!
+//! - AWS is eventually consistent. Right after a create, another call naming the new resource may
+//!   answer `InvalidVpcID.NotFound`, and a new IAM role may not be assumable by EKS yet.
+//! - Deleting a subnet answers `DependencyViolation` while the ENIs of a cluster or NAT gateway
+//!   that was just deleted drain, which takes minutes.
+//! - A call retried after its answer was lost finds its own effect: `AlreadyExists`,
+//!   `InvalidPermission.Duplicate`, `Resource.AlreadyAssociated`.
+//!
+//! [`classify`] sorts an error into those cases; the executor retries a change accordingly,
+//! after finding again what an earlier attempt made. Every retry is bounded by [`Backoff`].
+
+use std::time::{Duration, Instant};
+
+use super::error::ProviderError;
+use super::wait::WaitPolicy;
+
+/// Why another attempt may succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryClass {
+    /// AWS refused the request for its rate; nothing was done.
+    Throttled,
+    /// The answer was lost or was a server error: the request may or may not have taken effect.
+    Ambiguous,
+    /// Something just created is not visible to this call yet.
+    NotYetVisible,
+    /// The effect is already there (a retried request found its own earlier success, or an
+    /// interrupted run made it).
+    AlreadyDone,
+    /// A delete is blocked by dependents that are still going away, or by a change in progress.
+    InUse,
+}
+
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "RequestThrottled",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "PriorRequestNotComplete",
+    "SlowDown",
+    "EC2ThrottledException",
+    "BandwidthLimitExceeded",
+    "ProvisionedThroughputExceededException",
+];
+
+const SERVER: &[&str] = &[
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalServerException",
+    "ServerException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "Unavailable",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
+const NOT_YET_VISIBLE: &[&str] = &[
+    "DBSubnetGroupNotFoundFault",
+    "CacheSubnetGroupNotFoundFault",
+    "InvalidSubnet",
+    "NoSuchEntity",
+];
+
+const ALREADY_DONE: &[&str] = &[
+    "InvalidPermission.Duplicate",
+    "Resource.AlreadyAssociated",
+    "RouteAlreadyExists",
+    "EntityAlreadyExists",
+    "InvalidGroup.Duplicate",
+    "DBInstanceAlreadyExists",
+    "DBSubnetGroupAlreadyExists",
+    "CacheSubnetGroupAlreadyExists",
+    "ReplicationGroupAlreadyExists",
+    "HostedZoneAlreadyExists",
+    "HealthCheckAlreadyExists",
+];
+
+const IN_USE: &[&str] = &[
+    "DependencyViolation",
+    "InvalidIPAddress.InUse",
+    "DeleteConflict",
+    "InvalidDBSubnetGroupStateFault",
+    "InvalidDBInstanceState",
+    "InvalidDBInstanceStateFault",
+    "CacheSubnetGroupInUse",
+    "InvalidReplicationGroupState",
+    "InvalidReplicationGroupStateFault",
+    "HostedZoneNotEmpty",
+    "HealthCheckInUse",
+    "ConcurrentModification",
+    "IncorrectState",
+];
+
+/// Sorts an error into a [`RetryClass`], or `None` when trying again cannot help (bad input,
+/// a limit, permissions, a resource AWS reports failed).
+pub fn classify(err: &ProviderError) -> Option<RetryClass> {
+    let (code, message) = match err {
+        ProviderError::Transport { .. } => return Some(RetryClass::Ambiguous),
+        ProviderError::Aws { code, message, .. } => (code.as_str(), message.as_str()),
+        // Foreign resources listed as blockers may still be draining (a load balancer Kubernetes
+        // is deleting); the executor keeps the latest listing for its final error.
+        ProviderError::Blocked { code, .. } => (code.as_str(), ""),
+        _ => return None,
+    };
+    if THROTTLING.contains(&code) {
+        return Some(RetryClass::Throttled);
+    }
+    if SERVER.contains(&code) || code.strip_prefix("HTTP 5").is_some() {
+        return Some(RetryClass::Ambiguous);
+    }
+    if ALREADY_DONE.contains(&code) {
+        return Some(RetryClass::AlreadyDone);
+    }
+    if IN_USE.contains(&code) {
+        return Some(RetryClass::InUse);
+    }
+    if NOT_YET_VISIBLE.contains(&code)
+        || (code.starts_with("Invalid") && code.ends_with(".NotFound"))
+    {
+        return Some(RetryClass::NotYetVisible);
+    }
+    // Messages, where AWS reuses a broad code for these cases.
+    let lower = message.to_ascii_lowercase();
+    match code {
+        // EKS: "Role with arn: ... could not be assumed because it does not exist or the trusted
+        // entity is not correct" just after the role was made.
+        "InvalidParameterException" if lower.contains("could not be assumed") => {
+            Some(RetryClass::NotYetVisible)
+        }
+        // EKS: a node group or add-on still being deleted, an update already running.
+        "ResourceInUseException" if lower.contains("already exists") => {
+            Some(RetryClass::AlreadyDone)
+        }
+        "ResourceInUseException" => Some(RetryClass::InUse),
+        // Route 53: a CREATE retried after its answer was lost.
+        "InvalidChangeBatch" if lower.contains("already exists") => Some(RetryClass::AlreadyDone),
+        _ => None,
+    }
+}
+
+/// Delays between attempts: doubling from `first` up to `longest`, until `limit` has passed
+/// since the first failure.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    delay: Duration,
+    longest: Duration,
+    deadline: Instant,
+    attempts: u32,
+    max_attempts: u32,
+}
+
+impl Backoff {
+    /// For a change that failed with `class`. Creates and updates get a few attempts (an
+    /// eventually consistent read settles in seconds); deletes blocked by draining dependents
+    /// get minutes, as Terraform's AWS provider gives them.
+    pub fn for_class(class: RetryClass, policy: &WaitPolicy) -> Backoff {
+        let s = Duration::from_secs;
+        let (first, longest, limit, max_attempts) = match class {
+            RetryClass::AlreadyDone => (Duration::ZERO, Duration::ZERO, s(0), 2),
+            RetryClass::Throttled | RetryClass::Ambiguous => (s(2), s(20), s(120), 6),
+            RetryClass::NotYetVisible => (s(2), s(15), s(120), 8),
+            RetryClass::InUse => (s(5), s(30), s(600), 60),
+        };
+        // Against an emulator (a fixed poll interval) the same number of attempts, faster.
+        let (first, longest, limit) = match policy.fixed_delay {
+            Some(d) if class != RetryClass::AlreadyDone => {
+                let scale = |x: Duration| d.mul_f64(x.as_secs_f64() / 2.0);
+                (scale(first), scale(longest), scale(limit))
+            }
+            _ => (first, longest, limit),
+        };
+        Backoff {
+            delay: first,
+            longest,
+            deadline: Instant::now() + limit.mul_f64(policy.limit_factor.max(0.0)),
+            attempts: 1,
+            max_attempts,
+        }
+    }
+
+    /// How long to wait before the next attempt, or `None` when the retries are used up.
+    pub fn next_delay(&mut self) -> Option<Duration> {
+        if self.attempts >= self.max_attempts {
+            return None;
+        }
+        let now = Instant::now();
+        if self.attempts > 1 && now + self.delay > self.deadline {
+            return None;
+        }
+        self.attempts += 1;
+        let delay = self.delay;
+        self.delay = (self.delay * 2).min(self.longest);
+        Some(delay)
+    }
+
+    /// Attempts made so far, the first included.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::Subject;
+
+    fn aws(code: &str, message: &str) -> ProviderError {
+        ProviderError::Aws {
+            subject: Subject::Resource("eu-west-1/vpc.main".parse().expect("valid")),
+            region: "eu-west-1".into(),
+            operation: "CreateSubnet",
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn errors_are_sorted_by_what_another_attempt_can_do() {
+        use RetryClass::*;
+        let cases = [
+            ("RequestLimitExceeded", "", Some(Throttled)),
+            ("Throttling", "Rate exceeded", Some(Throttled)),
+            ("HTTP 503", "", Some(Ambiguous)),
+            ("InternalError", "", Some(Ambiguous)),
+            ("InvalidVpcID.NotFound", "", Some(NotYetVisible)),
+            ("InvalidAllocationID.NotFound", "", Some(NotYetVisible)),
+            ("DBSubnetGroupNotFoundFault", "", Some(NotYetVisible)),
+            (
+                "InvalidParameterException",
+                "Role with arn: x could not be assumed because it does not exist",
+                Some(NotYetVisible),
+            ),
+            ("InvalidParameterException", "bad version", None),
+            ("InvalidPermission.Duplicate", "", Some(AlreadyDone)),
+            (
+                "InvalidChangeBatch",
+                "Tried to create resource record set but it already exists",
+                Some(AlreadyDone),
+            ),
+            ("InvalidChangeBatch", "bad name", None),
+            ("DependencyViolation", "", Some(InUse)),
+            (
+                "ResourceInUseException",
+                "Cluster has nodegroups attached",
+                Some(InUse),
+            ),
+            ("VpcLimitExceeded", "", None),
+            ("UnauthorizedOperation", "", None),
+            ("InvalidParameterValue", "", None),
+        ];
+        for (code, message, want) in cases {
+            assert_eq!(classify(&aws(code, message)), want, "{code}: {message}");
+        }
+        let transport = ProviderError::Transport {
+            subject: Subject::Resource("eu-west-1/vpc.main".parse().expect("valid")),
+            region: "eu-west-1".into(),
+            operation: "CreateVpc",
+            message: "connection reset".into(),
+        };
+        assert_eq!(classify(&transport), Some(Ambiguous));
+    }
+
+    #[test]
+    fn every_backoff_ends() {
+        let policy = WaitPolicy {
+            fixed_delay: Some(Duration::from_millis(1)),
+            limit_factor: 1.0,
+        };
+        for class in [
+            RetryClass::Throttled,
+            RetryClass::Ambiguous,
+            RetryClass::NotYetVisible,
+            RetryClass::AlreadyDone,
+            RetryClass::InUse,
+        ] {
+            let mut b = Backoff::for_class(class, &policy);
+            let mut n = 0;
+            while b.next_delay().is_some() {
+                n += 1;
+                assert!(n < 100, "{class:?} never ends");
+            }
+            assert!(
+                b.attempts() >= 2,
+                "{class:?} gives at least one more attempt"
+            );
+        }
+    }
+
+    #[test]
+    fn delays_double_up_to_the_longest() {
+        let mut b = Backoff::for_class(RetryClass::Throttled, &WaitPolicy::default());
+        let delays: Vec<u64> = std::iter::from_fn(|| b.next_delay())
+            .map(|d| d.as_secs())
+            .collect();
+        assert_eq!(delays, vec![2, 4, 8, 16, 20]);
+    }
+}
