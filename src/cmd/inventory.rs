@@ -95,11 +95,33 @@ async fn collect(provider: &Provider, spec: &Spec) -> Inventory {
             .iter()
             .filter_map(provider::Observed::address_tag)
             .collect();
+        // Records cannot be tagged: one is present when a record of the stack's zones has the
+        // spec's name, type and set identifier (the zone id is a reference, unknown here).
+        let record_key = |attrs: &crate::provider::Attrs| {
+            let text = |k: &str| {
+                attrs
+                    .get(k)
+                    .and_then(crate::spec::value::Value::as_str)
+                    .map(|v| crate::provider::route53::dns_name(&v.to_ascii_lowercase()))
+            };
+            (text("name"), text("type"), text("set_identifier"))
+        };
+        let records: std::collections::BTreeSet<_> = env
+            .found
+            .iter()
+            .filter(|o| o.kind == crate::kind::Kind::Route53Record)
+            .map(|o| record_key(&o.attrs))
+            .collect();
         env.missing = spec
             .resources
-            .keys()
-            .filter(|a| a.env == env.env && !present.contains(a.to_string().as_str()))
-            .cloned()
+            .iter()
+            .filter(|(a, r)| {
+                a.env == env.env
+                    && !present.contains(a.to_string().as_str())
+                    && !(r.kind == crate::kind::Kind::Route53Record
+                        && records.contains(&record_key(&r.attrs)))
+            })
+            .map(|(a, _)| a.clone())
             .collect();
     }
     Inventory {
