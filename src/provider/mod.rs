@@ -134,12 +134,16 @@ impl Ctx<'_> {
     }
 }
 
+/// How every idempotency token starts, so a Route 53 zone or health check whose
+/// `CallerReference` starts so is known to be regionctl's even before it is tagged.
+pub const TOKEN_PREFIX: &str = "rc-";
+
 /// Derives an idempotency token: the same inputs give the same token, so a retried create is
 /// recognised by AWS, while a new plan (a new `generation`) creates anew.
 pub fn idempotency_token(stack: &str, addr: &InstanceAddr, generation: &str) -> String {
     let text = addr.to_string();
     format!(
-        "rc-{}",
+        "{TOKEN_PREFIX}{}",
         crate::hash::stable_hash128(&[stack, text.as_str(), generation])
     )
 }
@@ -265,16 +269,7 @@ impl Provider {
         ctx: &Ctx<'_>,
         desired: &Attrs,
     ) -> Result<Option<Observed>, ProviderError> {
-        let prefix = match ctx.kind {
-            Kind::Vpc => Some("vpc-"),
-            Kind::Subnet => Some("subnet-"),
-            Kind::InternetGateway => Some("igw-"),
-            Kind::NatGateway => Some("nat-"),
-            Kind::RouteTable => Some("rtb-"),
-            Kind::SecurityGroup => Some("sg-"),
-            _ => None,
-        };
-        if let Some(prefix) = prefix {
+        if let Some(prefix) = ec2::id_prefix(ctx.kind) {
             return match ec2::find_by_token(self, ctx, prefix).await? {
                 Some(id) => self.read(ctx, &id).await,
                 None => Ok(None),

@@ -107,6 +107,21 @@ where
     }
 }
 
+/// How EC2 ids of `kind` start (`vpc-`, `subnet-` ...), for [`find_by_token`]; `None` for
+/// kinds EC2 does not hold.
+pub(super) fn id_prefix(kind: crate::kind::Kind) -> Option<&'static str> {
+    use crate::kind::Kind;
+    match kind {
+        Kind::Vpc => Some("vpc-"),
+        Kind::Subnet => Some("subnet-"),
+        Kind::InternetGateway => Some("igw-"),
+        Kind::NatGateway => Some("nat-"),
+        Kind::RouteTable => Some("rtb-"),
+        Kind::SecurityGroup => Some("sg-"),
+        _ => None,
+    }
+}
+
 /// The id of the resource (of the kind whose ids start with `id_prefix`, e.g. `vpc-`) tagged
 /// with this create's idempotency token.
 pub(super) async fn find_by_token(

@@ -52,7 +52,9 @@ pub(in crate::provider) async fn refresh(
                 // reference marks it and the plan matches it by its configuration.
                 None => {
                     hints.ids.contains(&check.id)
-                        || check.caller_reference.starts_with(super::TOKEN_PREFIX)
+                        || check
+                            .caller_reference
+                            .starts_with(crate::provider::TOKEN_PREFIX)
                 }
             };
             keep.then(|| observe(region, check, check_tags))

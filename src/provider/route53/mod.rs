@@ -172,10 +172,6 @@ async fn change_tags(
     Ok(())
 }
 
-/// How every idempotency token regionctl sends starts (see `provider::idempotency_token`): a
-/// zone or health check whose `CallerReference` starts so was made by regionctl.
-pub(super) const TOKEN_PREFIX: &str = "rc-";
-
 /// Tags a new resource with the user's tags and regionctl's identity tags.
 pub(super) async fn tag_new(
     p: &Provider,

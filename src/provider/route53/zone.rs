@@ -64,7 +64,9 @@ pub(super) async fn stack_zones(
             Some(stack) => *stack == p.stack,
             None => {
                 hints.ids.contains(id)
-                    || (zone.caller_reference.starts_with(super::TOKEN_PREFIX)
+                    || (zone
+                        .caller_reference
+                        .starts_with(crate::provider::TOKEN_PREFIX)
                         && hints.names.contains(&dns_name(&zone.name)))
             }
         };
