@@ -5,7 +5,7 @@
 //!
 //! It times the built binary, run as a user runs it, rather than library calls: the command's
 //! orchestration (concurrent state reads, the refresh with state ids as hints, the diff, the
-//! rendering) is private to `cmd::plan`, and copying it here would measure a copy. The figures
+//! rendering) is in `ops::plan` and `cmd::plan`, and copying it here would measure a copy. The figures
 //! therefore include process start, loading the AWS configuration and the spec, and rendering;
 //! the `validate` row gives the part that is not planning (start and spec load) for comparison.
 //! The request count is what the plan logs with `-v` ("AWS requests made by the plan").

@@ -42,7 +42,7 @@ fn main() {
         runtime.block_on(async {
             let p = emu.provider(stack).await;
             let (spec, graph) = platform::load(&project);
-            let jobs: Vec<_> = regionctl::refresh::jobs(&spec)
+            let jobs: Vec<_> = regionctl::ops::refresh::jobs(&spec)
                 .into_iter()
                 .map(|j| (j.kind, j.region, j.hints))
                 .collect();

@@ -1,8 +1,9 @@
 //! The closed set of resource kinds.
 //!
-//! Adding a kind means adding a variant here and a schema in `spec::schema::kinds`; every `match`
-//! over `Kind` then tells the compiler where else the kind needs handling. There is deliberately no
-//! plugin protocol.
+//! Adding a kind means adding a variant here and its one declaration in `spec::schema::kinds`
+//! (schema, comparisons and every per-kind fact); the provider's dispatch `match` then tells the
+//! compiler that the kind needs its provider module. There is deliberately no plugin protocol.
+//! The per-kind facts (`Kind::placement`, `Kind::service` ...) read the declaration.
 
 use std::fmt;
 
@@ -81,24 +82,6 @@ impl Kind {
 
     pub fn from_name(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    pub fn placement(self) -> Placement {
-        match self {
-            Kind::IamRole | Kind::Route53Zone | Kind::Route53HealthCheck | Kind::Route53Record => {
-                Placement::Global
-            }
-            _ => Placement::Regional,
-        }
-    }
-
-    /// Kinds whose loss loses data or takes long to rebuild; replacing or deleting one is refused
-    /// unless the user names it explicitly.
-    pub fn is_stateful(self) -> bool {
-        matches!(
-            self,
-            Kind::EksCluster | Kind::RdsInstance | Kind::ElasticacheReplicationGroup
-        )
     }
 }
 

@@ -7,23 +7,29 @@ pub mod addr;
 pub mod apply;
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod diag;
 pub mod exit;
 pub mod graph;
 pub mod hash;
 pub mod kind;
+#[cfg(test)]
+mod layers;
 pub mod plan;
 // `ProviderError` is large (it carries the address, region, operation, AWS code and message a user
 // needs). Errors are rare and every call returning one is a network round trip, so boxing it would
 // buy nothing measurable and cost flat pattern matching.
+pub mod ops;
 #[allow(clippy::result_large_err)]
 pub mod provider;
-pub mod refresh;
 pub mod render;
+pub mod resource;
+pub mod service;
 pub mod source;
 pub mod spec;
 pub mod state;
+pub mod term;
 
 use std::io::IsTerminal;
 

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use regionctl::addr::InstanceAddr;
 use regionctl::kind::Kind;
-use regionctl::plan::compare::{AttrCmp, compare, compare_all};
 use regionctl::provider::{Attrs, Ctx, Observed, Provider, idempotency_token};
 use regionctl::spec::Spec;
+use regionctl::spec::schema::compare::{AttrCmp, compare, compare_all};
 use regionctl::spec::value::Value;
 use support::emulator::Emulator;
 use support::platform;
@@ -55,7 +55,7 @@ async fn refresh(
     spec: &Spec,
     done: &BTreeMap<InstanceAddr, Observed>,
 ) -> BTreeMap<InstanceAddr, Observed> {
-    let jobs = regionctl::refresh::jobs(spec)
+    let jobs = regionctl::ops::refresh::jobs(spec)
         .into_iter()
         .map(|j| (j.kind, j.region, j.hints))
         .collect();

@@ -32,7 +32,7 @@ async fn lifecycle(project: PathBuf, stack: &str, expected: usize) {
 
     // One refresh finds every resource, and nothing else (no default VPCs, no AWS-made groups).
     let before = p.clients.requests().total();
-    let jobs = regionctl::refresh::jobs(&spec);
+    let jobs = regionctl::ops::refresh::jobs(&spec);
     let job_count = jobs.len();
     let results = p
         .refresh_many(
@@ -60,7 +60,7 @@ async fn lifecycle(project: PathBuf, stack: &str, expected: usize) {
     platform::delete_all(&p, &spec, &graph, &created).await;
     for (kind, region, result) in p
         .refresh_many(
-            regionctl::refresh::jobs(&spec)
+            regionctl::ops::refresh::jobs(&spec)
                 .into_iter()
                 .map(|j| (j.kind, j.region, j.hints))
                 .collect(),

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, watch};
 
 use super::Output;
-use super::plan::{Consent, Prepared};
 use crate::apply::exec::{Event, Executor, Outcome};
 use crate::cli::{RunArgs, Selection};
 use crate::exit::ExitStatus;
+use crate::ops::{self, Consent, Prepared, saved_plan};
 use crate::plan::{Action, Plan};
 use crate::provider::{ClientOptions, Clients, Provider, WaitPolicy};
 use crate::source::SourceMap;
@@ -35,7 +35,7 @@ pub fn run(
     let saved = match saved_plan_path(start, &selection, destroy) {
         Some(path) => {
             selection.envs.paths.clear();
-            match read_plan(&path) {
+            match saved_plan::read(&path) {
                 Ok(plan) => Some(plan),
                 Err(e) => {
                     writeln!(
@@ -53,22 +53,18 @@ pub fn run(
         selection.targets = plan.targets.iter().map(ToString::to_string).collect();
     }
     let mut sources = SourceMap::new();
-    let Some(mut prepared) = super::plan::prepare(start, &selection, &mut sources, io)? else {
+    let Some(mut prepared) = super::prepare(start, &selection, &mut sources, io)? else {
         return Ok(ExitStatus::Failure);
     };
-    if let Some(plan) = &saved {
-        if plan.spec_hash != prepared.spec_hash {
-            writeln!(
-                io.err,
-                "error: stale plan: the spec changed since the plan was made (its files or \
+    if let Some(plan) = &saved
+        && saved_plan::pin(plan, &mut prepared).is_err()
+    {
+        writeln!(
+            io.err,
+            "error: stale plan: the spec changed since the plan was made (its files or \
                  variables differ). Nothing was changed. Run `regionctl plan --out FILE` again."
-            )?;
-            return Ok(ExitStatus::Failure);
-        }
-        // Apply exactly the environments the plan covers.
-        for env in prepared.spec.envs.values_mut() {
-            env.selected = plan.envs.iter().any(|e| e.env == env.name);
-        }
+        )?;
+        return Ok(ExitStatus::Failure);
     }
     let consent = Consent {
         allow_replace: args.allow_replace.clone(),
@@ -82,12 +78,7 @@ pub fn run(
         let mut provider = Provider::new(clients.clone(), prepared.spec.project.name.clone());
         provider.wait = WaitPolicy::from_env();
         tokio::spawn(watch_signals(interrupt_tx));
-        let backend = Backend::for_project(
-            &prepared.spec.root,
-            &prepared.spec.project.backend,
-            &clients,
-        )
-        .with_stack(&prepared.spec.project.name);
+        let backend = ops::plan::backend(&prepared, &clients);
         run_locked(
             &mut prepared,
             saved.as_ref(),
@@ -118,20 +109,6 @@ fn saved_plan_path(start: &Path, selection: &Selection, destroy: bool) -> Option
         }
         _ => None,
     }
-}
-
-pub(crate) fn read_plan(path: &Path) -> Result<Plan, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let plan: Plan =
-        serde_json::from_str(&text).map_err(|e| format!("not a regionctl plan: {e}"))?;
-    if plan.format_version != crate::plan::model::PLAN_FORMAT_VERSION {
-        return Err(format!(
-            "plan format {} is not supported by this regionctl (reads {})",
-            plan.format_version,
-            crate::plan::model::PLAN_FORMAT_VERSION
-        ));
-    }
-    Ok(plan)
 }
 
 /// First Ctrl-C (or SIGTERM): stop starting changes. Second: abandon those in flight.
@@ -257,10 +234,10 @@ async fn locked(
         .filter(|(_, s)| s.state.serial > 0)
         .map(|(env, s)| (env.clone(), s.state.clone()))
         .collect();
-    let made = match super::plan::make(prepared, clients, backend, consent, held).await {
+    let made = match ops::make(prepared, clients, backend, consent, held).await {
         Ok(m) => m,
         Err(errors) => {
-            super::plan::print_errors(io, &errors)?;
+            super::print_errors(io, &errors)?;
             return Ok(ExitStatus::Failure);
         }
     };
@@ -327,7 +304,7 @@ async fn locked(
             *totals.entry(c.addr.env.clone()).or_insert(0usize) += 1;
         }
         let _ = io.out.flush();
-        crate::render::live::LiveView::new(&totals, io.style.color)
+        crate::term::LiveView::new(&totals, io.style.color)
     });
     let mut show = |io: &mut Output, event: &Event| match &mut live {
         Some(view) => {

@@ -9,16 +9,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::Output;
-use super::plan::{Consent, Prepared};
 use crate::check::{self, Level};
 use crate::cli::{CheckArgs, FailOn, Selection};
 use crate::diag::Diagnostics;
 use crate::exit::ExitStatus;
+use crate::ops::{self, Consent, Prepared, saved_plan};
 use crate::plan::Plan;
 use crate::provider::{ClientOptions, Clients};
 use crate::render;
 use crate::source::SourceMap;
-use crate::state::Backend;
 
 pub fn run(
     start: &Path,
@@ -41,7 +40,7 @@ pub fn run(
         }
         Some(path) => {
             envs.paths.clear();
-            match super::apply::read_plan(path) {
+            match saved_plan::read(path) {
                 Ok(plan) => Some(plan),
                 Err(e) => {
                     writeln!(
@@ -61,7 +60,7 @@ pub fn run(
         targets: Vec::new(),
     };
     let mut sources = SourceMap::new();
-    let Some(mut prepared) = super::plan::prepare(start, &selection, &mut sources, io)? else {
+    let Some(mut prepared) = super::prepare(start, &selection, &mut sources, io)? else {
         return Ok(ExitStatus::Failure);
     };
 
@@ -75,7 +74,7 @@ pub fn run(
 
     let plan = match saved {
         Some(plan) => {
-            if plan.spec_hash != prepared.spec_hash {
+            if saved_plan::pin(&plan, &mut prepared).is_err() {
                 writeln!(
                     io.err,
                     "error: the spec changed since the plan {} was made (its files or variables \
@@ -84,10 +83,6 @@ pub fn run(
                     plan_file.as_deref().unwrap_or(Path::new("")).display()
                 )?;
                 return Ok(ExitStatus::Failure);
-            }
-            // Check the environments the plan covers, as apply would apply them.
-            for env in prepared.spec.envs.values_mut() {
-                env.selected = plan.envs.iter().any(|e| e.env == env.name);
             }
             Some(plan)
         }
@@ -150,13 +145,8 @@ fn fresh_plan(
     let runtime = super::runtime()?;
     let made = runtime.block_on(async {
         let clients = Clients::load(aws).await;
-        let backend = Backend::for_project(
-            &prepared.spec.root,
-            &prepared.spec.project.backend,
-            &clients,
-        )
-        .with_stack(&prepared.spec.project.name);
-        super::plan::make(
+        let backend = ops::plan::backend(prepared, &clients);
+        ops::make(
             prepared,
             &clients,
             &backend,
@@ -168,7 +158,7 @@ fn fresh_plan(
     match made {
         Ok(made) => Ok(Some(made.plan)),
         Err(errors) => {
-            super::plan::print_errors(io, &errors)?;
+            super::print_errors(io, &errors)?;
             Ok(None)
         }
     }

@@ -14,7 +14,7 @@ use crate::provider::{ClientOptions, Clients};
 use crate::state::LockInfo;
 
 use super::Output;
-use super::state::Failure;
+use crate::ops::state::{Failure, backend};
 
 pub fn run(
     start: &Path,
@@ -22,13 +22,13 @@ pub fn run(
     aws: &ClientOptions,
     io: &mut Output,
 ) -> std::io::Result<ExitStatus> {
-    let Some(spec) = super::state::load_project(start, &super::state::all_envs(), false, io) else {
+    let Some(spec) = super::load_project(start, &super::all_envs(), false, io) else {
         return Ok(ExitStatus::Failure);
     };
     let runtime = super::runtime()?;
     let result = runtime.block_on(async {
         let clients = Clients::load(aws).await;
-        let backend = super::state::backend(&spec, &clients);
+        let backend = backend(&spec, &clients);
         let (env, info) = backend.find_lock(&args.lock_id).await?;
         let location = backend.lock_location(&env);
         if !args.force {
@@ -77,7 +77,7 @@ pub fn run(
         )?;
         Ok(ExitStatus::Success)
     });
-    super::state::report(result, io)
+    super::report(result, io)
 }
 
 fn describe(info: &LockInfo) -> String {

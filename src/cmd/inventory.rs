@@ -65,7 +65,7 @@ pub fn run(
 
 /// Refreshes every kind the selected environments can hold, all at once.
 async fn collect(provider: &Provider, spec: &Spec) -> Inventory {
-    let jobs = crate::refresh::jobs(spec);
+    let jobs = crate::ops::refresh::jobs(spec);
     let owners: Vec<String> = jobs.iter().map(|j| j.env.clone()).collect();
     let jobs = jobs
         .into_iter()

@@ -14,11 +14,12 @@ mod validate;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use crate::cli::{Cli, ColorChoice, Command, EnvArgs};
+use crate::cli::{Cli, ColorChoice, Command, EnvArgs, Selection};
 use crate::exit::ExitStatus;
+use crate::ops;
 use crate::render::{self, Style};
 use crate::source::SourceMap;
-use crate::spec::{self, Spec, loader};
+use crate::spec::{Spec, loader};
 
 /// Where a command writes. Tests pass buffers; the binary passes stdout and stderr.
 pub struct Output<'a> {
@@ -86,38 +87,75 @@ pub(crate) fn resolve_path(start: &std::path::Path, p: &std::path::Path) -> Path
     }
 }
 
-/// Loads and expands the selected environments, resolving paths against `-C`.
-pub(crate) fn load_spec(
-    start: &std::path::Path,
-    args: &EnvArgs,
-    sources: &mut SourceMap,
-) -> (Option<Spec>, crate::diag::Diagnostics) {
+/// The load options for the selected environments, resolving paths against `-C`.
+pub(crate) fn load_options(start: &std::path::Path, args: &EnvArgs) -> loader::LoadOptions {
     let join = |p: &PathBuf| resolve_path(start, p);
     let selection = if args.all_regions || args.paths.is_empty() {
         loader::Selection::All
     } else {
         loader::Selection::Paths(args.paths.iter().map(join).collect())
     };
-    let opts = loader::LoadOptions {
+    loader::LoadOptions {
         start_dir: start.to_path_buf(),
         selection,
         vars: args.vars.clone(),
         var_files: args.var_files.iter().map(join).collect(),
-    };
-    let started = std::time::Instant::now();
-    let (spec, diags) = spec::load(&loader::RealFs, &opts, sources);
-    tracing::info!(
-        files = sources.files().count(),
-        environments = spec.as_ref().map_or(0, |s| s.envs.len()),
-        resources = spec.as_ref().map_or(0, |s| s.resources.len()),
-        diagnostics = diags.iter().count(),
-        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "spec loaded"
-    );
-    for (_, f) in sources.files() {
-        tracing::debug!(path = %f.path.display(), bytes = f.text.len(), "read");
     }
-    (spec, diags)
+}
+
+/// Loads and expands the selected environments, resolving paths against `-C`.
+pub(crate) fn load_spec(
+    start: &std::path::Path,
+    args: &EnvArgs,
+    sources: &mut SourceMap,
+) -> (Option<Spec>, crate::diag::Diagnostics) {
+    ops::prepare::load(&load_options(start, args), sources)
+}
+
+/// Prepares the selection for a plan, an apply or a check ([`ops::prepare`]); prints the
+/// diagnostics and any error, and gives `None` when there is nothing to go on with.
+pub(crate) fn prepare(
+    start: &std::path::Path,
+    selection: &Selection,
+    sources: &mut SourceMap,
+    io: &mut Output,
+) -> std::io::Result<Option<ops::Prepared>> {
+    let request = ops::Request {
+        load: load_options(start, &selection.envs),
+        regions: selection.regions.clone(),
+        targets: selection.targets.clone(),
+    };
+    let prepared = ops::prepare(&request, sources);
+    print_diagnostics(io, &prepared.diagnostics, sources);
+    match prepared.result {
+        Ok(p) => Ok(Some(p)),
+        Err(ops::PrepareError::Invalid) => Ok(None),
+        Err(e @ ops::PrepareError::Selection(_)) => {
+            writeln!(io.err, "error: {e}")?;
+            Ok(None)
+        }
+    }
+}
+
+/// Prints errors, at most a screenful: when AWS cannot be reached every refresh fails the same
+/// way, and forty copies of one message hide it.
+pub(crate) fn print_errors(io: &mut Output, errors: &[String]) -> std::io::Result<()> {
+    const SHOWN: usize = 5;
+    for e in errors.iter().take(SHOWN) {
+        writeln!(io.err, "error: {e}")?;
+    }
+    if errors.len() > SHOWN {
+        writeln!(
+            io.err,
+            "error: ... and {} more errors (run with -v for each request)",
+            errors.len() - SHOWN
+        )?;
+    }
+    writeln!(
+        io.err,
+        "No plan was made: planning from a partial view of AWS could create duplicates or delete \
+         the wrong thing."
+    )
 }
 
 /// Writes diagnostics to stderr, with colour decided for stderr.
@@ -138,10 +176,67 @@ pub(crate) fn print_diagnostics(
         .write_all(render::diagnostics::human(diags, sources, style).as_bytes());
 }
 
-/// The async runtime for commands that talk to AWS. Multi-threaded: regions are refreshed and
-/// applied concurrently, and the SDK's own work (signing, TLS) runs beside it.
+/// The async runtime for commands that talk to AWS.
 pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    ops::runtime()
+}
+
+/// Prints a failure the way `cmd::run` prints errors, and turns it into the exit status.
+pub(crate) fn report(
+    result: Result<ExitStatus, ops::state::Failure>,
+    io: &mut Output<'_>,
+) -> std::io::Result<ExitStatus> {
+    match result {
+        Ok(status) => Ok(status),
+        Err(ops::state::Failure::Io(e)) => Err(e),
+        Err(e) => {
+            writeln!(io.err, "error: {e}")?;
+            Ok(ExitStatus::Failure)
+        }
+    }
+}
+
+/// Every environment, none selected by path: what commands addressing resources by their full
+/// address load.
+pub(crate) fn all_envs() -> EnvArgs {
+    EnvArgs {
+        paths: Vec::new(),
+        all_regions: false,
+        vars: Vec::new(),
+        var_files: Vec::new(),
+    }
+}
+
+/// Loads the project. With `strict`, any error in the spec stops the command (it needs the
+/// resources); otherwise only the project file must be readable, since the state, not the spec,
+/// is what the command works on, and a broken spec must not keep anyone from fixing the state.
+pub(crate) fn load_project(
+    start: &std::path::Path,
+    envs: &EnvArgs,
+    strict: bool,
+    io: &mut Output<'_>,
+) -> Option<Spec> {
+    let mut sources = SourceMap::new();
+    let (spec, diags) = load_spec(start, envs, &mut sources);
+    let errors = diags.has_errors();
+    let diags = diags.into_sorted();
+    match spec {
+        Some(spec) if !errors => Some(spec),
+        Some(spec) if !strict => {
+            let count = diags
+                .iter()
+                .filter(|d| d.severity == crate::diag::Severity::Error)
+                .count();
+            let _ = writeln!(
+                io.err,
+                "warning: the spec has {count} error(s) (see `regionctl validate`); working on the \
+                 state anyway"
+            );
+            Some(spec)
+        }
+        _ => {
+            print_diagnostics(io, &diags, &sources);
+            None
+        }
+    }
 }

@@ -1,171 +1,20 @@
-//! `regionctl state list|show|rm`, and what every command working on state shares: finding the
-//! project and its backend, and holding a lock for the length of a piece of work (released on
-//! every path, errors and Ctrl-C included).
+//! `regionctl state list|show|rm`: the state as recorded, one resource in detail, and forgetting
+//! a resource (under the environment's lock, `ops::state::locked`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::addr::InstanceAddr;
-use crate::cli::{DiagFormat, EnvArgs, StateCommand, StateListArgs, StateRmArgs, StateShowArgs};
+use crate::cli::{DiagFormat, StateCommand, StateListArgs, StateRmArgs, StateShowArgs};
 use crate::exit::ExitStatus;
-use crate::provider::{ClientOptions, Clients, ProviderError};
-use crate::source::SourceMap;
+use crate::provider::{ClientOptions, Clients};
 use crate::spec::Spec;
 use crate::spec::value::Value;
-use crate::state::{Backend, Session, StateError, StateResource};
+use crate::state::{Backend, StateResource};
 
 use super::Output;
-
-/// Why a state command failed; printed as `error: ...`.
-#[derive(Debug, thiserror::Error)]
-pub(super) enum Failure {
-    #[error(transparent)]
-    State(#[from] StateError),
-    #[error(transparent)]
-    Provider(Box<ProviderError>),
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-    #[error("{0}")]
-    Message(String),
-}
-
-impl From<ProviderError> for Failure {
-    fn from(e: ProviderError) -> Failure {
-        Failure::Provider(Box::new(e))
-    }
-}
-
-impl Failure {
-    pub(super) fn msg(text: impl Into<String>) -> Failure {
-        Failure::Message(text.into())
-    }
-}
-
-/// Prints a failure the way `cmd::run` prints errors, and turns it into the exit status.
-pub(super) fn report(
-    result: Result<ExitStatus, Failure>,
-    io: &mut Output<'_>,
-) -> std::io::Result<ExitStatus> {
-    match result {
-        Ok(status) => Ok(status),
-        Err(Failure::Io(e)) => Err(e),
-        Err(e) => {
-            writeln!(io.err, "error: {e}")?;
-            Ok(ExitStatus::Failure)
-        }
-    }
-}
-
-/// Every environment, none selected by path: what commands addressing resources by their full
-/// address load.
-pub(super) fn all_envs() -> EnvArgs {
-    EnvArgs {
-        paths: Vec::new(),
-        all_regions: false,
-        vars: Vec::new(),
-        var_files: Vec::new(),
-    }
-}
-
-/// Loads the project. With `strict`, any error in the spec stops the command (it needs the
-/// resources); otherwise only the project file must be readable, since the state, not the spec,
-/// is what the command works on, and a broken spec must not keep anyone from fixing the state.
-pub(super) fn load_project(
-    start: &Path,
-    envs: &EnvArgs,
-    strict: bool,
-    io: &mut Output<'_>,
-) -> Option<Spec> {
-    let mut sources = SourceMap::new();
-    let (spec, diags) = super::load_spec(start, envs, &mut sources);
-    let errors = diags.has_errors();
-    let diags = diags.into_sorted();
-    match spec {
-        Some(spec) if !errors => Some(spec),
-        Some(spec) if !strict => {
-            let count = diags
-                .iter()
-                .filter(|d| d.severity == crate::diag::Severity::Error)
-                .count();
-            let _ = writeln!(
-                io.err,
-                "warning: the spec has {count} error(s) (see `regionctl validate`); working on the \
-                 state anyway"
-            );
-            Some(spec)
-        }
-        _ => {
-            super::print_diagnostics(io, &diags, &sources);
-            None
-        }
-    }
-}
-
-pub(super) fn backend(spec: &Spec, clients: &Clients) -> Backend {
-    Backend::for_project(&spec.root, &spec.project.backend, clients).with_stack(&spec.project.name)
-}
-
-/// Locks `env`, runs `work` on the session, and releases the lock whatever happened, Ctrl-C
-/// included. A failed release after successful work is the command's error (the lock was taken
-/// over); after failed work it is added to the work's error.
-pub(super) async fn locked<T>(
-    backend: &Backend,
-    stack: &str,
-    env: &str,
-    operation: &str,
-    work: impl AsyncFnOnce(&mut Session) -> Result<T, Failure>,
-) -> Result<T, Failure> {
-    let mut session = backend.lock(stack, env, operation).await?;
-    let result = tokio::select! {
-        r = work(&mut session) => r,
-        _ = tokio::signal::ctrl_c() => Err(Failure::msg("interrupted; the lock was released")),
-    };
-    let released = session.unlock().await;
-    match (result, released) {
-        (Ok(value), Ok(())) => Ok(value),
-        (Ok(_), Err(e)) => Err(e.into()),
-        (Err(e), Ok(())) => Err(e),
-        (Err(e), Err(release)) => Err(Failure::msg(format!(
-            "{e}\nerror: releasing the lock also failed: {release}"
-        ))),
-    }
-}
-
-/// Parses a command-line address, with the expected form in the error.
-pub(super) fn parse_addr(text: &str) -> Result<InstanceAddr, Failure> {
-    text.parse::<InstanceAddr>().map_err(|e| {
-        Failure::msg(format!(
-            "{e}; write it as ENV/KIND.NAME, e.g. eu-west-1/vpc.main or \
-             'eu-west-1/subnet.private[\"eu-west-1a\"]'"
-        ))
-    })
-}
-
-/// Up to three of `candidates` within a few edits of `wanted` (typos, swapped letters), for
-/// "did you mean".
-pub(super) fn close_matches<'a>(
-    wanted: &str,
-    candidates: impl Iterator<Item = &'a InstanceAddr>,
-) -> Vec<String> {
-    let limit = (wanted.len() / 8).max(2);
-    let mut scored: Vec<(usize, String)> = candidates
-        .map(|a| {
-            let text = a.to_string();
-            (strsim::osa_distance(wanted, &text), text)
-        })
-        .filter(|(distance, _)| *distance <= limit)
-        .collect();
-    scored.sort();
-    scored.into_iter().take(3).map(|(_, t)| t).collect()
-}
-
-pub(super) fn did_you_mean(matches: &[String]) -> String {
-    match matches {
-        [] => String::new(),
-        [one] => format!("; did you mean {one}?"),
-        many => format!("; did you mean one of {}?", many.join(", ")),
-    }
-}
+use super::{all_envs, load_project, report};
+use crate::ops::state::{Failure, backend, close_matches, did_you_mean, locked, parse_addr};
 
 pub fn run(
     start: &Path,

@@ -18,14 +18,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::compare::{self, AttrCmp};
 use super::model::*;
 use crate::addr::{GLOBAL_ENV, InstanceAddr};
 use crate::graph::ResourceGraph;
 use crate::kind::Kind;
-use crate::provider::{ADDRESS_TAG, Attrs, Observed, Status, api_region};
+use crate::resource::{ADDRESS_TAG, Attrs, Observed, Status, api_region, natural_id};
 use crate::spec::Spec;
 use crate::spec::expr::resolve;
+use crate::spec::schema::compare::{self, AttrCmp};
 use crate::spec::schema::kinds::schema;
 use crate::spec::value::{RefTarget, Reference, Value};
 use crate::state::{State, StateResource};
@@ -94,11 +94,6 @@ impl After {
             .filter(|v| !v.has_unknown())
             .cloned()
     }
-}
-
-/// Kinds whose replacement or deletion loses data or takes long enough to need consent.
-fn stateful(kind: Kind) -> bool {
-    matches!(kind, Kind::EksCluster | Kind::RdsInstance)
 }
 
 pub fn diff(spec: &Spec, graph: &ResourceGraph, inputs: &Inputs) -> Plan {
@@ -258,7 +253,7 @@ pub fn diff(spec: &Spec, graph: &ResourceGraph, inputs: &Inputs) -> Plan {
                 }
                 if change.action == Action::Replace {
                     change.replace_order = Some(replace_order(resource.kind, &forces));
-                    if (resource.protect || stateful(resource.kind))
+                    if (resource.protect || resource.kind.needs_consent())
                         && !allowed(&inputs.allow_replace, addr)
                     {
                         change.refusal = Some(refusal(
@@ -492,7 +487,7 @@ fn drift_of(kind: Kind, prior: &StateResource, live: &Observed) -> Vec<AttrDrift
         .filter(|(name, cmp)| {
             *cmp == AttrCmp::Differs
                 && prior.attrs.contains_key(name)
-                && !compare::write_only(kind).contains(&name.as_str())
+                && !compare::is_write_only(kind, name)
         })
         .map(|(name, _)| AttrDrift {
             state: prior.attrs[&name].clone(),
@@ -515,14 +510,7 @@ fn sensitive_fields(kind: Kind) -> Vec<String> {
 /// Create the new resource first unless it would clash with the old one: a unique name that
 /// does not change makes the old one go first.
 fn replace_order(kind: Kind, forces: &[String]) -> ReplaceOrder {
-    let unique = match kind {
-        // Unique within its VPC, though not a natural name for finding it.
-        Kind::SecurityGroup => Some("name"),
-        // A record's key is its identity; a replacement changes the key.
-        Kind::Route53Record => None,
-        _ => schema(kind).natural_name,
-    };
-    match unique {
+    match schema(kind).natural_name {
         Some(name) if !forces.iter().any(|f| f == name) => ReplaceOrder::DestroyBeforeCreate,
         _ => ReplaceOrder::CreateBeforeDestroy,
     }
@@ -581,9 +569,10 @@ fn delete_change(
     protect: bool,
     inputs: &Inputs,
 ) -> ResourceChange {
-    let refusal =
-        (live.is_some() && (protect || stateful(kind)) && !allowed(&inputs.allow_destroy, addr))
-            .then(|| refusal(addr, kind, protect, "destroy", &[]));
+    let refusal = (live.is_some()
+        && (protect || kind.needs_consent())
+        && !allowed(&inputs.allow_destroy, addr))
+    .then(|| refusal(addr, kind, protect, "destroy", &[]));
     ResourceChange {
         addr: addr.clone(),
         kind,
@@ -643,7 +632,7 @@ fn untagged_match(kind: Kind, desired: &Attrs, o: &Observed) -> bool {
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_ascii_lowercase);
     match kind {
         Kind::Route53Zone => {
-            let name = |v: Option<&Value>| text(v).map(|n| crate::provider::route53::dns_name(&n));
+            let name = |v: Option<&Value>| text(v).map(|n| compare::dns_name(&n));
             name(desired.get("name")).is_some()
                 && name(desired.get("name")) == name(o.attrs.get("name"))
         }
@@ -750,7 +739,7 @@ impl<'a> Finder<'a> {
                 adopted: true,
             };
         }
-        if let Some(id) = crate::provider::natural_id(kind, desired)
+        if let Some(id) = natural_id(kind, desired)
             && let Some(o) = self.by_id(kind, &id)
         {
             return Found::Live {

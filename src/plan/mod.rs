@@ -1,6 +1,5 @@
 //! The plan stage: a pure function of (desired spec, prior state, live resources) to a [`Plan`].
 
-pub mod compare;
 pub mod diff;
 pub mod model;
 

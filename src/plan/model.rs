@@ -3,7 +3,7 @@
 
 use crate::addr::InstanceAddr;
 use crate::kind::Kind;
-use crate::provider::Attrs;
+use crate::resource::Attrs;
 use crate::spec::value::{Deferred, Value};
 
 /// The saved-plan format this build reads and writes.

@@ -9,7 +9,7 @@ use super::*;
 use crate::addr::InstanceAddr;
 use crate::graph::ResourceGraph;
 use crate::kind::Kind;
-use crate::provider::{ADDRESS_TAG, Attrs, Observed, STACK_TAG, Status};
+use crate::resource::{ADDRESS_TAG, Attrs, Observed, STACK_TAG, Status};
 use crate::source::SourceMap;
 use crate::spec::Spec;
 use crate::spec::loader::{LoadOptions, MemFs};

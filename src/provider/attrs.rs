@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use super::{Ctx, ProviderError};
 use crate::spec::value::Value;
 
-/// Attributes by name, in the spec's shape.
-pub type Attrs = BTreeMap<String, Value>;
+pub use crate::resource::Attrs;
+use crate::resource::OWN_TAG_PREFIX;
 
 /// Typed access to one resource's desired attributes, with errors that name the resource.
 #[derive(Clone, Copy)]
@@ -173,13 +173,7 @@ impl<'a> Desired<'a> {
 
 /// The user's tags of a desired resource (already merged with the project's default tags).
 pub fn tags(desired: &Attrs) -> BTreeMap<String, String> {
-    match desired.get("tags") {
-        Some(Value::Map(m)) => m
-            .iter()
-            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
-            .collect(),
-        _ => BTreeMap::new(),
-    }
+    crate::resource::desired_tags(desired)
 }
 
 /// What to change to make a resource's user tags the desired ones. regionctl's own identity tags
@@ -194,7 +188,7 @@ pub struct TagChanges {
 
 pub fn tag_changes(prior: &BTreeMap<String, String>, desired: &Attrs) -> TagChanges {
     let want = tags(desired);
-    let own = |k: &str| k.starts_with("regionctl:");
+    let own = |k: &str| k.starts_with(OWN_TAG_PREFIX);
     TagChanges {
         remove: prior
             .keys()
@@ -208,12 +202,29 @@ pub fn tag_changes(prior: &BTreeMap<String, String>, desired: &Attrs) -> TagChan
     }
 }
 
+/// Makes a resource's user tags the desired ones through the service's own two calls: `untag`
+/// with the keys no longer wanted, then `tag` with the new or changed values, each only when it
+/// has something to do. Every service's tag sync is this with its own calls plugged in.
+pub async fn sync_tags_with(
+    changes: TagChanges,
+    untag: impl AsyncFnOnce(Vec<String>) -> Result<(), ProviderError>,
+    tag: impl AsyncFnOnce(BTreeMap<String, String>) -> Result<(), ProviderError>,
+) -> Result<(), ProviderError> {
+    if !changes.remove.is_empty() {
+        untag(changes.remove).await?;
+    }
+    if !changes.set.is_empty() {
+        tag(changes.set).await?;
+    }
+    Ok(())
+}
+
 /// The `tags` attribute of an observed resource: every tag except regionctl's own, which are
 /// identity, not configuration. Absent when there are none, as in a spec without tags.
 pub fn user_tags(all: &BTreeMap<String, String>) -> Option<Value> {
     let user: BTreeMap<String, Value> = all
         .iter()
-        .filter(|(k, _)| !k.starts_with("regionctl:"))
+        .filter(|(k, _)| !k.starts_with(OWN_TAG_PREFIX))
         .map(|(k, v)| (k.clone(), Value::Str(v.clone())))
         .collect();
     (!user.is_empty()).then_some(Value::Map(user))
@@ -240,29 +251,6 @@ where
         v.sort();
     }
     Value::List(v.into_iter().map(Value::Str).collect())
-}
-
-/// Serialises attribute maps as plain JSON (state files, saved plans).
-pub mod serde_attrs {
-    use super::Attrs;
-    use crate::spec::value::Value;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(attrs: &Attrs, ser: S) -> Result<S::Ok, S::Error> {
-        let map: serde_json::Map<String, serde_json::Value> = attrs
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_json()))
-            .collect();
-        map.serialize(ser)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Attrs, D::Error> {
-        let map = serde_json::Map::<String, serde_json::Value>::deserialize(de)?;
-        Ok(map
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::from_json(v)))
-            .collect())
-    }
 }
 
 #[cfg(test)]

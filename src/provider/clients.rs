@@ -23,6 +23,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 
 use super::ratelimit::{Bucket, Limited, Rate, default_https_client, rates_from_env};
+use crate::service::Service;
 
 /// How to load the AWS configuration; everything else comes from the standard chain.
 #[derive(Debug, Clone, Default)]
@@ -163,8 +164,10 @@ impl fmt::Debug for Clients {
     }
 }
 
+/// A client getter per service: built once per region from the one loaded configuration, with
+/// the request counter and the [`Service`]'s rate limit.
 macro_rules! client_getter {
-    ($(#[$doc:meta])* $name:ident, $krate:ident) => {
+    ($(#[$doc:meta])* $name:ident, $krate:ident, $service:expr) => {
         $(#[$doc])*
         pub fn $name(&self, region: &str) -> $krate::Client {
             let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
@@ -175,7 +178,7 @@ macro_rules! client_getter {
                     let conf = $krate::config::Builder::from(&self.config)
                         .region(Region::new(region.to_owned()))
                         .interceptor(self.counter.clone())
-                        .http_client(self.limits.client(stringify!($name), region))
+                        .http_client(self.limits.client($service.name(), region))
                         .build();
                     $krate::Client::from_conf(conf)
                 })
@@ -254,12 +257,12 @@ impl Clients {
         }
     }
 
-    client_getter!(ec2, aws_sdk_ec2);
-    client_getter!(eks, aws_sdk_eks);
-    client_getter!(rds, aws_sdk_rds);
-    client_getter!(elasticache, aws_sdk_elasticache);
-    client_getter!(route53, aws_sdk_route53);
-    client_getter!(iam, aws_sdk_iam);
+    client_getter!(ec2, aws_sdk_ec2, Service::Ec2);
+    client_getter!(eks, aws_sdk_eks, Service::Eks);
+    client_getter!(rds, aws_sdk_rds, Service::Rds);
+    client_getter!(elasticache, aws_sdk_elasticache, Service::Elasticache);
+    client_getter!(route53, aws_sdk_route53, Service::Route53);
+    client_getter!(iam, aws_sdk_iam, Service::Iam);
 
     /// S3 (the state backend). Path-style addressing when an endpoint is set, since emulators and
     /// S3-compatible stores rarely serve virtual-hosted buckets.
@@ -273,7 +276,7 @@ impl Clients {
                     .region(Region::new(region.to_owned()))
                     .force_path_style(self.config.endpoint_url().is_some())
                     .interceptor(self.counter.clone())
-                    .http_client(self.limits.client("s3", region))
+                    .http_client(self.limits.client(Service::S3.name(), region))
                     .build();
                 aws_sdk_s3::Client::from_conf(conf)
             })

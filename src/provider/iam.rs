@@ -352,28 +352,32 @@ async fn sync_tags(
     prior: &BTreeMap<String, String>,
     desired: &Attrs,
 ) -> Result<(), ProviderError> {
-    let changes = super::attrs::tag_changes(prior, desired);
     let client = p.clients.iam(ctx.region);
     let subject = ctx.subject();
-    if !changes.remove.is_empty() {
-        client
-            .untag_role()
-            .role_name(name)
-            .set_tag_keys(Some(changes.remove))
-            .send()
-            .await
-            .map_err(aws(&subject, ctx.region, "UntagRole"))?;
-    }
-    if !changes.set.is_empty() {
-        client
-            .tag_role()
-            .role_name(name)
-            .set_tags(Some(to_tags(ctx, &changes.set)?))
-            .send()
-            .await
-            .map_err(aws(&subject, ctx.region, "TagRole"))?;
-    }
-    Ok(())
+    super::attrs::sync_tags_with(
+        super::attrs::tag_changes(prior, desired),
+        async |keys| {
+            client
+                .untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(drop)
+                .map_err(aws(&subject, ctx.region, "UntagRole"))
+        },
+        async |tags| {
+            client
+                .tag_role()
+                .role_name(name)
+                .set_tags(Some(to_tags(ctx, &tags)?))
+                .send()
+                .await
+                .map(drop)
+                .map_err(aws(&subject, ctx.region, "TagRole"))
+        },
+    )
+    .await
 }
 
 fn to_tags(ctx: &Ctx<'_>, tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {

@@ -34,86 +34,16 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::addr::InstanceAddr;
-use crate::kind::{Kind, Placement};
+use crate::kind::Kind;
 use crate::spec::value::Value;
 
-pub use attrs::Attrs;
+pub use crate::resource::{
+    ADDRESS_TAG, Attrs, GLOBAL_REGION, Hints, Observed, STACK_TAG, Status, TOKEN_PREFIX,
+    api_region, idempotency_token, natural_id,
+};
 pub use clients::{ClientOptions, Clients, RequestCount};
 pub use error::{ProviderError, Subject};
 pub use wait::WaitPolicy;
-
-/// The tag naming the project (stack) a resource belongs to.
-pub const STACK_TAG: &str = "regionctl:stack";
-/// The tag holding the resource's instance address, e.g. `eu-west-1/vpc.main`.
-pub const ADDRESS_TAG: &str = "regionctl:address";
-
-/// Global services (IAM, Route 53) are reached through this region in the `aws` partition.
-pub const GLOBAL_REGION: &str = "us-east-1";
-
-/// The AWS region a resource of `kind` is managed through: its own, or the global one.
-pub fn api_region(kind: Kind, region: Option<&str>) -> &str {
-    match (kind.placement(), region) {
-        (Placement::Regional, Some(r)) => r,
-        _ => GLOBAL_REGION,
-    }
-}
-
-/// Where a resource is in its lifecycle, as AWS reports it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
-pub enum Status {
-    /// Usable: `available`, `ACTIVE`, `INSYNC` ...
-    Ready,
-    /// Being created or modified; the AWS status word is kept for progress output.
-    Pending(String),
-    /// Being deleted.
-    Deleting(String),
-    /// A terminal failure (`CREATE_FAILED`, `failed`, `incompatible-parameters` ...).
-    Failed(String),
-}
-
-/// A resource as read from AWS.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Observed {
-    pub kind: Kind,
-    /// The region the resource was read in (the global region for IAM and Route 53).
-    pub region: String,
-    /// The identifier regionctl uses to read, update and delete it: the VPC id, the cluster name,
-    /// the DB identifier, the Route 53 record's `zone/name/type/set_identifier` ...
-    pub id: String,
-    /// Configurable attributes, in the spec's shape, normalised so that an unchanged resource
-    /// compares equal to its spec. Attributes AWS does not report back (a password's environment
-    /// variable, `skip_final_snapshot`) are absent.
-    #[serde(with = "attrs::serde_attrs")]
-    pub attrs: Attrs,
-    /// Attributes AWS computed (`id`, `arn`, `endpoint` ...), as the spec's references read them.
-    #[serde(with = "attrs::serde_attrs")]
-    pub computed: Attrs,
-    /// Every tag, including the `regionctl:*` ones (which `attrs["tags"]` leaves out).
-    pub tags: BTreeMap<String, String>,
-    pub status: Status,
-}
-
-impl Observed {
-    /// The instance address recorded in the `regionctl:address` tag, if any.
-    pub fn address_tag(&self) -> Option<&str> {
-        self.tags.get(ADDRESS_TAG).map(String::as_str)
-    }
-
-    /// The stack recorded in the `regionctl:stack` tag, if any.
-    pub fn stack_tag(&self) -> Option<&str> {
-        self.tags.get(STACK_TAG).map(String::as_str)
-    }
-}
-
-/// What a refresh should look for beyond the stack tag: the ids recorded in state and the
-/// natural names (role name, cluster name, DB identifier ...) the spec asks for. Kinds whose list
-/// call filters or returns tags may ignore them.
-#[derive(Debug, Clone, Default)]
-pub struct Hints {
-    pub ids: std::collections::BTreeSet<String>,
-    pub names: std::collections::BTreeSet<String>,
-}
 
 /// What one operation acts on: which resource, where, and with which idempotency token.
 #[derive(Debug, Clone)]
@@ -131,30 +61,6 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     pub fn subject(&self) -> Subject {
         Subject::Resource(self.addr.clone())
-    }
-}
-
-/// How every idempotency token starts, so a Route 53 zone or health check whose
-/// `CallerReference` starts so is known to be regionctl's even before it is tagged.
-pub const TOKEN_PREFIX: &str = "rc-";
-
-/// Derives an idempotency token: the same inputs give the same token, so a retried create is
-/// recognised by AWS, while a new plan (a new `generation`) creates anew.
-pub fn idempotency_token(stack: &str, addr: &InstanceAddr, generation: &str) -> String {
-    let text = addr.to_string();
-    format!(
-        "{TOKEN_PREFIX}{}",
-        crate::hash::stable_hash128(&[stack, text.as_str(), generation])
-    )
-}
-
-/// The id a resource of `kind` with these desired attributes would have, when its identity is
-/// its key rather than a tag (Route 53 records). Pure; `None` for every other kind, or while the
-/// key is not known yet.
-pub fn natural_id(kind: Kind, desired: &Attrs) -> Option<String> {
-    match kind {
-        Kind::Route53Record => route53::record::desired_id(desired),
-        _ => None,
     }
 }
 
@@ -279,12 +185,8 @@ impl Provider {
             return self.read(ctx, &id).await;
         }
         let mut hints = Hints::default();
-        // Zone names are not unique, so they only help the refresh find an untagged zone.
-        let hint_attr = match ctx.kind {
-            Kind::Route53Zone => Some("name"),
-            kind => crate::spec::schema::schema(kind).natural_name,
-        };
-        if let Some(hint) = hint_attr
+        if let Some(hint) = crate::spec::schema::schema(ctx.kind)
+            .refresh_hint
             .and_then(|a| desired.get(a))
             .and_then(Value::as_str)
         {
@@ -392,21 +294,11 @@ impl Provider {
     }
 }
 
-/// How long a kind may take to become ready or gone, and how often to look: the SDK waiters'
-/// delays, with limits from the AWS documentation's typical durations plus a wide margin.
+/// How long a kind may take to become ready or gone, and how often to look: `(first delay,
+/// longest delay, limit)`, from the kind's declaration.
 pub fn kind_timing(kind: Kind) -> (Duration, Duration, Duration) {
-    let s = Duration::from_secs;
-    let m = |n: u64| Duration::from_secs(n * 60);
-    // (first delay, longest delay, limit)
-    match kind {
-        Kind::EksCluster => (s(30), s(60), m(40)),
-        Kind::EksNodeGroup => (s(30), s(60), m(60)),
-        Kind::RdsInstance => (s(30), s(60), m(120)),
-        Kind::ElasticacheReplicationGroup => (s(15), s(60), m(90)),
-        Kind::NatGateway => (s(15), s(30), m(20)),
-        Kind::Route53Record | Kind::Route53Zone | Kind::Route53HealthCheck => (s(2), s(30), m(10)),
-        _ => (s(2), s(15), m(10)),
-    }
+    let t = crate::spec::schema::schema(kind).timing;
+    (t.first, t.longest, t.limit)
 }
 
 /// Builds a map value from pairs, dropping `None`s: the shape of `Observed::attrs`.
@@ -418,38 +310,4 @@ where
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn idempotency_tokens_are_stable_and_distinct() {
-        let a: InstanceAddr = "eu-west-1/vpc.main".parse().expect("valid");
-        let b: InstanceAddr = "eu-west-1/vpc.other".parse().expect("valid");
-        let t = idempotency_token("platform", &a, "plan-1");
-        assert_eq!(t, idempotency_token("platform", &a, "plan-1"));
-        assert_ne!(t, idempotency_token("platform", &b, "plan-1"));
-        assert_ne!(t, idempotency_token("platform", &a, "plan-2"));
-        assert_ne!(t, idempotency_token("other", &a, "plan-1"));
-        assert!(t.len() <= 64 && t.is_ascii());
-        // Pinned: a token must not change between regionctl versions, or a resumed apply would
-        // create a duplicate.
-        // (The expected value was computed independently, with a Python FNV-1a.)
-        assert_eq!(
-            idempotency_token("s", &"global/iam_role.r".parse().expect("valid"), "g"),
-            "rc-9e7c7b89815e55472f772123ecbf6a0a"
-        );
-    }
-
-    #[test]
-    fn global_kinds_use_the_global_region() {
-        assert_eq!(api_region(Kind::IamRole, None), GLOBAL_REGION);
-        assert_eq!(
-            api_region(Kind::Route53Record, Some("eu-west-1")),
-            GLOBAL_REGION
-        );
-        assert_eq!(api_region(Kind::Vpc, Some("eu-west-1")), "eu-west-1");
-    }
 }

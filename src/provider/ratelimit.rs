@@ -23,26 +23,13 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
-/// Requests per second and burst for one (service, region), or no limit.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rate {
-    pub per_second: f64,
-    pub burst: f64,
-}
+pub use crate::service::Rate;
+use crate::service::Service;
 
-/// The default limits: at or under AWS's documented default throttles, so one apply never
-/// throttles itself (it may still share the account with other tools).
+/// The default limit of a service by its name (see [`Service::default_rate`]); `None` for a
+/// service regionctl does not know or does not limit.
 pub fn default_rate(service: &str) -> Option<Rate> {
-    let r = |per_second: f64, burst: f64| Some(Rate { per_second, burst });
-    match service {
-        // EC2: non-mutating calls refill at 20/s, mutating ones at 5/s (bucket 200).
-        "ec2" => r(20.0, 50.0),
-        // Route 53: 5 requests per second per account, all regions together.
-        "route53" => r(5.0, 5.0),
-        "eks" | "rds" | "elasticache" | "iam" => r(10.0, 20.0),
-        // S3 (the state backend) scales per prefix far beyond what one run sends.
-        _ => None,
-    }
+    Service::from_name(service).and_then(Service::default_rate)
 }
 
 /// Reads `REGIONCTL_REQUEST_RATE` (`service=per_second[,service=...]`, `0` for no limit,
@@ -52,8 +39,11 @@ pub fn rates_from_env(
     value: Option<&str>,
 ) -> Result<std::collections::BTreeMap<String, Option<Rate>>, String> {
     let mut out = std::collections::BTreeMap::new();
-    for service in ["ec2", "route53", "eks", "rds", "elasticache", "iam"] {
-        out.insert(service.to_owned(), default_rate(service));
+    for service in Service::ALL
+        .into_iter()
+        .filter(|s| s.default_rate().is_some())
+    {
+        out.insert(service.name().to_owned(), service.default_rate());
     }
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(out);

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::Style;
 use crate::addr::InstanceAddr;
-use crate::provider::{Observed, Status};
+use crate::resource::{Observed, Status};
 
 /// What exists of one environment.
 #[derive(Debug, Clone)]

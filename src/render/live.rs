@@ -1,116 +1,132 @@
-//! The live progress view of apply and destroy on a terminal: one line per region with its
-//! progress, beneath it a spinner for each change in flight with the AWS status and the time it
-//! has taken, and finished changes scrolling above (the same lines as without a terminal).
-//!
-//! It only consumes [`Event`]s, like the plain and JSON outputs, so what it shows is exactly
-//! what the executor reported.
+//! What the live progress view of apply and destroy shows, as data: per region its progress and
+//! a header message, beneath it a line per change in flight with its latest message, and the
+//! finished changes' lines scrolling above (the same lines as without a terminal). Pure: it
+//! follows [`Event`]s and says what changed; `crate::term` draws it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
-
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::addr::InstanceAddr;
 use crate::apply::exec::Event;
 use crate::render::apply::event_line;
 
-/// Per region: its header bar and how many of its changes failed.
-struct Region {
-    bar: ProgressBar,
-    failed: usize,
-    running: usize,
+/// One change to what the view shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update {
+    /// A region's header: changes done of its total, and its message.
+    Header {
+        env: String,
+        done: u64,
+        message: String,
+    },
+    /// A change started: a line for it under its region's header.
+    Started {
+        env: String,
+        addr: InstanceAddr,
+        label: String,
+        message: String,
+    },
+    /// The message of a change in flight.
+    Message { addr: InstanceAddr, message: String },
+    /// A change is no longer in flight.
+    Ended { addr: InstanceAddr },
+    /// A line to print above the view.
+    Line(String),
 }
 
-pub struct LiveView {
-    multi: MultiProgress,
-    regions: BTreeMap<String, Region>,
-    running: HashMap<InstanceAddr, ProgressBar>,
-    spinner: ProgressStyle,
+/// Per region: how many changes it has, how many are done, failed and in flight.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegionProgress {
+    pub total: u64,
+    pub done: u64,
+    pub failed: u64,
+    pub running: u64,
 }
 
-impl LiveView {
-    /// A view of `totals` changes per environment, drawn on standard output.
-    pub fn new(totals: &BTreeMap<String, usize>, color: bool) -> LiveView {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout_with_hz(10));
-        let (header, spin) = if color {
-            (
-                "{prefix:<16.bold} [{bar:24.cyan/blue}] {pos:>3}/{len:<3} {msg}",
-                "  {spinner:.cyan} {prefix:<44} {msg} {elapsed:>4}",
-            )
-        } else {
-            (
-                "{prefix:<16} [{bar:24}] {pos:>3}/{len:<3} {msg}",
-                "  {spinner} {prefix:<44} {msg} {elapsed:>4}",
-            )
-        };
-        // The templates are constants; a broken one is a bug caught by the tests below.
-        let header = ProgressStyle::with_template(header)
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-        let spinner =
-            ProgressStyle::with_template(spin).unwrap_or_else(|_| ProgressStyle::default_spinner());
+impl RegionProgress {
+    /// `2 in flight, 1 failed, done`.
+    pub fn message(&self) -> String {
+        let mut parts = Vec::new();
+        if self.running > 0 {
+            parts.push(format!("{} in flight", self.running));
+        }
+        if self.failed > 0 {
+            parts.push(format!("{} failed", self.failed));
+        }
+        if self.done >= self.total {
+            parts.push("done".to_owned());
+        }
+        parts.join(", ")
+    }
+}
+
+/// The state of the view, changed by events.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub regions: BTreeMap<String, RegionProgress>,
+    /// The changes in flight with their region.
+    pub running: HashMap<InstanceAddr, String>,
+}
+
+impl Progress {
+    /// A view of `totals` changes per environment.
+    pub fn new(totals: &BTreeMap<String, usize>) -> Progress {
         let regions = totals
             .iter()
             .map(|(env, total)| {
-                let bar = multi.add(
-                    ProgressBar::new(*total as u64)
-                        .with_style(header.clone())
-                        .with_prefix(env.clone()),
-                );
-                let region = Region {
-                    bar,
-                    failed: 0,
-                    running: 0,
+                let region = RegionProgress {
+                    total: *total as u64,
+                    ..RegionProgress::default()
                 };
                 (env.clone(), region)
             })
             .collect();
-        LiveView {
-            multi,
+        Progress {
             regions,
             running: HashMap::new(),
-            spinner,
         }
     }
 
-    pub fn event(&mut self, event: &Event) {
+    /// Follows one event; returns what the view must change, in order.
+    pub fn event(&mut self, event: &Event) -> Vec<Update> {
+        let mut out = Vec::new();
         match event {
             Event::Started { addr, .. } => {
                 let Some(region) = self.regions.get_mut(&addr.env) else {
-                    return;
+                    return out;
                 };
                 region.running += 1;
-                let bar = self.multi.insert_after(
-                    &region.bar,
-                    ProgressBar::new_spinner()
-                        .with_style(self.spinner.clone())
-                        .with_prefix(format!("{}", addr.block)),
-                );
-                bar.set_message(
-                    event_line(event)
+                self.running.insert(addr.clone(), addr.env.clone());
+                out.push(Update::Started {
+                    env: addr.env.clone(),
+                    addr: addr.clone(),
+                    label: addr.block.to_string(),
+                    message: event_line(event)
                         .and_then(|l| l.rsplit_once(": ").map(|(_, v)| v.to_owned()))
                         .unwrap_or_default(),
-                );
-                bar.enable_steady_tick(Duration::from_millis(120));
-                self.running.insert(addr.clone(), bar);
-                self.update_header(&addr.env);
+                });
+                out.extend(self.header(&addr.env));
             }
             Event::Waiting { addr, status, .. } => {
-                if let Some(bar) = self.running.get(addr) {
-                    bar.set_message(format!("AWS: {status}"));
+                if self.running.contains_key(addr) {
+                    out.push(Update::Message {
+                        addr: addr.clone(),
+                        message: format!("AWS: {status}"),
+                    });
                 }
             }
             Event::Step { addr, step } => {
-                if let Some(bar) = self.running.get(addr) {
-                    bar.set_message(step.clone());
+                if self.running.contains_key(addr) {
+                    out.push(Update::Message {
+                        addr: addr.clone(),
+                        message: step.clone(),
+                    });
                 }
             }
             Event::Finished { addr, .. }
             | Event::Failed { addr, .. }
             | Event::Skipped { addr, .. } => {
-                if let Some(bar) = self.running.remove(addr) {
-                    bar.finish_and_clear();
-                    self.multi.remove(&bar);
+                if self.running.remove(addr).is_some() {
+                    out.push(Update::Ended { addr: addr.clone() });
                 }
                 if let Some(region) = self.regions.get_mut(&addr.env) {
                     if !matches!(event, Event::Skipped { .. }) {
@@ -119,103 +135,74 @@ impl LiveView {
                     if matches!(event, Event::Failed { .. }) {
                         region.failed += 1;
                     }
-                    region.bar.inc(1);
+                    region.done += 1;
                 }
-                self.update_header(&addr.env);
-                self.println(event);
+                out.extend(self.header(&addr.env));
+                out.extend(event_line(event).map(Update::Line));
             }
-            Event::Stopping => self.println(event),
+            Event::Stopping => out.extend(event_line(event).map(Update::Line)),
             Event::StateSaved { .. } => {}
         }
+        out
     }
 
-    fn update_header(&self, env: &str) {
-        if let Some(region) = self.regions.get(env) {
-            let mut parts = Vec::new();
-            if region.running > 0 {
-                parts.push(format!("{} in flight", region.running));
-            }
-            if region.failed > 0 {
-                parts.push(format!("{} failed", region.failed));
-            }
-            if region.bar.position() >= region.bar.length().unwrap_or(0) {
-                parts.push("done".to_owned());
-            }
-            region.bar.set_message(parts.join(", "));
-        }
-    }
-
-    fn println(&self, event: &Event) {
-        if let Some(line) = event_line(event) {
-            // Printing fails only if the terminal went away; the summary will say the same.
-            let _ = self.multi.println(line);
-        }
-    }
-
-    /// Stops the spinners (anything still listed was abandoned) and leaves the region lines.
-    pub fn finish(self) {
-        for bar in self.running.values() {
-            bar.abandon_with_message("abandoned");
-        }
-        for region in self.regions.values() {
-            region.bar.abandon();
-        }
+    fn header(&self, env: &str) -> Option<Update> {
+        let region = self.regions.get(env)?;
+        Some(Update::Header {
+            env: env.to_owned(),
+            done: region.done,
+            message: region.message(),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::plan::Action;
 
     #[test]
-    fn the_view_follows_a_change_through_its_events() {
+    fn progress_follows_a_change_through_its_events() {
         let addr: InstanceAddr = "eu-west-1/vpc.main".parse().expect("valid");
-        let totals = BTreeMap::from([("eu-west-1".to_owned(), 2usize)]);
-        let mut view = LiveView::new(&totals, false);
-        view.multi.set_draw_target(ProgressDrawTarget::hidden());
-        view.event(&Event::Started {
+        let mut progress = Progress::new(&BTreeMap::from([("eu-west-1".to_owned(), 2usize)]));
+        let started = progress.event(&Event::Started {
             addr: addr.clone(),
             action: Action::Create,
             region: "eu-west-1".into(),
         });
-        assert_eq!(view.running.len(), 1);
-        assert_eq!(view.regions["eu-west-1"].bar.message(), "1 in flight");
-        view.event(&Event::Waiting {
+        assert!(matches!(&started[0], Update::Started { label, .. } if label == "vpc.main"));
+        assert_eq!(progress.regions["eu-west-1"].message(), "1 in flight");
+        let waiting = progress.event(&Event::Waiting {
             addr: addr.clone(),
             status: "pending".into(),
             waited: Duration::from_secs(3),
         });
-        assert_eq!(view.running[&addr].message(), "AWS: pending");
-        view.event(&Event::Finished {
+        assert_eq!(
+            waiting,
+            [Update::Message {
+                addr: addr.clone(),
+                message: "AWS: pending".into()
+            }]
+        );
+        let finished = progress.event(&Event::Finished {
             addr: addr.clone(),
             action: Action::Create,
             region: "eu-west-1".into(),
             elapsed: Duration::from_secs(4),
             id: Some("vpc-1".into()),
         });
-        assert!(view.running.is_empty());
-        assert_eq!(view.regions["eu-west-1"].bar.position(), 1);
-        view.event(&Event::Failed {
+        assert_eq!(finished[0], Update::Ended { addr });
+        assert!(matches!(finished.last(), Some(Update::Line(_))));
+        assert!(progress.running.is_empty());
+        progress.event(&Event::Failed {
             addr: "eu-west-1/subnet.a".parse().expect("valid"),
             action: Action::Create,
             region: "eu-west-1".into(),
             elapsed: Duration::from_secs(1),
             error: "boom".into(),
         });
-        assert_eq!(view.regions["eu-west-1"].bar.message(), "1 failed, done");
-        view.finish();
-    }
-
-    #[test]
-    fn the_templates_parse() {
-        for t in [
-            "{prefix:<16.bold} [{bar:24.cyan/blue}] {pos:>3}/{len:<3} {msg}",
-            "  {spinner:.cyan} {prefix:<44} {msg} {elapsed:>4}",
-            "{prefix:<16} [{bar:24}] {pos:>3}/{len:<3} {msg}",
-            "  {spinner} {prefix:<44} {msg} {elapsed:>4}",
-        ] {
-            assert!(ProgressStyle::with_template(t).is_ok(), "{t}");
-        }
+        assert_eq!(progress.regions["eu-west-1"].message(), "1 failed, done");
     }
 }

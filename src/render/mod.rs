@@ -1,5 +1,6 @@
 //! Pure functions from data to text: the only place that knows colours, snippets, DOT and the
-//! JSON wire formats. Nothing here does I/O; commands decide where the text goes.
+//! JSON wire formats. Nothing here does I/O; commands decide where the text goes, and `term`
+//! draws the live view `live` describes.
 
 pub mod apply;
 pub mod check;

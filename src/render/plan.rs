@@ -15,7 +15,7 @@ use super::Style;
 use crate::addr::{InstanceAddr, InstanceKey};
 use crate::plan::model::{Action, Drift, EnvPlan, Plan, Reason, ReplaceOrder, ResourceChange};
 use crate::plan::model::{AttrDrift, Summary};
-use crate::provider::Attrs;
+use crate::resource::Attrs;
 use crate::spec::value::Value;
 
 /// GitHub refuses comments over 65,536 characters; the margin leaves room for a bot's header.

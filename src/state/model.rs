@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::addr::InstanceAddr;
 use crate::kind::Kind;
-use crate::provider::attrs::serde_attrs;
-use crate::provider::{Attrs, Observed};
+use crate::resource::{Attrs, Observed, serde_attrs};
 
 /// The state format this build reads and writes. A newer file is refused, not misread.
 pub const STATE_FORMAT_VERSION: u32 = 1;
@@ -99,7 +98,7 @@ impl StateResource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::Status;
+    use crate::resource::Status;
     use crate::spec::value::Value;
 
     #[test]

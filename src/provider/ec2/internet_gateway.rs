@@ -3,13 +3,11 @@
 
 use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 
-use super::{
-    arn, create_once, from_tags, no_retries, read_back, stack_filter, sync_tags, tag_spec,
-};
+use super::{arn, create_once, from_tags, no_retries, read_back, sync_tags, tag_spec};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, s, user_tags};
 use crate::provider::error::{aws, has_code};
-use crate::provider::{Ctx, Observed, Provider, ProviderError, Status, Subject, attr_map};
+use crate::provider::{Ctx, Observed, Provider, ProviderError, Status, attr_map};
 use crate::spec::value::Value;
 
 const NOT_FOUND: &[&str] = &["InvalidInternetGatewayID.NotFound"];
@@ -21,18 +19,7 @@ pub(in crate::provider) async fn refresh(
     region: &str,
     _hints: &crate::provider::Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
-    let subject = Subject::Kind(Kind::InternetGateway);
-    let gateways: Vec<InternetGateway> = p
-        .clients
-        .ec2(region)
-        .describe_internet_gateways()
-        .filters(stack_filter(p))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(aws(&subject, region, "DescribeInternetGateways"))?;
+    let gateways = list(p, region, Kind::InternetGateway).await?;
     Ok(gateways.into_iter().map(|g| observe(region, g)).collect())
 }
 
@@ -44,26 +31,13 @@ pub(in crate::provider) async fn read(
     Ok(describe(p, ctx, id).await?.map(|g| observe(ctx.region, g)))
 }
 
-async fn describe(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    id: &str,
-) -> Result<Option<InternetGateway>, ProviderError> {
-    let answer = p
-        .clients
-        .ec2(ctx.region)
-        .describe_internet_gateways()
-        .internet_gateway_ids(id)
-        .send()
-        .await;
-    match answer {
-        Ok(out) => Ok(out.internet_gateways.unwrap_or_default().into_iter().next()),
-        Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
-        Err(e) => Err(aws(&ctx.subject(), ctx.region, "DescribeInternetGateways")(
-            e,
-        )),
-    }
-}
+ec2_reads!(
+    InternetGateway,
+    describe_internet_gateways,
+    internet_gateway_ids,
+    internet_gateways,
+    "DescribeInternetGateways"
+);
 
 pub(in crate::provider) async fn create(
     p: &Provider,

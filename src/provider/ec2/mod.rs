@@ -5,6 +5,57 @@
 //! idempotency token as the tag `regionctl:token`, so the resource one attempt of a create made
 //! is found again by the next (see [`create_once`]).
 
+/// The two reads of an EC2 kind whose describe call filters by tag and pages: every item of the
+/// stack in a region (`list`), and one item by id (`describe`, `None` when EC2 answers the
+/// kind's `NOT_FOUND` code). Each kind's `refresh` and `read` map the items with its `observe`.
+macro_rules! ec2_reads {
+    ($item:ty, $call:ident, $ids:ident, $field:ident, $op:literal) => {
+        async fn list(
+            p: &$crate::provider::Provider,
+            region: &str,
+            kind: $crate::kind::Kind,
+        ) -> Result<Vec<$item>, $crate::provider::ProviderError> {
+            p.clients
+                .ec2(region)
+                .$call()
+                .filters(super::stack_filter(p))
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<_, _>>()
+                .await
+                .map_err($crate::provider::error::aws(
+                    &$crate::provider::Subject::Kind(kind),
+                    region,
+                    $op,
+                ))
+        }
+
+        ec2_describe!($item, $call, $ids, $field, $op);
+    };
+}
+
+/// `describe` of [`ec2_reads!`] alone, for a kind whose list needs more filters.
+macro_rules! ec2_describe {
+    ($item:ty, $call:ident, $ids:ident, $field:ident, $op:literal) => {
+        async fn describe(
+            p: &$crate::provider::Provider,
+            ctx: &$crate::provider::Ctx<'_>,
+            id: &str,
+        ) -> Result<Option<$item>, $crate::provider::ProviderError> {
+            match p.clients.ec2(ctx.region).$call().$ids(id).send().await {
+                Ok(out) => Ok(out.$field.unwrap_or_default().into_iter().next()),
+                Err(e) if $crate::provider::error::has_code(&e, NOT_FOUND) => Ok(None),
+                Err(e) => Err($crate::provider::error::aws(
+                    &ctx.subject(),
+                    ctx.region,
+                    $op,
+                )(e)),
+            }
+        }
+    };
+}
+
 mod blockers;
 pub(super) mod internet_gateway;
 pub(super) mod nat_gateway;
@@ -173,33 +224,33 @@ pub(super) async fn sync_tags(
     prior: &BTreeMap<String, String>,
     desired: &Attrs,
 ) -> Result<(), ProviderError> {
-    let changes = super::attrs::tag_changes(prior, desired);
     let client = p.clients.ec2(ctx.region);
     let subject = ctx.subject();
-    if !changes.remove.is_empty() {
-        let stale: Vec<Tag> = changes
-            .remove
-            .iter()
-            .map(|k| Tag::builder().key(k).build())
-            .collect();
-        client
-            .delete_tags()
-            .resources(id)
-            .set_tags(Some(stale))
-            .send()
-            .await
-            .map_err(aws(&subject, ctx.region, "DeleteTags"))?;
-    }
-    if !changes.set.is_empty() {
-        client
-            .create_tags()
-            .resources(id)
-            .set_tags(Some(to_tags(&changes.set)))
-            .send()
-            .await
-            .map_err(aws(&subject, ctx.region, "CreateTags"))?;
-    }
-    Ok(())
+    super::attrs::sync_tags_with(
+        super::attrs::tag_changes(prior, desired),
+        async |keys| {
+            let stale: Vec<Tag> = keys.iter().map(|k| Tag::builder().key(k).build()).collect();
+            client
+                .delete_tags()
+                .resources(id)
+                .set_tags(Some(stale))
+                .send()
+                .await
+                .map(drop)
+                .map_err(aws(&subject, ctx.region, "DeleteTags"))
+        },
+        async |tags| {
+            client
+                .create_tags()
+                .resources(id)
+                .set_tags(Some(to_tags(&tags)))
+                .send()
+                .await
+                .map(drop)
+                .map_err(aws(&subject, ctx.region, "CreateTags"))
+        },
+    )
+    .await
 }
 
 /// The ARN of an EC2 resource, e.g. `arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-0abc`.

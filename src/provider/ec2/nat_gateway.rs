@@ -58,24 +58,18 @@ pub(in crate::provider) async fn read(
     ctx: &Ctx<'_>,
     id: &str,
 ) -> Result<Option<Observed>, ProviderError> {
-    let answer = p
-        .clients
-        .ec2(ctx.region)
-        .describe_nat_gateways()
-        .nat_gateway_ids(id)
-        .send()
-        .await;
-    match answer {
-        Ok(out) => Ok(out
-            .nat_gateways
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .and_then(|g| observe(ctx.region, g))),
-        Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
-        Err(e) => Err(aws(&ctx.subject(), ctx.region, "DescribeNatGateways")(e)),
-    }
+    Ok(describe(p, ctx, id)
+        .await?
+        .and_then(|g| observe(ctx.region, g)))
 }
+
+ec2_describe!(
+    NatGateway,
+    describe_nat_gateways,
+    nat_gateway_ids,
+    nat_gateways,
+    "DescribeNatGateways"
+);
 
 pub(in crate::provider) async fn create(
     p: &Provider,

@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Route, RouteOrigin, RouteTable};
 
-use super::{from_tags, is_set, read_back, stack_filter, sync_tags, tag_spec};
+use super::{from_tags, is_set, read_back, sync_tags, tag_spec};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, str_list, user_tags};
 use crate::provider::error::{aws, has_code};
-use crate::provider::{Ctx, Observed, Provider, ProviderError, Status, Subject, attr_map};
+use crate::provider::{Ctx, Observed, Provider, ProviderError, Status, attr_map};
 use crate::spec::value::Value;
 
 const NOT_FOUND: &[&str] = &["InvalidRouteTableID.NotFound"];
@@ -36,18 +36,7 @@ pub(in crate::provider) async fn refresh(
     region: &str,
     _hints: &crate::provider::Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
-    let subject = Subject::Kind(Kind::RouteTable);
-    let tables: Vec<RouteTable> = p
-        .clients
-        .ec2(region)
-        .describe_route_tables()
-        .filters(stack_filter(p))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(aws(&subject, region, "DescribeRouteTables"))?;
+    let tables = list(p, region, Kind::RouteTable).await?;
     Ok(tables.into_iter().map(|t| observe(region, t)).collect())
 }
 
@@ -59,24 +48,13 @@ pub(in crate::provider) async fn read(
     Ok(describe(p, ctx, id).await?.map(|t| observe(ctx.region, t)))
 }
 
-async fn describe(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    id: &str,
-) -> Result<Option<RouteTable>, ProviderError> {
-    let answer = p
-        .clients
-        .ec2(ctx.region)
-        .describe_route_tables()
-        .route_table_ids(id)
-        .send()
-        .await;
-    match answer {
-        Ok(out) => Ok(out.route_tables.unwrap_or_default().into_iter().next()),
-        Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
-        Err(e) => Err(aws(&ctx.subject(), ctx.region, "DescribeRouteTables")(e)),
-    }
-}
+ec2_reads!(
+    RouteTable,
+    describe_route_tables,
+    route_table_ids,
+    route_tables,
+    "DescribeRouteTables"
+);
 
 pub(in crate::provider) async fn create(
     p: &Provider,

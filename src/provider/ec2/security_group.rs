@@ -12,18 +12,18 @@ use aws_sdk_ec2::types::{
     UserIdGroupPair,
 };
 
-use super::{arn, from_tags, is_set, read_back, stack_filter, sync_tags, tag_spec};
+use super::{arn, from_tags, is_set, read_back, sync_tags, tag_spec};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, str_list, user_tags};
 use crate::provider::error::{aws, has_code};
 use crate::provider::{
-    ADDRESS_TAG, Ctx, Observed, Provider, ProviderError, STACK_TAG, Status, Subject, attr_map,
+    ADDRESS_TAG, Ctx, Observed, Provider, ProviderError, STACK_TAG, Status, attr_map,
 };
 use crate::spec::value::Value;
 
 const NOT_FOUND: &[&str] = &["InvalidGroup.NotFound", "InvalidGroupId.NotFound"];
 const DUPLICATE: &[&str] = &["InvalidGroup.Duplicate"];
-const DEFAULT_DESCRIPTION: &str = "Managed by regionctl";
+use crate::spec::schema::types::DEFAULT_DESCRIPTION;
 
 /// One permission as EC2 stores it: a protocol, a port range and a single peer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,18 +70,7 @@ pub(in crate::provider) async fn refresh(
     region: &str,
     _hints: &crate::provider::Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
-    let subject = Subject::Kind(Kind::SecurityGroup);
-    let groups: Vec<SecurityGroup> = p
-        .clients
-        .ec2(region)
-        .describe_security_groups()
-        .filters(stack_filter(p))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(aws(&subject, region, "DescribeSecurityGroups"))?;
+    let groups = list(p, region, Kind::SecurityGroup).await?;
     Ok(groups.into_iter().map(|g| observe(region, g)).collect())
 }
 
@@ -93,24 +82,13 @@ pub(in crate::provider) async fn read(
     Ok(describe(p, ctx, id).await?.map(|g| observe(ctx.region, g)))
 }
 
-async fn describe(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    id: &str,
-) -> Result<Option<SecurityGroup>, ProviderError> {
-    let answer = p
-        .clients
-        .ec2(ctx.region)
-        .describe_security_groups()
-        .group_ids(id)
-        .send()
-        .await;
-    match answer {
-        Ok(out) => Ok(out.security_groups.unwrap_or_default().into_iter().next()),
-        Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
-        Err(e) => Err(aws(&ctx.subject(), ctx.region, "DescribeSecurityGroups")(e)),
-    }
-}
+ec2_reads!(
+    SecurityGroup,
+    describe_security_groups,
+    group_ids,
+    security_groups,
+    "DescribeSecurityGroups"
+);
 
 pub(in crate::provider) async fn create(
     p: &Provider,

@@ -2,13 +2,11 @@
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet, SubnetState};
 
-use super::{
-    arn, create_once, from_tags, no_retries, read_back, stack_filter, sync_tags, tag_spec,
-};
+use super::{arn, create_once, from_tags, no_retries, read_back, sync_tags, tag_spec};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, user_tags};
 use crate::provider::error::{aws, has_code};
-use crate::provider::{Ctx, Observed, Provider, ProviderError, Status, Subject, attr_map};
+use crate::provider::{Ctx, Observed, Provider, ProviderError, Status, attr_map};
 use crate::spec::value::Value;
 
 const NOT_FOUND: &[&str] = &["InvalidSubnetID.NotFound"];
@@ -18,18 +16,7 @@ pub(in crate::provider) async fn refresh(
     region: &str,
     _hints: &crate::provider::Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
-    let subject = Subject::Kind(Kind::Subnet);
-    let subnets: Vec<Subnet> = p
-        .clients
-        .ec2(region)
-        .describe_subnets()
-        .filters(stack_filter(p))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(aws(&subject, region, "DescribeSubnets"))?;
+    let subnets = list(p, region, Kind::Subnet).await?;
     Ok(subnets.into_iter().map(|s| observe(region, s)).collect())
 }
 
@@ -38,24 +25,16 @@ pub(in crate::provider) async fn read(
     ctx: &Ctx<'_>,
     id: &str,
 ) -> Result<Option<Observed>, ProviderError> {
-    let answer = p
-        .clients
-        .ec2(ctx.region)
-        .describe_subnets()
-        .subnet_ids(id)
-        .send()
-        .await;
-    match answer {
-        Ok(out) => Ok(out
-            .subnets
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .map(|s| observe(ctx.region, s))),
-        Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
-        Err(e) => Err(aws(&ctx.subject(), ctx.region, "DescribeSubnets")(e)),
-    }
+    Ok(describe(p, ctx, id).await?.map(|s| observe(ctx.region, s)))
 }
+
+ec2_reads!(
+    Subnet,
+    describe_subnets,
+    subnet_ids,
+    subnets,
+    "DescribeSubnets"
+);
 
 pub(in crate::provider) async fn create(
     p: &Provider,

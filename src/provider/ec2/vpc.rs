@@ -4,7 +4,7 @@ use aws_sdk_ec2::types::{
     AttributeBooleanValue, ResourceType, Tenancy, Vpc, VpcAttributeName, VpcState,
 };
 
-use super::{arn, create_once, from_tags, no_retries, stack_filter, sync_tags, tag_spec};
+use super::{arn, create_once, from_tags, no_retries, sync_tags, tag_spec};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, user_tags};
 use crate::provider::error::{aws, has_code};
@@ -18,18 +18,8 @@ pub(in crate::provider) async fn refresh(
     region: &str,
     _hints: &crate::provider::Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
+    let vpcs = list(p, region, Kind::Vpc).await?;
     let subject = Subject::Kind(Kind::Vpc);
-    let vpcs: Vec<Vpc> = p
-        .clients
-        .ec2(region)
-        .describe_vpcs()
-        .filters(stack_filter(p))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(aws(&subject, region, "DescribeVpcs"))?;
     let mut out = Vec::with_capacity(vpcs.len());
     for vpc in vpcs {
         out.push(observe(p, &subject, region, vpc).await?);
@@ -42,24 +32,13 @@ pub(in crate::provider) async fn read(
     ctx: &Ctx<'_>,
     id: &str,
 ) -> Result<Option<Observed>, ProviderError> {
-    let subject = ctx.subject();
-    let answer = p
-        .clients
-        .ec2(ctx.region)
-        .describe_vpcs()
-        .vpc_ids(id)
-        .send()
-        .await;
-    let vpc = match answer {
-        Ok(out) => out.vpcs.unwrap_or_default().into_iter().next(),
-        Err(e) if has_code(&e, NOT_FOUND) => None,
-        Err(e) => return Err(aws(&subject, ctx.region, "DescribeVpcs")(e)),
-    };
-    match vpc {
-        Some(vpc) => Ok(Some(observe(p, &subject, ctx.region, vpc).await?)),
+    match describe(p, ctx, id).await? {
+        Some(vpc) => Ok(Some(observe(p, &ctx.subject(), ctx.region, vpc).await?)),
         None => Ok(None),
     }
 }
+
+ec2_reads!(Vpc, describe_vpcs, vpc_ids, vpcs, "DescribeVpcs");
 
 pub(in crate::provider) async fn create(
     p: &Provider,

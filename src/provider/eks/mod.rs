@@ -109,29 +109,33 @@ async fn sync_tags(
     prior: &BTreeMap<String, String>,
     desired: &Attrs,
 ) -> Result<(), ProviderError> {
-    let changes = crate::provider::attrs::tag_changes(prior, desired);
     let client = p.clients.eks(ctx.region);
     let subject = ctx.subject();
-    if !changes.remove.is_empty() {
-        client
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(changes.remove))
-            .send()
-            .await
-            .map_err(aws(&subject, ctx.region, "UntagResource"))?;
-    }
-    if !changes.set.is_empty() {
-        let changed: HashMap<String, String> = changes.set.into_iter().collect();
-        client
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(changed))
-            .send()
-            .await
-            .map_err(aws(&subject, ctx.region, "TagResource"))?;
-    }
-    Ok(())
+    crate::provider::attrs::sync_tags_with(
+        crate::provider::attrs::tag_changes(prior, desired),
+        async |keys| {
+            client
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(drop)
+                .map_err(aws(&subject, ctx.region, "UntagResource"))
+        },
+        async |tags| {
+            let changed: HashMap<String, String> = tags.into_iter().collect();
+            client
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(changed))
+                .send()
+                .await
+                .map(drop)
+                .map_err(aws(&subject, ctx.region, "TagResource"))
+        },
+    )
+    .await
 }
 
 /// Waits until an update of a cluster (or of one of its node groups) is no longer in progress,

@@ -20,7 +20,7 @@ use super::error::{aws, has_code};
 use super::{Ctx, Hints, Observed, Provider, ProviderError, Subject};
 
 /// What regionctl writes where a description is optional in the spec but required by AWS.
-const DEFAULT_DESCRIPTION: &str = "Managed by regionctl";
+use crate::spec::schema::types::DEFAULT_DESCRIPTION;
 
 /// Whether a refresh reads this group's tags: see the module documentation.
 fn is_candidate(hints: &Hints, name: &str) -> bool {
@@ -75,28 +75,32 @@ async fn sync_tags(
     prior: &BTreeMap<String, String>,
     desired: &Attrs,
 ) -> Result<(), ProviderError> {
-    let changes = crate::provider::attrs::tag_changes(prior, desired);
     let client = p.clients.elasticache(ctx.region);
     let subject = ctx.subject();
-    if !changes.remove.is_empty() {
-        client
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(changes.remove))
-            .send()
-            .await
-            .map_err(aws(&subject, ctx.region, "RemoveTagsFromResource"))?;
-    }
-    if !changes.set.is_empty() {
-        client
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(to_tags(&changes.set)))
-            .send()
-            .await
-            .map_err(aws(&subject, ctx.region, "AddTagsToResource"))?;
-    }
-    Ok(())
+    crate::provider::attrs::sync_tags_with(
+        crate::provider::attrs::tag_changes(prior, desired),
+        async |keys| {
+            client
+                .remove_tags_from_resource()
+                .resource_name(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(drop)
+                .map_err(aws(&subject, ctx.region, "RemoveTagsFromResource"))
+        },
+        async |tags| {
+            client
+                .add_tags_to_resource()
+                .resource_name(arn)
+                .set_tags(Some(to_tags(&tags)))
+                .send()
+                .await
+                .map(drop)
+                .map_err(aws(&subject, ctx.region, "AddTagsToResource"))
+        },
+    )
+    .await
 }
 
 /// Whether an existing resource is the one this address created: for create calls that take no

@@ -315,11 +315,12 @@ fn modification(
 ) -> Result<Option<ModifyDBInstanceFluentBuilder>, ProviderError> {
     // What the plan counts as unchanged (a spec's "16" against RDS's "16.4", storage grown by
     // autoscaling, case) is not sent: the update does exactly what the plan showed.
-    let same = crate::plan::compare::compare_all(Kind::RdsInstance, d.attrs(), &prior.attrs)
-        .into_iter()
-        .filter(|(_, cmp)| *cmp == crate::plan::compare::AttrCmp::Same)
-        .map(|(name, _)| name)
-        .collect();
+    let same =
+        crate::spec::schema::compare::compare_all(Kind::RdsInstance, d.attrs(), &prior.attrs)
+            .into_iter()
+            .filter(|(_, cmp)| *cmp == crate::spec::schema::compare::AttrCmp::Same)
+            .map(|(name, _)| name)
+            .collect();
     let mut diff = Diff {
         prior,
         d,
@@ -493,7 +494,7 @@ pub(in crate::provider) async fn delete(
         // with DBSnapshotAlreadyExists; the time keeps every final snapshot.
         let snapshot = c.str("final_snapshot_identifier")?.map_or_else(
             || {
-                let stamp: String = crate::state::lock::now_rfc3339()
+                let stamp: String = crate::clock::now_rfc3339()
                     .chars()
                     .filter(char::is_ascii_digit)
                     .collect();

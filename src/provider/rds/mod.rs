@@ -70,28 +70,32 @@ async fn sync_tags(
     prior: &BTreeMap<String, String>,
     desired: &Attrs,
 ) -> Result<(), ProviderError> {
-    let changes = crate::provider::attrs::tag_changes(prior, desired);
     let client = p.clients.rds(ctx.region);
     let subject = ctx.subject();
-    if !changes.remove.is_empty() {
-        client
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(changes.remove))
-            .send()
-            .await
-            .map_err(aws(&subject, ctx.region, "RemoveTagsFromResource"))?;
-    }
-    if !changes.set.is_empty() {
-        client
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(to_tags(&changes.set)))
-            .send()
-            .await
-            .map_err(aws(&subject, ctx.region, "AddTagsToResource"))?;
-    }
-    Ok(())
+    crate::provider::attrs::sync_tags_with(
+        crate::provider::attrs::tag_changes(prior, desired),
+        async |keys| {
+            client
+                .remove_tags_from_resource()
+                .resource_name(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(drop)
+                .map_err(aws(&subject, ctx.region, "RemoveTagsFromResource"))
+        },
+        async |tags| {
+            client
+                .add_tags_to_resource()
+                .resource_name(arn)
+                .set_tags(Some(to_tags(&tags)))
+                .send()
+                .await
+                .map(drop)
+                .map_err(aws(&subject, ctx.region, "AddTagsToResource"))
+        },
+    )
+    .await
 }
 
 /// The ARN of the resource, as recorded in its computed attributes.

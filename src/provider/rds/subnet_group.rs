@@ -16,7 +16,7 @@ use crate::spec::value::Value;
 const NOT_FOUND: &[&str] = &["DBSubnetGroupNotFoundFault"];
 const ALREADY_EXISTS: &[&str] = &["DBSubnetGroupAlreadyExists"];
 /// The description the API requires when the spec gives none.
-const DEFAULT_DESCRIPTION: &str = "Managed by regionctl";
+use crate::spec::schema::types::DEFAULT_DESCRIPTION;
 
 /// One DescribeDBSubnetGroups listing (paginated), then ListTagsForResource for each listed
 /// group the hints name: the listing carries no tags, and reading the tags of every group in the

@@ -26,34 +26,7 @@ use super::attrs::Attrs;
 use super::error::{aws, has_code};
 use super::{Ctx, Provider, ProviderError, Status, Subject};
 
-/// A domain name as the spec writes it: Route 53 answers `Example.com.` as `example.com.` and
-/// escapes characters outside `a-z0-9-_.` as `\ooo` (`\052` for `*`); names are compared without
-/// the final dot, lowercase, unescaped.
-pub(crate) fn dns_name(name: &str) -> String {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    let mut out = String::with_capacity(name.len());
-    let mut rest = name;
-    while let Some(pos) = rest.find('\\') {
-        out.push_str(&rest[..pos]);
-        let after = &rest[pos + 1..];
-        let code = after
-            .get(..3)
-            .filter(|d| d.bytes().all(|b| (b'0'..=b'7').contains(&b)))
-            .and_then(|d| u8::from_str_radix(d, 8).ok());
-        match code {
-            Some(byte) => {
-                out.push(char::from(byte));
-                rest = &after[3..];
-            }
-            None => {
-                out.push('\\');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out.to_lowercase()
-}
+pub(crate) use crate::spec::schema::compare::dns_name;
 
 /// Builder errors of SDK types (a required member unset) mean a bug here, not bad input.
 pub(super) fn built<T>(

@@ -74,11 +74,9 @@ impl RecordId {
 
 impl fmt::Display for RecordId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}", self.zone, self.name, self.rtype)?;
-        if let Some(set) = &self.set {
-            write!(f, "/{set}")?;
-        }
-        Ok(())
+        let id =
+            crate::resource::record_id(&self.zone, &self.name, &self.rtype, self.set.as_deref());
+        f.write_str(&id)
     }
 }
 
@@ -561,17 +559,4 @@ fn observe(region: &str, zone: &str, rrset: ResourceRecordSet, status: Status) -
         tags: BTreeMap::new(),
         status,
     }
-}
-
-/// The id a record with these desired attributes has (pure), so a plan can find a record that
-/// exists but is not in state: records carry no tags, their identity is their key.
-pub(in crate::provider) fn desired_id(desired: &Attrs) -> Option<String> {
-    let text = |k: &str| desired.get(k).and_then(Value::as_str);
-    let id = RecordId {
-        zone: zone_id(text("zone_id")?).to_owned(),
-        name: dns_name(text("name")?),
-        rtype: text("type")?.to_owned(),
-        set: text("set_identifier").map(str::to_owned),
-    };
-    Some(id.to_string())
 }

@@ -21,10 +21,7 @@ use crate::spec::value::Value;
 
 const NOT_FOUND: &[&str] = &["NoSuchHostedZone"];
 
-/// `Z123` from `/hostedzone/Z123` (Route 53 answers the long form, takes either).
-pub(super) fn zone_id(raw: &str) -> &str {
-    raw.strip_prefix("/hostedzone/").unwrap_or(raw)
-}
+pub(super) use crate::spec::schema::compare::zone_id;
 
 pub(in crate::provider) async fn refresh(
     p: &Provider,

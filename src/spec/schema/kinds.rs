@@ -7,8 +7,10 @@
 //! `Update*` call accepts forces a replacement. Facts that change over time (regions, versions)
 //! live in `spec::aws_facts`, not here.
 
+use super::types::Norm::*;
 use super::types::*;
-use crate::kind::Kind;
+use crate::kind::{Kind, Placement};
+use crate::service::Service;
 use crate::spec::aws_facts;
 
 /// The schema of `kind`.
@@ -33,6 +35,31 @@ pub fn schema(kind: Kind) -> &'static KindSchema {
         Kind::Route53Record => 15,
     };
     &SCHEMAS[index]
+}
+
+/// The per-kind facts, read from the kind's declaration.
+impl Kind {
+    pub fn schema(self) -> &'static KindSchema {
+        schema(self)
+    }
+
+    pub fn placement(self) -> Placement {
+        schema(self).placement
+    }
+
+    pub fn service(self) -> Service {
+        schema(self).service
+    }
+
+    /// See [`KindSchema::stateful`].
+    pub fn is_stateful(self) -> bool {
+        schema(self).stateful
+    }
+
+    /// See [`KindSchema::needs_consent`].
+    pub fn needs_consent(self) -> bool {
+        schema(self).needs_consent
+    }
 }
 
 /// Every kind's schema, in the order of [`Kind::ALL`].
@@ -103,7 +130,9 @@ const TAGS_FIELD: Field = Field::opt(
     "tags",
     TAGS,
     "AWS tags, merged over the project's default_tags; regionctl adds its own regionctl:* tags.",
-);
+)
+// Every provider syncs tags exactly: absent tags remove the user's (never regionctl's own).
+.clear(Tags);
 
 // ---------------------------------------------------------------------------------------------
 // Networking.
@@ -117,22 +146,26 @@ const VPC: KindSchema = KindSchema {
             CIDR,
             "Primary IPv4 CIDR block of the VPC, /16 to /28.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "enable_dns_support",
             BOOL,
             "Whether the Amazon DNS server resolves names in the VPC (AWS default true).",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "enable_dns_hostnames",
             BOOL,
             "Whether instances get public DNS hostnames (needed by EKS; AWS default false).",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "instance_tenancy",
             Ty::Enum(&["default", "dedicated"]),
             "Tenancy of instances launched in the VPC; only dedicated to default can change in place.",
-        ),
+        )
+        .keep(Plain),
         TAGS_FIELD,
     ],
     computed: &[
@@ -141,30 +174,42 @@ const VPC: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: None,
+    refresh_hint: None,
+    placement: Placement::Regional,
+    service: Service::Ec2,
+    needs_consent: false,
+    stateful: false,
+    import_id: "vpc-...",
+    timing: Timing::secs_mins(2, 15, 10),
 };
 
 const SUBNET: KindSchema = KindSchema {
     kind: Kind::Subnet,
     doc: "A subnet of a VPC in one availability zone.",
     fields: &[
-        Field::req("vpc_id", VPC_ID, "The VPC the subnet belongs to.").force_new(),
+        Field::req("vpc_id", VPC_ID, "The VPC the subnet belongs to.")
+            .force_new()
+            .keep(Plain),
         Field::req(
             "cidr_block",
             CIDR,
             "IPv4 CIDR block, inside the VPC's and not overlapping its other subnets.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::req(
             "availability_zone",
             STRING,
             "Availability zone name, e.g. eu-west-1a; must belong to the environment's region.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "map_public_ip_on_launch",
             BOOL,
             "Whether instances launched here get a public IPv4 address (public subnets).",
-        ),
+        )
+        .keep(Plain),
         TAGS_FIELD,
     ],
     computed: &[
@@ -173,6 +218,13 @@ const SUBNET: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: None,
+    refresh_hint: None,
+    placement: Placement::Regional,
+    service: Service::Ec2,
+    needs_consent: false,
+    stateful: false,
+    import_id: "subnet-...",
+    timing: Timing::secs_mins(2, 15, 10),
 };
 
 const INTERNET_GATEWAY: KindSchema = KindSchema {
@@ -183,7 +235,8 @@ const INTERNET_GATEWAY: KindSchema = KindSchema {
             "vpc_id",
             VPC_ID,
             "The VPC the gateway is attached to; changing it detaches and reattaches.",
-        ),
+        )
+        .keep(Plain),
         TAGS_FIELD,
     ],
     computed: &[
@@ -192,6 +245,13 @@ const INTERNET_GATEWAY: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: None,
+    refresh_hint: None,
+    placement: Placement::Regional,
+    service: Service::Ec2,
+    needs_consent: false,
+    stateful: false,
+    import_id: "igw-...",
+    timing: Timing::secs_mins(2, 15, 10),
 };
 
 const NAT_GATEWAY: KindSchema = KindSchema {
@@ -203,13 +263,15 @@ const NAT_GATEWAY: KindSchema = KindSchema {
             SUBNET_ID,
             "The subnet the gateway lives in (a public subnet for public connectivity).",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "connectivity_type",
             Ty::Enum(&["public", "private"]),
             "public (internet egress through an Elastic IP, the default) or private.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         TAGS_FIELD,
     ],
     computed: &[
@@ -229,6 +291,13 @@ const NAT_GATEWAY: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: None,
+    refresh_hint: None,
+    placement: Placement::Regional,
+    service: Service::Ec2,
+    needs_consent: false,
+    stateful: false,
+    import_id: "nat-...",
+    timing: Timing::secs_mins(15, 30, 20),
 };
 
 const ROUTE_FIELDS: [Field; 3] = [
@@ -236,7 +305,8 @@ const ROUTE_FIELDS: [Field; 3] = [
         "destination_cidr_block",
         CIDR,
         "Destination of the route, e.g. 0.0.0.0/0.",
-    ),
+    )
+    .part(),
     Field::opt(
         "gateway_id",
         Ty::RefTo {
@@ -244,7 +314,8 @@ const ROUTE_FIELDS: [Field; 3] = [
             attr: "id",
         },
         "Send matching traffic to this internet gateway.",
-    ),
+    )
+    .part(),
     Field::opt(
         "nat_gateway_id",
         Ty::RefTo {
@@ -252,29 +323,43 @@ const ROUTE_FIELDS: [Field; 3] = [
             attr: "id",
         },
         "Send matching traffic to this NAT gateway.",
-    ),
+    )
+    .part(),
 ];
 
 const ROUTE_TABLE: KindSchema = KindSchema {
     kind: Kind::RouteTable,
     doc: "A route table with its routes and subnet associations (the VPC's local route is implicit).",
     fields: &[
-        Field::req("vpc_id", VPC_ID, "The VPC the route table belongs to.").force_new(),
+        Field::req("vpc_id", VPC_ID, "The VPC the route table belongs to.")
+            .force_new()
+            .keep(Plain),
         Field::opt(
             "routes",
             Ty::List(&Ty::Object(&ROUTE_FIELDS)),
             "Routes; each needs exactly one target (gateway_id or nat_gateway_id).",
-        ),
+        )
+        // Absent routes and associations are left as AWS has them; given ones are managed exactly, by destination and as a set of subnets.
+        .keep(Routes),
         Field::opt(
             "subnet_ids",
             SUBNET_IDS,
             "Subnets associated with this table (one association each).",
-        ),
+        )
+        // Absent routes and associations are left as AWS has them; given ones are managed exactly, by destination and as a set of subnets.
+        .keep(Set),
         TAGS_FIELD,
     ],
     computed: &[computed("id", "The route table id (rtb-...).")],
     taggable: true,
     natural_name: None,
+    refresh_hint: None,
+    placement: Placement::Regional,
+    service: Service::Ec2,
+    needs_consent: false,
+    stateful: false,
+    import_id: "rtb-...",
+    timing: Timing::secs_mins(2, 15, 10),
 };
 
 const RULE_FIELDS: [Field; 6] = [
@@ -282,48 +367,62 @@ const RULE_FIELDS: [Field; 6] = [
         "protocol",
         Ty::Enum(&["tcp", "udp", "icmp", "all"]),
         "IP protocol; all means every protocol and port.",
-    ),
+    )
+    .part(),
     Field::opt(
         "from_port",
         PORT,
         "First port of the range (ICMP type for icmp).",
-    ),
+    )
+    .part(),
     Field::opt(
         "to_port",
         PORT,
         "Last port of the range (ICMP code for icmp).",
-    ),
-    Field::opt("cidr_blocks", CIDRS, "IPv4 ranges the rule applies to."),
+    )
+    .part(),
+    Field::opt("cidr_blocks", CIDRS, "IPv4 ranges the rule applies to.").part(),
     Field::opt(
         "source_security_group_id",
         SECURITY_GROUP_ID,
         "Security group whose members the rule applies to (the peer group).",
-    ),
-    Field::opt("description", STRING, "Description of the rule."),
+    )
+    .part(),
+    Field::opt("description", STRING, "Description of the rule.").part(),
 ];
 
 const SECURITY_GROUP: KindSchema = KindSchema {
     kind: Kind::SecurityGroup,
     doc: "A VPC security group and its ingress and egress rules (the rules are managed as a whole).",
     fields: &[
-        Field::req("name", STRING, "Group name, unique within the VPC.").force_new(),
+        Field::req("name", STRING, "Group name, unique within the VPC.")
+            .force_new()
+            .keep(Plain),
         Field::opt(
             "description",
             STRING,
             "Group description (AWS cannot change it; defaults to \"Managed by regionctl\").",
         )
-        .force_new(),
-        Field::req("vpc_id", VPC_ID, "The VPC the group belongs to.").force_new(),
+        .force_new()
+        // Cannot change and defaults on create only: any live one is accepted when the spec omits it.
+        .keep(Plain),
+        Field::req("vpc_id", VPC_ID, "The VPC the group belongs to.")
+            .force_new()
+            .keep(Plain),
         Field::opt(
             "ingress",
             Ty::List(&Ty::Object(&RULE_FIELDS)),
             "Inbound rules; each needs cidr_blocks or source_security_group_id.",
-        ),
+        )
+        // Absent rules leave AWS's (e.g. the default allow-all egress); given ones are managed exactly, as one grant per peer.
+        .keep(SgRules),
         Field::opt(
             "egress",
             Ty::List(&Ty::Object(&RULE_FIELDS)),
             "Outbound rules; when given they replace AWS's default allow-all egress rule.",
-        ),
+        )
+        // Absent rules leave AWS's (e.g. the default allow-all egress); given ones are managed exactly, as one grant per peer.
+        .keep(SgRules),
         TAGS_FIELD,
     ],
     computed: &[
@@ -332,6 +431,13 @@ const SECURITY_GROUP: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Regional,
+    service: Service::Ec2,
+    needs_consent: false,
+    stateful: false,
+    import_id: "sg-...",
+    timing: Timing::secs_mins(2, 15, 10),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -346,39 +452,52 @@ const IAM_ROLE: KindSchema = KindSchema {
             STRING,
             "Role name, unique in the account (up to 64 characters).",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::req(
             "assume_role_policy",
             Ty::Document,
             "Trust policy: who may assume the role (a map, or a JSON string).",
-        ),
+        )
+        // IAM reads a one-element list and its element alike, and returns JSON text.
+        .keep(Document),
         Field::opt(
             "managed_policy_arns",
             STRINGS,
             "ARNs of managed policies attached to the role (the set is managed exactly).",
-        ),
+        )
+        // Managed exactly: absent detaches every policy.
+        .clear(Set),
         Field::opt(
             "inline_policies",
             Ty::Map(&Ty::Document),
             "Inline policies embedded in the role, by policy name.",
-        ),
+        )
+        // Managed exactly: absent deletes every inline policy.
+        .clear(Documents),
         Field::opt(
             "permissions_boundary",
             STRING,
             "ARN of the managed policy used as the role's permissions boundary.",
-        ),
+        )
+        // Absent deletes the boundary (DeleteRolePermissionsBoundary).
+        .clear(Plain),
         Field::opt(
             "path",
             STRING,
             "Path of the role, e.g. /platform/ (AWS default /).",
         )
-        .force_new(),
-        Field::opt("description", STRING, "Description of the role."),
+        .force_new()
+        .keep(Plain),
+        Field::opt("description", STRING, "Description of the role.")
+            // Absent is no description: UpdateRole sets it empty.
+            .clear(Plain),
         Field::opt(
             "max_session_duration",
             int(3600, 43200),
             "Maximum session duration in seconds (AWS default 3600).",
-        ),
+        )
+        .keep(Plain),
         TAGS_FIELD,
     ],
     computed: &[
@@ -391,6 +510,13 @@ const IAM_ROLE: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Global,
+    service: Service::Iam,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the role name",
+    timing: Timing::secs_mins(2, 15, 10),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -408,18 +534,32 @@ const EKS_CLUSTER: KindSchema = KindSchema {
     kind: Kind::EksCluster,
     doc: "An EKS control plane.",
     fields: &[
-        Field::req("name", STRING, "Cluster name, unique in the region.").force_new(),
-        Field::opt("version", STRING, "Kubernetes minor version, e.g. \"1.31\"; upgraded in place one minor version at a time."),
-        Field::req("role_arn", IAM_ROLE_ARN, "ARN of the IAM role the control plane assumes.").force_new(),
-        Field::req("subnet_ids", SUBNET_IDS, "Subnets (at least two AZs) for the control plane's network interfaces.").force_new(),
-        Field::opt("security_group_ids", SECURITY_GROUP_IDS, "Extra security groups for the control plane's network interfaces."),
-        Field::opt("endpoint_public_access", BOOL, "Whether the API server endpoint is reachable from the internet (AWS default true)."),
-        Field::opt("endpoint_private_access", BOOL, "Whether the API server endpoint is reachable from inside the VPC (AWS default false)."),
-        Field::opt("public_access_cidrs", CIDRS, "CIDR blocks allowed to reach the public endpoint (AWS default 0.0.0.0/0)."),
-        Field::opt("logging", Ty::List(&EKS_LOG_TYPES), "Control plane log types sent to CloudWatch Logs."),
-        Field::opt("service_ipv4_cidr", CIDR, "CIDR block Kubernetes assigns service IPs from (AWS default 10.100.0.0/16 or 172.20.0.0/16).").force_new(),
-        Field::opt("authentication_mode", Ty::Enum(&["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"]), "How IAM principals are mapped to Kubernetes; can only move towards API."),
-        Field::opt("support_type", Ty::Enum(&["STANDARD", "EXTENDED"]), "Upgrade policy: whether the cluster may enter (paid) extended support."),
+        Field::req("name", STRING, "Cluster name, unique in the region.").force_new()
+            .keep(Plain),
+        Field::opt("version", STRING, "Kubernetes minor version, e.g. \"1.31\"; upgraded in place one minor version at a time.")
+            .keep(Plain),
+        Field::req("role_arn", IAM_ROLE_ARN, "ARN of the IAM role the control plane assumes.").force_new()
+            .keep(Plain),
+        Field::req("subnet_ids", SUBNET_IDS, "Subnets (at least two AZs) for the control plane's network interfaces.").force_new()
+            .keep(Set),
+        Field::opt("security_group_ids", SECURITY_GROUP_IDS, "Extra security groups for the control plane's network interfaces.")
+            // Absent is no extra security groups: the update sends the empty list.
+            .clear(Set),
+        Field::opt("endpoint_public_access", BOOL, "Whether the API server endpoint is reachable from the internet (AWS default true).")
+            .keep(Plain),
+        Field::opt("endpoint_private_access", BOOL, "Whether the API server endpoint is reachable from inside the VPC (AWS default false).")
+            .keep(Plain),
+        Field::opt("public_access_cidrs", CIDRS, "CIDR blocks allowed to reach the public endpoint (AWS default 0.0.0.0/0).")
+            .keep(Set),
+        Field::opt("logging", Ty::List(&EKS_LOG_TYPES), "Control plane log types sent to CloudWatch Logs.")
+            // Absent disables every log type.
+            .clear(Set),
+        Field::opt("service_ipv4_cidr", CIDR, "CIDR block Kubernetes assigns service IPs from (AWS default 10.100.0.0/16 or 172.20.0.0/16).").force_new()
+            .keep(Plain),
+        Field::opt("authentication_mode", Ty::Enum(&["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"]), "How IAM principals are mapped to Kubernetes; can only move towards API.")
+            .keep(Plain),
+        Field::opt("support_type", Ty::Enum(&["STANDARD", "EXTENDED"]), "Upgrade policy: whether the cluster may enter (paid) extended support.")
+            .keep(Plain),
         TAGS_FIELD,
     ],
     computed: &[
@@ -433,6 +573,13 @@ const EKS_CLUSTER: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Regional,
+    service: Service::Eks,
+    needs_consent: true,
+    stateful: true,
+    import_id: "the cluster name",
+    timing: Timing::secs_mins(30, 60, 40),
 };
 
 /// Every AMI type EKS managed node groups accept, as of the EKS API reference of early 2026.
@@ -463,23 +610,25 @@ const EKS_AMI_TYPES: &[&str] = &[
 ];
 
 const SCALING_FIELDS: [Field; 3] = [
-    Field::req("min", int_min(0), "Minimum number of nodes."),
+    Field::req("min", int_min(0), "Minimum number of nodes.").part(),
     Field::req(
         "desired",
         int_min(0),
         "Desired number of nodes, between min and max.",
-    ),
-    Field::req("max", int_min(1), "Maximum number of nodes."),
+    )
+    .part(),
+    Field::req("max", int_min(1), "Maximum number of nodes.").part(),
 ];
 
 const TAINT_FIELDS: [Field; 3] = [
-    Field::req("key", STRING, "Taint key."),
-    Field::opt("value", STRING, "Taint value."),
+    Field::req("key", STRING, "Taint key.").part(),
+    Field::opt("value", STRING, "Taint value.").part(),
     Field::req(
         "effect",
         Ty::Enum(&["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"]),
         "Taint effect.",
-    ),
+    )
+    .part(),
 ];
 
 const UPDATE_CONFIG_FIELDS: [Field; 2] = [
@@ -487,12 +636,14 @@ const UPDATE_CONFIG_FIELDS: [Field; 2] = [
         "max_unavailable",
         int(1, 100),
         "Nodes that may be unavailable at once during an update.",
-    ),
+    )
+    .part(),
     Field::opt(
         "max_unavailable_percentage",
         int(1, 100),
         "Percentage of nodes that may be unavailable at once during an update.",
-    ),
+    )
+    .part(),
 ];
 
 const EKS_NODE_GROUP: KindSchema = KindSchema {
@@ -507,75 +658,92 @@ const EKS_NODE_GROUP: KindSchema = KindSchema {
             },
             "Name of the cluster the nodes join.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::req(
             "name",
             STRING,
             "Node group name, unique within the cluster.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::req(
             "node_role_arn",
             IAM_ROLE_ARN,
             "ARN of the IAM role the nodes assume.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::req(
             "subnet_ids",
             SUBNET_IDS,
             "Subnets the nodes are launched in (usually private).",
         )
-        .force_new(),
+        .force_new()
+        .keep(Set),
         Field::opt(
             "instance_types",
             STRINGS,
             "EC2 instance types, e.g. [m6i.large] (AWS default t3.medium).",
         )
-        .force_new(),
+        .force_new()
+        // Keeps its order: for on-demand nodes it is the priority order, and a false "same" would hide a (force_new) change.
+        .keep(Plain),
         Field::opt(
             "capacity_type",
             Ty::Enum(&["ON_DEMAND", "SPOT"]),
             "Purchase option for the nodes (AWS default ON_DEMAND).",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "ami_type",
             Ty::Enum(EKS_AMI_TYPES),
             "AMI family of the nodes (AWS default depends on the version, AL2023 from 1.30).",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "disk_size",
             int(1, 16384),
             "Root volume size in GiB (AWS default 20).",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "version",
             STRING,
             "Kubernetes version of the nodes (defaults to the cluster's); upgraded in place.",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "release_version",
             STRING,
             "EKS-optimized AMI release to use (defaults to the latest for the version).",
-        ),
+        )
+        .keep(Plain),
         Field::req(
             "scaling",
             Ty::Object(&SCALING_FIELDS),
             "Size of the node group: min <= desired <= max.",
-        ),
-        Field::opt("labels", TAGS, "Kubernetes labels applied to the nodes."),
+        )
+        .keep(Plain),
+        Field::opt("labels", TAGS, "Kubernetes labels applied to the nodes.")
+            // Absent labels and taints are none: the update removes the live ones.
+            .clear(StrMap),
         Field::opt(
             "taints",
             Ty::List(&Ty::Object(&TAINT_FIELDS)),
             "Kubernetes taints applied to the nodes.",
-        ),
+        )
+        // Absent labels and taints are none: the update removes the live ones.
+        .clear(Taints),
         Field::opt(
             "update_config",
             Ty::Object(&UPDATE_CONFIG_FIELDS),
             "Rolling update limits; set at most one of the two.",
-        ),
+        )
+        .keep(Plain),
         TAGS_FIELD,
     ],
     computed: &[
@@ -585,6 +753,13 @@ const EKS_NODE_GROUP: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Regional,
+    service: Service::Eks,
+    needs_consent: false,
+    stateful: false,
+    import_id: "cluster-name/node-group-name",
+    timing: Timing::secs_mins(30, 60, 60),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -599,17 +774,22 @@ const DB_SUBNET_GROUP: KindSchema = KindSchema {
             STRING,
             "Group name, unique in the region (AWS stores it lowercase).",
         )
-        .force_new(),
+        .force_new()
+        // RDS stores group names lowercase; the name forces replacement, so case must never read as a change.
+        .keep(Lower),
         Field::opt(
             "description",
             STRING,
             "Group description (defaults to \"Managed by regionctl\").",
-        ),
+        )
+        // Absent writes the default description (ModifyDBSubnetGroup).
+        .defaults_to(DEFAULT_DESCRIPTION, Plain),
         Field::req(
             "subnet_ids",
             SUBNET_IDS,
             "Subnets in the group, in at least two availability zones.",
-        ),
+        )
+        .keep(Set),
         TAGS_FIELD,
     ],
     computed: &[
@@ -618,46 +798,102 @@ const DB_SUBNET_GROUP: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Regional,
+    service: Service::Rds,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the subnet group name",
+    timing: Timing::secs_mins(2, 15, 10),
 };
 
 const RDS_INSTANCE: KindSchema = KindSchema {
     kind: Kind::RdsInstance,
     doc: "An RDS DB instance (PostgreSQL or MySQL), or a read replica of one, possibly cross-region.",
     fields: &[
-        Field::req("identifier", STRING, "DB instance identifier, unique in the region (lowercase letters, digits, hyphens).").force_new(),
-        Field::opt("engine", Ty::Enum(aws_facts::RDS_ENGINES), "Database engine; required unless replicate_from is set (a replica inherits it).").force_new(),
-        Field::opt("engine_version", STRING, "Engine version, e.g. \"16.4\" or \"8.0\"; upgrades happen in place."),
-        Field::opt("allow_major_version_upgrade", BOOL, "Whether a change of engine_version may cross a major version."),
-        Field::opt("auto_minor_version_upgrade", BOOL, "Whether AWS applies minor engine upgrades in the maintenance window (AWS default true)."),
-        Field::req("instance_class", STRING, "Instance class, e.g. db.r6g.large."),
-        Field::opt("allocated_storage", int(20, 65536), "Storage in GiB; required for a primary, can only grow."),
-        Field::opt("max_allocated_storage", int(20, 65536), "Upper limit in GiB for storage autoscaling; omit to disable autoscaling."),
-        Field::opt("storage_type", Ty::Enum(&["gp2", "gp3", "io1", "io2"]), "Storage type (AWS default gp2)."),
-        Field::opt("iops", int(1000, 256000), "Provisioned IOPS (io1, io2, and gp3 above its baseline)."),
-        Field::opt("storage_throughput", int(125, 4000), "Provisioned throughput in MiB/s (gp3 only)."),
-        Field::opt("storage_encrypted", BOOL, "Whether storage is encrypted at rest; a replica follows its source.").force_new(),
-        Field::opt("kms_key_id", STRING, "KMS key ARN for storage encryption (AWS default: the aws/rds key).").force_new(),
-        Field::opt("availability_zone", STRING, "Availability zone of a single-AZ instance.").force_new(),
-        Field::opt("multi_az", BOOL, "Whether a synchronous standby runs in another availability zone."),
-        Field::opt("db_subnet_group", Ty::RefTo { kind: Kind::DbSubnetGroup, attr: "name" }, "Name of the DB subnet group, which sets the VPC.").force_new(),
-        Field::opt("vpc_security_group_ids", SECURITY_GROUP_IDS, "Security groups of the instance."),
-        Field::opt("parameter_group_name", STRING, "Name of the DB parameter group (AWS default: the engine's default group)."),
-        Field::opt("db_name", STRING, "Name of the database created with the instance.").force_new(),
-        Field::opt("master_username", STRING, "Master user name; required for a primary, inherited by a replica.").force_new(),
-        Field::opt("manage_master_user_password", BOOL, "Let RDS generate the master password and keep it in Secrets Manager."),
-        Field::opt("master_password_env", STRING, "Name of the environment variable holding the master password (never the password itself).").sensitive(),
-        Field::opt("port", int(1150, 65535), "Port the database listens on (AWS default 5432 for postgres, 3306 for mysql)."),
-        Field::opt("publicly_accessible", BOOL, "Whether the instance gets a public DNS name and address (AWS default false)."),
-        Field::opt("backup_retention_period", int(0, 35), "Days automated backups are kept; 0 disables them (a replication source needs > 0)."),
-        Field::opt("preferred_backup_window", STRING, "Daily UTC window for automated backups, e.g. 03:00-04:00."),
-        Field::opt("preferred_maintenance_window", STRING, "Weekly UTC maintenance window, e.g. sun:05:00-sun:06:00."),
-        Field::opt("copy_tags_to_snapshot", BOOL, "Whether the instance's tags are copied to its snapshots."),
-        Field::opt("performance_insights_enabled", BOOL, "Whether Performance Insights is enabled."),
-        Field::opt("deletion_protection", BOOL, "Whether AWS refuses to delete the instance."),
-        Field::opt("skip_final_snapshot", BOOL, "Whether deleting the instance skips the final snapshot."),
-        Field::opt("final_snapshot_identifier", STRING, "Name of the final snapshot taken on deletion."),
-        Field::opt("replicate_from", Ty::RefTo { kind: Kind::RdsInstance, attr: "arn" }, "ARN of the source instance for a read replica; removing it promotes the replica."),
-        Field::opt("apply_immediately", BOOL, "Apply modifications now instead of in the next maintenance window."),
+        Field::req("identifier", STRING, "DB instance identifier, unique in the region (lowercase letters, digits, hyphens).").force_new()
+            // RDS stores these lowercase; a case difference must never read as a change (or a replacement).
+            .keep(Lower),
+        Field::opt("engine", Ty::Enum(aws_facts::RDS_ENGINES), "Database engine; required unless replicate_from is set (a replica inherits it).").force_new()
+            // RDS stores these lowercase; a case difference must never read as a change (or a replacement).
+            .keep(Lower),
+        Field::opt("engine_version", STRING, "Engine version, e.g. \"16.4\" or \"8.0\"; upgrades happen in place.")
+            // RDS takes "16" or "8.0" and reports the minor version it chose.
+            .keep(RdsVersion),
+        Field::opt("allow_major_version_upgrade", BOOL, "Whether a change of engine_version may cross a major version.")
+            // RDS never returns a password, and this only steers a modification or a deletion.
+            .write_only(),
+        Field::opt("auto_minor_version_upgrade", BOOL, "Whether AWS applies minor engine upgrades in the maintenance window (AWS default true).")
+            .keep(Plain),
+        Field::req("instance_class", STRING, "Instance class, e.g. db.r6g.large.")
+            .keep(Plain),
+        Field::opt("allocated_storage", int(20, 65536), "Storage in GiB; required for a primary, can only grow.")
+            .keep(Plain),
+        Field::opt("max_allocated_storage", int(20, 65536), "Upper limit in GiB for storage autoscaling; omit to disable autoscaling.")
+            // Absent disables storage autoscaling (the limit is set to the allocated storage).
+            .clear(Plain),
+        Field::opt("storage_type", Ty::Enum(&["gp2", "gp3", "io1", "io2"]), "Storage type (AWS default gp2).")
+            .keep(Plain),
+        Field::opt("iops", int(1000, 256000), "Provisioned IOPS (io1, io2, and gp3 above its baseline).")
+            .keep(Plain),
+        Field::opt("storage_throughput", int(125, 4000), "Provisioned throughput in MiB/s (gp3 only).")
+            .keep(Plain),
+        Field::opt("storage_encrypted", BOOL, "Whether storage is encrypted at rest; a replica follows its source.").force_new()
+            .keep(Plain),
+        Field::opt("kms_key_id", STRING, "KMS key ARN for storage encryption (AWS default: the aws/rds key).").force_new()
+            // RDS reports the key's ARN whatever the spec names; leans to "same", because a false "differs" replaces a database.
+            .keep(KmsKey),
+        Field::opt("availability_zone", STRING, "Availability zone of a single-AZ instance.").force_new()
+            .keep(Plain),
+        Field::opt("multi_az", BOOL, "Whether a synchronous standby runs in another availability zone.")
+            .keep(Plain),
+        Field::opt("db_subnet_group", Ty::RefTo { kind: Kind::DbSubnetGroup, attr: "name" }, "Name of the DB subnet group, which sets the VPC.").force_new()
+            // RDS stores these lowercase; a case difference must never read as a change (or a replacement).
+            .keep(Lower),
+        Field::opt("vpc_security_group_ids", SECURITY_GROUP_IDS, "Security groups of the instance.")
+            // An empty or absent list leaves the instance's groups alone.
+            .keep_unless_empty(Set),
+        Field::opt("parameter_group_name", STRING, "Name of the DB parameter group (AWS default: the engine's default group).")
+            // RDS stores these lowercase; a case difference must never read as a change (or a replacement).
+            .keep(Lower),
+        Field::opt("db_name", STRING, "Name of the database created with the instance.").force_new()
+            .keep(Plain),
+        Field::opt("master_username", STRING, "Master user name; required for a primary, inherited by a replica.").force_new()
+            .keep(Plain),
+        Field::opt("manage_master_user_password", BOOL, "Let RDS generate the master password and keep it in Secrets Manager.")
+            .keep(Plain),
+        Field::opt("master_password_env", STRING, "Name of the environment variable holding the master password (never the password itself).").sensitive()
+            // RDS never returns a password, and this only steers a modification or a deletion.
+            .write_only(),
+        Field::opt("port", int(1150, 65535), "Port the database listens on (AWS default 5432 for postgres, 3306 for mysql).")
+            .keep(Plain),
+        Field::opt("publicly_accessible", BOOL, "Whether the instance gets a public DNS name and address (AWS default false).")
+            .keep(Plain),
+        Field::opt("backup_retention_period", int(0, 35), "Days automated backups are kept; 0 disables them (a replication source needs > 0).")
+            .keep(Plain),
+        Field::opt("preferred_backup_window", STRING, "Daily UTC window for automated backups, e.g. 03:00-04:00.")
+            .keep(Plain),
+        Field::opt("preferred_maintenance_window", STRING, "Weekly UTC maintenance window, e.g. sun:05:00-sun:06:00.")
+            // RDS stores these lowercase; a case difference must never read as a change (or a replacement).
+            .keep(Lower),
+        Field::opt("copy_tags_to_snapshot", BOOL, "Whether the instance's tags are copied to its snapshots.")
+            .keep(Plain),
+        Field::opt("performance_insights_enabled", BOOL, "Whether Performance Insights is enabled.")
+            .keep(Plain),
+        Field::opt("deletion_protection", BOOL, "Whether AWS refuses to delete the instance.")
+            .keep(Plain),
+        Field::opt("skip_final_snapshot", BOOL, "Whether deleting the instance skips the final snapshot.")
+            // RDS never returns a password, and this only steers a modification or a deletion.
+            .write_only(),
+        Field::opt("final_snapshot_identifier", STRING, "Name of the final snapshot taken on deletion.")
+            // RDS never returns a password, and this only steers a modification or a deletion.
+            .write_only(),
+        Field::opt("replicate_from", Ty::RefTo { kind: Kind::RdsInstance, attr: "arn" }, "ARN of the source instance for a read replica; removing it promotes the replica.")
+            // Absent promotes a replica (PromoteReadReplica); RDS reports the source as an ARN.
+            .clear(RdsSource),
+        Field::opt("apply_immediately", BOOL, "Apply modifications now instead of in the next maintenance window.")
+            // RDS never returns a password, and this only steers a modification or a deletion.
+            .write_only(),
         TAGS_FIELD,
     ],
     computed: &[
@@ -669,6 +905,13 @@ const RDS_INSTANCE: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: Some("identifier"),
+    refresh_hint: Some("identifier"),
+    placement: Placement::Regional,
+    service: Service::Rds,
+    needs_consent: true,
+    stateful: true,
+    import_id: "the DB instance identifier",
+    timing: Timing::secs_mins(30, 60, 120),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -683,18 +926,29 @@ const CACHE_SUBNET_GROUP: KindSchema = KindSchema {
             STRING,
             "Group name, unique in the region (AWS stores it lowercase).",
         )
-        .force_new(),
+        .force_new()
+        // ElastiCache stores group names lowercase; the name forces replacement, so case must never read as a change.
+        .keep(Lower),
         Field::opt(
             "description",
             STRING,
             "Group description (defaults to \"Managed by regionctl\").",
-        ),
-        Field::req("subnet_ids", SUBNET_IDS, "Subnets in the group."),
+        )
+        // Absent writes the default description (ModifyCacheSubnetGroup).
+        .defaults_to(DEFAULT_DESCRIPTION, Plain),
+        Field::req("subnet_ids", SUBNET_IDS, "Subnets in the group.").keep(Set),
         TAGS_FIELD,
     ],
     computed: &[computed("arn", "The cache subnet group ARN.")],
     taggable: true,
     natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Regional,
+    service: Service::Elasticache,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the subnet group name",
+    timing: Timing::secs_mins(2, 15, 10),
 };
 
 const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
@@ -706,38 +960,49 @@ const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
             STRING,
             "Replication group id, unique in the region (1-40 lowercase characters).",
         )
-        .force_new(),
+        .force_new()
+        // ElastiCache stores these lowercase.
+        .keep(Lower),
         Field::opt(
             "description",
             STRING,
             "Description (defaults to \"Managed by regionctl\").",
-        ),
+        )
+        // Absent writes the default description (ModifyReplicationGroup).
+        .defaults_to(DEFAULT_DESCRIPTION, Plain),
         Field::opt(
             "engine",
             Ty::Enum(aws_facts::ELASTICACHE_ENGINES),
             "Cache engine (AWS default redis); redis can be upgraded to valkey in place.",
-        ),
+        )
+        // ElastiCache stores these lowercase.
+        .keep(Lower),
         Field::opt(
             "engine_version",
             STRING,
             "Engine version, e.g. \"7.1\"; upgrades happen in place.",
-        ),
-        Field::req("node_type", STRING, "Node type, e.g. cache.r7g.large."),
+        )
+        // Reported as major.minor from Redis OSS 6 on.
+        .keep(CacheVersion),
+        Field::req("node_type", STRING, "Node type, e.g. cache.r7g.large.").keep(Plain),
         Field::opt(
             "num_cache_clusters",
             int(1, 6),
             "Number of nodes: one primary plus replicas.",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "automatic_failover",
             BOOL,
             "Whether a replica is promoted automatically when the primary fails (needs 2+ nodes).",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "multi_az",
             BOOL,
             "Whether nodes are spread across availability zones (needs automatic_failover).",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "cache_subnet_group",
             Ty::RefTo {
@@ -746,61 +1011,76 @@ const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
             },
             "Name of the cache subnet group, which sets the VPC.",
         )
-        .force_new(),
+        .force_new()
+        // ElastiCache stores these lowercase.
+        .keep(Lower),
         Field::opt(
             "security_group_ids",
             SECURITY_GROUP_IDS,
             "Security groups of the nodes.",
-        ),
+        )
+        .keep(Set),
         Field::opt(
             "parameter_group_name",
             STRING,
             "Name of the cache parameter group (AWS default: the engine's default group).",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "at_rest_encryption",
             BOOL,
             "Whether data at rest is encrypted.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "kms_key_id",
             STRING,
             "KMS key ARN for encryption at rest (AWS default: an AWS-owned key).",
         )
-        .force_new(),
-        Field::opt("transit_encryption", BOOL, "Whether connections use TLS."),
+        .force_new()
+        // ElastiCache reports the key's ARN whatever the spec names.
+        .keep(KmsKey),
+        Field::opt("transit_encryption", BOOL, "Whether connections use TLS.").keep(Plain),
         Field::opt(
             "port",
             int(1, 65535),
             "Port the nodes listen on (AWS default 6379).",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "snapshot_retention_limit",
             int(0, 35),
             "Days automatic snapshots are kept; 0 disables them.",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "snapshot_window",
             STRING,
             "Daily UTC window for snapshots, e.g. 03:00-04:00.",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "preferred_maintenance_window",
             STRING,
             "Weekly UTC maintenance window, e.g. sun:05:00-sun:06:00.",
-        ),
+        )
+        // ElastiCache stores these lowercase.
+        .keep(Lower),
         Field::opt(
             "auto_minor_version_upgrade",
             BOOL,
             "Whether AWS applies minor engine upgrades in the maintenance window.",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "apply_immediately",
             BOOL,
             "Apply modifications now instead of in the next maintenance window.",
-        ),
+        )
+        // Steers how a modification is applied; not a property of the group.
+        .write_only(),
         TAGS_FIELD,
     ],
     computed: &[
@@ -816,6 +1096,13 @@ const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: Some("replication_group_id"),
+    refresh_hint: Some("replication_group_id"),
+    placement: Placement::Regional,
+    service: Service::Elasticache,
+    needs_consent: false,
+    stateful: true,
+    import_id: "the replication group id",
+    timing: Timing::secs_mins(15, 60, 90),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -825,8 +1112,13 @@ const ROUTE53_ZONE: KindSchema = KindSchema {
     kind: Kind::Route53Zone,
     doc: "A public Route 53 hosted zone (global).",
     fields: &[
-        Field::req("name", STRING, "Domain name of the zone, e.g. example.com.").force_new(),
-        Field::opt("comment", STRING, "Comment on the zone."),
+        Field::req("name", STRING, "Domain name of the zone, e.g. example.com.")
+            .force_new()
+            // Route 53 answers lowercase with a final dot and \ooo escapes.
+            .keep(Dns),
+        Field::opt("comment", STRING, "Comment on the zone.")
+            // Absent clears the comment (UpdateHostedZoneComment without one).
+            .clear(Plain),
         TAGS_FIELD,
     ],
     computed: &[
@@ -839,6 +1131,13 @@ const ROUTE53_ZONE: KindSchema = KindSchema {
     ],
     taggable: true,
     natural_name: None,
+    refresh_hint: Some("name"),
+    placement: Placement::Global,
+    service: Service::Route53,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the hosted zone id, Z...",
+    timing: Timing::secs_mins(2, 30, 10),
 };
 
 const ROUTE53_HEALTH_CHECK: KindSchema = KindSchema {
@@ -850,70 +1149,92 @@ const ROUTE53_HEALTH_CHECK: KindSchema = KindSchema {
             Ty::Enum(&["HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP"]),
             "How the endpoint is checked.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "fqdn",
             STRING,
             "Host name of the endpoint; fqdn or ip_address is required.",
-        ),
+        )
+        // Absent resets it (ResetElements); the address and search string cannot be reset and stay as they are.
+        .clear(Plain),
         Field::opt(
             "ip_address",
             STRING,
             "IPv4 or IPv6 address of the endpoint.",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "port",
             int(1, 65535),
             "Port of the endpoint (default 80 for HTTP, 443 for HTTPS).",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "resource_path",
             STRING,
             "Path requested by HTTP(S) checks, e.g. /health.",
-        ),
+        )
+        // Absent resets it (ResetElements); the address and search string cannot be reset and stay as they are.
+        .clear(Plain),
         Field::opt(
             "search_string",
             STRING,
             "String the response body must contain (*_STR_MATCH types, up to 255 characters).",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "request_interval",
             int(10, 30),
             "Seconds between checks: 10 or 30 (AWS default 30).",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "failure_threshold",
             int(1, 10),
             "Consecutive failures before the endpoint is unhealthy (AWS default 3).",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "measure_latency",
             BOOL,
             "Whether Route 53 measures latency from its checker regions.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "enable_sni",
             BOOL,
             "Whether HTTPS checks send the host name in TLS SNI (AWS default true for HTTPS).",
-        ),
+        )
+        .keep(Plain),
         Field::opt(
             "regions",
             STRINGS,
             "Checker regions (at least 3) to check from; AWS default is all of them.",
-        ),
-        Field::opt("inverted", BOOL, "Whether the check's status is inverted."),
+        )
+        // Absent resets the checker regions to AWS's default (all of them).
+        .clear(Set),
+        Field::opt("inverted", BOOL, "Whether the check's status is inverted.").keep(Plain),
         Field::opt(
             "disabled",
             BOOL,
             "Whether the check is disabled (then it is always reported healthy).",
-        ),
+        )
+        .keep(Plain),
         TAGS_FIELD,
     ],
     computed: &[computed("id", "The health check id.")],
     taggable: true,
     natural_name: None,
+    refresh_hint: None,
+    placement: Placement::Global,
+    service: Service::Route53,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the health check id",
+    timing: Timing::secs_mins(2, 30, 10),
 };
 
 const ALIAS_FIELDS: [Field; 3] = [
@@ -921,47 +1242,55 @@ const ALIAS_FIELDS: [Field; 3] = [
         "name",
         STRING,
         "DNS name of the alias target, e.g. a load balancer's DNS name.",
-    ),
+    )
+    .part(),
     Field::req(
         "zone_id",
         STRING,
         "Hosted zone id of the alias target (e.g. the load balancer's canonical zone).",
-    ),
+    )
+    .part(),
     Field::opt(
         "evaluate_target_health",
         BOOL,
         "Whether the record follows the target's health.",
-    ),
+    )
+    .part(),
 ];
 
 const LATENCY_FIELDS: [Field; 1] = [Field::req(
     "region",
     STRING,
     "AWS region whose latency decides whether this record is answered.",
-)];
+)
+.part()];
 
 const WEIGHTED_FIELDS: [Field; 1] = [Field::req(
     "weight",
     int(0, 255),
     "Relative weight; 0 receives traffic only if all weights are 0.",
-)];
+)
+.part()];
 
 const ROUTING_FIELDS: [Field; 3] = [
     Field::opt(
         "latency",
         Ty::Object(&LATENCY_FIELDS),
         "Latency-based routing.",
-    ),
+    )
+    .part(),
     Field::opt(
         "failover",
         Ty::Enum(&["PRIMARY", "SECONDARY"]),
         "Failover routing: this record's role.",
-    ),
+    )
+    .part(),
     Field::opt(
         "weighted",
         Ty::Object(&WEIGHTED_FIELDS),
         "Weighted routing.",
-    ),
+    )
+    .part(),
 ];
 
 const ROUTE53_RECORD: KindSchema = KindSchema {
@@ -976,45 +1305,58 @@ const ROUTE53_RECORD: KindSchema = KindSchema {
             },
             "Hosted zone the record belongs to.",
         )
-        .force_new(),
+        .force_new()
+        .keep(ZoneId),
         Field::req(
             "name",
             STRING,
             "Fully qualified record name, e.g. api.example.com.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Dns),
         Field::req(
             "type",
             Ty::Enum(&["A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA"]),
             "Record type.",
         )
-        .force_new(),
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "ttl",
             int(0, 2147483647),
             "Time to live in seconds; required unless alias is set.",
-        ),
+        )
+        // A record is written whole (UPSERT of the desired record set): every part the spec leaves out is removed.
+        .clear(Plain),
         Field::opt(
             "records",
             STRINGS,
             "Record values; required unless alias is set.",
-        ),
+        )
+        // A record is written whole (UPSERT of the desired record set): every part the spec leaves out is removed.
+        .clear(Set),
         Field::opt(
             "alias",
             Ty::Object(&ALIAS_FIELDS),
             "Alias target instead of ttl and records.",
-        ),
+        )
+        // A record is written whole (UPSERT of the desired record set): every part the spec leaves out is removed.
+        .clear(Alias),
         Field::opt(
             "set_identifier",
             STRING,
             "Distinguishes records of one name and type; required with routing.",
         )
-        .force_new(),
+        .force_new()
+        // A record is written whole (UPSERT of the desired record set): every part the spec leaves out is removed.
+        .clear(Plain),
         Field::opt(
             "routing",
             Ty::Object(&ROUTING_FIELDS),
             "Routing policy: at most one of latency, failover, weighted.",
-        ),
+        )
+        // A record is written whole (UPSERT of the desired record set): every part the spec leaves out is removed.
+        .clear(Plain),
         Field::opt(
             "health_check_id",
             Ty::RefTo {
@@ -1022,7 +1364,9 @@ const ROUTE53_RECORD: KindSchema = KindSchema {
                 attr: "id",
             },
             "Health check deciding whether this record is answered.",
-        ),
+        )
+        // A record is written whole (UPSERT of the desired record set): every part the spec leaves out is removed.
+        .clear(Plain),
     ],
     computed: &[
         computed("fqdn", "The record name as Route 53 stores it."),
@@ -1033,6 +1377,13 @@ const ROUTE53_RECORD: KindSchema = KindSchema {
     ],
     taggable: false,
     natural_name: None,
+    refresh_hint: None,
+    placement: Placement::Global,
+    service: Service::Route53,
+    needs_consent: false,
+    stateful: false,
+    import_id: "zone-id/name/type[/set-identifier]",
+    timing: Timing::secs_mins(2, 30, 10),
 };
 
 #[cfg(test)]
@@ -1078,6 +1429,40 @@ mod tests {
             }
             if let Ty::Object(inner) = ty {
                 field_names_unique(inner, &format!("{path}.{}", f.name));
+            }
+        }
+    }
+
+    #[test]
+    fn kind_facts_hold_together() {
+        for s in &SCHEMAS {
+            let k = s.kind;
+            // Consent is asked for what losing costs data or hours; such a kind is stateful.
+            assert!(
+                !s.needs_consent || s.stateful,
+                "{k}: consent without stateful"
+            );
+            if let Some(hint) = s.refresh_hint {
+                assert!(
+                    s.field(hint).is_some(),
+                    "{k}: refresh hint {hint} is not a field"
+                );
+            }
+            // Every service a kind uses is rate limited, so an apply never throttles itself.
+            assert!(
+                s.service.default_rate().is_some(),
+                "{k}: service {} has no request rate",
+                s.service
+            );
+            assert!(!s.import_id.is_empty(), "{k}: no import id form");
+            let t = s.timing;
+            assert!(
+                t.first <= t.longest && t.longest < t.limit,
+                "{k}: timing {t:?}"
+            );
+            // A write-only field is never reported by AWS, so it can have no comparison rule.
+            for f in s.fields.iter().filter(|f| f.write_only) {
+                assert_eq!(f.cmp.norm, Norm::Plain, "{k}.{}", f.name);
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Resource kind schemas: what each kind accepts, computes and must replace to change.
 
 pub mod check;
+pub mod compare;
 pub mod kinds;
 pub mod types;
 

@@ -1,7 +1,9 @@
 //! How one attribute of a resource compares between the spec and AWS: the knowledge that lets an
 //! unchanged platform plan as "no changes".
 //!
-//! Two things decide it, per kind and attribute, and both follow the provider (`src/provider`):
+//! Each field of a kind declares its comparison ([`Cmp`], in `spec::schema::kinds`, with the
+//! reason next to it); this module implements it. Two things decide it, and both follow the
+//! provider's `update`:
 //!
 //! - what the provider's `update` does when the spec leaves the attribute out ([`Absent`]): leave
 //!   AWS's value alone (the spec has no opinion, so any live value is the same), make it empty
@@ -13,11 +15,14 @@
 //! The planner must say "update" exactly when the provider's `update` would change something:
 //! a false "differs" is a perpetual diff (and on a `force_new` attribute of a database, a planned
 //! replacement), a false "same" hides a change the user asked for. Where the two risks conflict,
-//! each rule below says which way it leans and why.
+//! each declaration says which way it leans and why. Both the planner and the provider's RDS
+//! modification use this one comparison, so they can never disagree.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::kind::Kind;
+use crate::spec::schema::kinds::schema;
+use crate::spec::schema::types::{Absent, Cmp, Norm};
 use crate::spec::value::Value;
 
 /// How one attribute of a resource compares between the spec and AWS.
@@ -50,7 +55,7 @@ pub fn compare(kind: Kind, name: &str, desired: Option<&Value>, live: Option<&Va
     if desired.is_some_and(Value::has_unknown) {
         return AttrCmp::Unknown;
     }
-    if write_only(kind).contains(&name) {
+    if is_write_only(kind, name) {
         return AttrCmp::NotObservable;
     }
     let rule = rule(kind, name);
@@ -74,34 +79,18 @@ pub fn compare(kind: Kind, name: &str, desired: Option<&Value>, live: Option<&Va
     }
 }
 
+/// Whether the provider never reports attribute `name` of `kind` back (see `Field::write_only`).
+pub fn is_write_only(kind: Kind, name: &str) -> bool {
+    schema(kind).field(name).is_some_and(|f| f.write_only)
+}
+
 /// Attribute names (of the schema fields) the provider never reports back for `kind`.
-pub fn write_only(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        // RDS never returns a password, and these only steer a modification or a deletion.
-        Kind::RdsInstance => &[
-            "master_password_env",
-            "allow_major_version_upgrade",
-            "apply_immediately",
-            "skip_final_snapshot",
-            "final_snapshot_identifier",
-        ],
-        // Steers how a modification is applied; not a property of the group.
-        Kind::ElasticacheReplicationGroup => &["apply_immediately"],
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup
-        | Kind::IamRole
-        | Kind::EksCluster
-        | Kind::EksNodeGroup
-        | Kind::DbSubnetGroup
-        | Kind::CacheSubnetGroup
-        | Kind::Route53Zone
-        | Kind::Route53HealthCheck
-        | Kind::Route53Record => &[],
-    }
+pub fn write_only(kind: Kind) -> impl Iterator<Item = &'static str> {
+    schema(kind)
+        .fields
+        .iter()
+        .filter(|f| f.write_only)
+        .map(|f| f.name)
 }
 
 /// Plain equality after the same normalisation (for comparing desired to the value in state, and
@@ -110,7 +99,7 @@ pub fn same_value(kind: Kind, name: &str, a: &Value, b: &Value) -> bool {
     if a.has_unknown() || b.has_unknown() {
         return false;
     }
-    if write_only(kind).contains(&name) {
+    if is_write_only(kind, name) {
         return equal(Norm::Plain, a, b);
     }
     equal(rule(kind, name).norm, a, b)
@@ -162,197 +151,17 @@ pub fn compare_all(
 // ---------------------------------------------------------------------------------------------
 // The rules.
 
-/// What the provider's update does with an attribute the spec leaves out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Absent {
-    /// Leaves AWS's value alone: the spec has no opinion, whatever AWS has is the same.
-    Keep,
-    /// Makes it empty (removes tags, detaches policies, deletes routes ...): a live value differs.
-    Clear,
-    /// Writes this value (a description AWS requires): the same only if AWS has it.
-    Default(&'static str),
-}
-
-/// How two present values are compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Norm {
-    /// Structural equality; whole numbers equal whatever their type, `null` and empty
-    /// collections in maps are left out.
-    Plain,
-    /// Lists compared as sets (order and duplicates carry no meaning).
-    Set,
-    /// Strings compared case-insensitively (AWS stores the name lowercase).
-    Lower,
-    /// Domain names: lowercase, without the final dot, `\ooo` escapes decoded.
-    Dns,
-    /// Route 53 hosted zone ids, with or without the `/hostedzone/` prefix.
-    ZoneId,
-    /// RDS engine versions: "16" is any 16.x (RDS picks the minor version).
-    RdsVersion,
-    /// ElastiCache engine versions: "7.1" is "7.1.0" (Redis OSS 6+ and Valkey).
-    CacheVersion,
-    /// KMS keys: an alias is the same as any key (it cannot be resolved offline), a key id is
-    /// the same as its ARN.
-    KmsKey,
-    /// User tags: string values, `regionctl:*` keys left out.
-    Tags,
-    /// A map of strings (node group labels).
-    StrMap,
-    /// An IAM policy document, given as a map or as JSON text.
-    Document,
-    /// A map of IAM policy documents (inline policies).
-    Documents,
-    /// Security group rules, as one grant per (protocol, ports, peer).
-    SgRules,
-    /// Route table routes, by destination.
-    Routes,
-    /// Node group taints, by (key, effect).
-    Taints,
-    /// A Route 53 alias target.
-    Alias,
-    /// An RDS replication source: an ARN, or an identifier RDS reports as its ARN.
-    RdsSource,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Rule {
-    absent: Absent,
-    norm: Norm,
-    /// An empty desired list means "leave alone", as an absent one.
-    empty_is_absent: bool,
-}
-
-const fn keep(norm: Norm) -> Rule {
-    Rule {
-        absent: Absent::Keep,
-        norm,
-        empty_is_absent: false,
-    }
-}
-
-const fn clear(norm: Norm) -> Rule {
-    Rule {
-        absent: Absent::Clear,
-        norm,
-        empty_is_absent: false,
-    }
-}
-
-const fn default(text: &'static str, norm: Norm) -> Rule {
-    Rule {
-        absent: Absent::Default(text),
-        norm,
-        empty_is_absent: false,
-    }
-}
-
-/// What the provider writes where AWS requires a description the spec leaves out.
-const DEFAULT_DESCRIPTION: &str = "Managed by regionctl";
-
-/// The rule of one attribute. Required attributes are never absent in a valid spec; they get
-/// `keep` so that only their normalisation matters.
-fn rule(kind: Kind, name: &str) -> Rule {
-    use Norm::*;
-    // Every provider syncs tags exactly (`attrs::tag_changes`): absent tags remove the user's.
-    if name == "tags" {
-        return clear(Tags);
-    }
-    match (kind, name) {
-        // --- EC2 ---------------------------------------------------------------------------
-        // Absent routes and associations are left as AWS has them (`ec2::is_set`); given ones
-        // are managed exactly, by destination and as a set of subnets.
-        (Kind::RouteTable, "routes") => keep(Routes),
-        (Kind::RouteTable, "subnet_ids") => keep(Set),
-        // Absent rules leave AWS's (e.g. the default allow-all egress); given ones are managed
-        // exactly as grants. The description cannot change (force_new) and defaults on create
-        // only: any live one is accepted when the spec omits it.
-        (Kind::SecurityGroup, "ingress" | "egress") => keep(SgRules),
-
-        // --- IAM ---------------------------------------------------------------------------
-        (Kind::IamRole, "assume_role_policy") => keep(Document),
-        // Managed exactly: absent detaches every policy.
-        (Kind::IamRole, "managed_policy_arns") => clear(Set),
-        // Managed exactly: absent deletes every inline policy.
-        (Kind::IamRole, "inline_policies") => clear(Documents),
-        // Absent deletes the boundary (DeleteRolePermissionsBoundary).
-        (Kind::IamRole, "permissions_boundary") => clear(Plain),
-        // Absent is no description: UpdateRole sets it empty.
-        (Kind::IamRole, "description") => clear(Plain),
-
-        // --- EKS ---------------------------------------------------------------------------
-        (Kind::EksCluster, "subnet_ids") => keep(Set),
-        // Absent is no extra security groups: the update sends the empty list.
-        (Kind::EksCluster, "security_group_ids") => clear(Set),
-        (Kind::EksCluster, "public_access_cidrs") => keep(Set),
-        // Absent disables every log type.
-        (Kind::EksCluster, "logging") => clear(Set),
-        (Kind::EksNodeGroup, "subnet_ids") => keep(Set),
-        // Absent labels and taints are none: the update removes the live ones.
-        (Kind::EksNodeGroup, "labels") => clear(StrMap),
-        (Kind::EksNodeGroup, "taints") => clear(Taints),
-        // instance_types keeps its order: for on-demand nodes it is the priority order, and a
-        // false "same" there would hide a (force_new) change.
-
-        // --- RDS ---------------------------------------------------------------------------
-        // RDS stores identifiers and group names lowercase; these force replacement, so a
-        // case difference must never read as a change.
-        (Kind::DbSubnetGroup | Kind::CacheSubnetGroup, "name") => keep(Lower),
-        // Absent writes the default description (ModifyDB/CacheSubnetGroup).
-        (Kind::DbSubnetGroup | Kind::CacheSubnetGroup, "description") => {
-            default(DEFAULT_DESCRIPTION, Plain)
-        }
-        (Kind::DbSubnetGroup | Kind::CacheSubnetGroup, "subnet_ids") => keep(Set),
-        (Kind::RdsInstance, "identifier" | "db_subnet_group" | "parameter_group_name") => {
-            keep(Lower)
-        }
-        (Kind::RdsInstance, "engine" | "preferred_maintenance_window") => keep(Lower),
-        (Kind::RdsInstance, "engine_version") => keep(RdsVersion),
-        (Kind::RdsInstance, "kms_key_id") => keep(KmsKey),
-        // An empty or absent list leaves the instance's groups alone (`Diff::set`).
-        (Kind::RdsInstance, "vpc_security_group_ids") => Rule {
-            empty_is_absent: true,
-            ..keep(Set)
+/// The comparison of one attribute: the one its field declares (`spec::schema::kinds`), whose
+/// comment there says why. A name the schema does not know is compared plainly.
+fn rule(kind: Kind, name: &str) -> Cmp {
+    schema(kind).field(name).map_or(
+        Cmp {
+            absent: Absent::Keep,
+            norm: Norm::Plain,
+            empty_is_absent: false,
         },
-        // Absent disables storage autoscaling (the limit is set to the allocated storage).
-        (Kind::RdsInstance, "max_allocated_storage") => clear(Plain),
-        // Absent promotes a replica (PromoteReadReplica).
-        (Kind::RdsInstance, "replicate_from") => clear(RdsSource),
-
-        // --- ElastiCache -------------------------------------------------------------------
-        (Kind::ElasticacheReplicationGroup, "replication_group_id" | "cache_subnet_group") => {
-            keep(Lower)
-        }
-        // Absent writes the default description (ModifyReplicationGroup).
-        (Kind::ElasticacheReplicationGroup, "description") => default(DEFAULT_DESCRIPTION, Plain),
-        (Kind::ElasticacheReplicationGroup, "engine" | "preferred_maintenance_window") => {
-            keep(Lower)
-        }
-        (Kind::ElasticacheReplicationGroup, "engine_version") => keep(CacheVersion),
-        (Kind::ElasticacheReplicationGroup, "kms_key_id") => keep(KmsKey),
-        (Kind::ElasticacheReplicationGroup, "security_group_ids") => keep(Set),
-
-        // --- Route 53 ----------------------------------------------------------------------
-        (Kind::Route53Zone, "name") => keep(Dns),
-        // Absent clears the comment (UpdateHostedZoneComment without one).
-        (Kind::Route53Zone, "comment") => clear(Plain),
-        // Absent resets the host name and the path (ResetElements); the address and search
-        // string cannot be reset and stay as they are.
-        (Kind::Route53HealthCheck, "fqdn" | "resource_path") => clear(Plain),
-        // Absent resets the checker regions to AWS's default (all of them).
-        (Kind::Route53HealthCheck, "regions") => clear(Set),
-        // A record is written whole (UPSERT of the desired record set): every part the spec
-        // leaves out is removed.
-        (Kind::Route53Record, "zone_id") => keep(ZoneId),
-        (Kind::Route53Record, "name") => keep(Dns),
-        (Kind::Route53Record, "records") => clear(Set),
-        (Kind::Route53Record, "alias") => clear(Alias),
-        (Kind::Route53Record, "ttl" | "set_identifier" | "routing" | "health_check_id") => {
-            clear(Plain)
-        }
-
-        // Everything else: scalars and blocks the update sends only when the spec sets them.
-        _ => keep(Plain),
-    }
+        |f| f.cmp,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -522,13 +331,37 @@ fn tag_map(v: &Value, tags: bool) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// A domain name as Route 53 compares it; the provider's own normal form, so the plan and the
-/// provider can never disagree about it.
-fn dns_name(name: &str) -> String {
-    crate::provider::route53::dns_name(name)
+/// A domain name as the spec writes it: Route 53 answers `Example.com.` as `example.com.` and
+/// escapes characters outside `a-z0-9-_.` as `\ooo` (`\052` for `*`); names are compared without
+/// the final dot, lowercase, unescaped.
+pub fn dns_name(name: &str) -> String {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(pos) = rest.find('\\') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let code = after
+            .get(..3)
+            .filter(|d| d.bytes().all(|b| (b'0'..=b'7').contains(&b)))
+            .and_then(|d| u8::from_str_radix(d, 8).ok());
+        match code {
+            Some(byte) => {
+                out.push(char::from(byte));
+                rest = &after[3..];
+            }
+            None => {
+                out.push('\\');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.to_lowercase()
 }
 
-fn zone_id(raw: &str) -> &str {
+/// `Z123` from `/hostedzone/Z123`: Route 53 answers the long form and takes either.
+pub fn zone_id(raw: &str) -> &str {
     raw.strip_prefix("/hostedzone/").unwrap_or(raw)
 }
 

@@ -1,0 +1,149 @@
+//! Refreshing: reading from AWS what a spec and its states are about, in as few calls as the
+//! APIs allow. [`jobs`] is a pure function from the spec to the batched reads (which kinds in
+//! which regions, with which hints); [`run`] runs them all at once through the provider and reads
+//! by id what state records but no list returned.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::addr::GLOBAL_ENV;
+use crate::kind::{Kind, Placement};
+use crate::provider::{Ctx, Provider};
+use crate::resource::{Hints, Observed, api_region};
+use crate::spec::Spec;
+use crate::spec::schema::kinds::schema;
+use crate::spec::value::Value;
+use crate::state::State;
+
+/// One batched read: every resource of `kind` in `region`, on behalf of environment `env`.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub env: String,
+    pub kind: Kind,
+    pub region: String,
+    pub hints: Hints,
+}
+
+/// One job per kind that the selected environments can hold (every regional kind in a regional
+/// environment, every global kind in `global`), so resources that exist in AWS but not in the
+/// spec are found too. The hints carry the natural names the spec gives (role names, cluster
+/// names ...) for the APIs that cannot list by tag.
+pub fn jobs(spec: &Spec) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for env in spec.envs.values().filter(|e| e.selected) {
+        let placement = if env.name == GLOBAL_ENV {
+            Placement::Global
+        } else {
+            Placement::Regional
+        };
+        for kind in Kind::ALL.into_iter().filter(|k| k.placement() == placement) {
+            let mut hints = Hints::default();
+            if let Some(natural) = schema(kind).refresh_hint {
+                for r in spec.resources.values() {
+                    if r.addr.env == env.name
+                        && r.kind == kind
+                        && let Some(Value::Str(name)) = r.attrs.get(natural)
+                    {
+                        hints.names.insert(name.clone());
+                    }
+                }
+            }
+            jobs.push(Job {
+                env: env.name.clone(),
+                kind,
+                region: api_region(kind, env.region.as_deref()).to_owned(),
+                hints,
+            });
+        }
+    }
+    jobs
+}
+
+/// One refresh per (environment, kind), all at once, with the ids state knows as hints so
+/// resources that lost their tags are still read. Any error means no view: a plan made from
+/// partial knowledge could create duplicates or delete the wrong thing.
+pub async fn run(
+    provider: &Provider,
+    spec: &Spec,
+    states: &BTreeMap<String, State>,
+) -> Result<BTreeMap<String, Vec<Observed>>, Vec<String>> {
+    let mut jobs = jobs(spec);
+    for job in &mut jobs {
+        if let Some(state) = states.get(&job.env) {
+            job.hints.ids.extend(
+                state
+                    .resources
+                    .values()
+                    .filter(|r| r.kind == job.kind)
+                    .map(|r| r.id.clone()),
+            );
+        }
+    }
+    let owners: Vec<String> = jobs.iter().map(|j| j.env.clone()).collect();
+    let results = provider
+        .refresh_many(
+            jobs.into_iter()
+                .map(|j| (j.kind, j.region, j.hints))
+                .collect(),
+        )
+        .await;
+    let mut live: BTreeMap<String, Vec<Observed>> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (owner, (_, _, result)) in owners.into_iter().zip(results) {
+        match result {
+            Ok(found) => live.entry(owner).or_default().extend(found),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    read_unlisted(provider, states, &mut live).await?;
+    Ok(live)
+}
+
+/// Reads by id every resource state records that the batched lists did not return. Most lists
+/// filter by the stack tag, so a resource whose tags someone removed would otherwise look
+/// deleted, and the plan would create a duplicate. Normally there are none, so this costs
+/// nothing.
+async fn read_unlisted(
+    provider: &Provider,
+    states: &BTreeMap<String, State>,
+    live: &mut BTreeMap<String, Vec<Observed>>,
+) -> Result<(), Vec<String>> {
+    let mut reads = tokio::task::JoinSet::new();
+    for (env, state) in states {
+        let Some(found) = live.get(env) else {
+            continue; // an environment outside the selection
+        };
+        let seen: BTreeSet<(Kind, &str)> = found.iter().map(|o| (o.kind, o.id.as_str())).collect();
+        for (addr, r) in &state.resources {
+            if seen.contains(&(r.kind, r.id.as_str())) {
+                continue;
+            }
+            let (provider, env, addr, r) = (provider.clone(), env.clone(), addr.clone(), r.clone());
+            reads.spawn(async move {
+                let ctx = Ctx {
+                    addr: &addr,
+                    kind: r.kind,
+                    region: &r.region,
+                    token: "",
+                };
+                (env, provider.read(&ctx, &r.id).await)
+            });
+        }
+    }
+    let mut errors = Vec::new();
+    while let Some(joined) = reads.join_next().await {
+        match joined {
+            Ok((env, Ok(Some(observed)))) => live.entry(env).or_default().push(observed),
+            Ok((_, Ok(None))) => {}
+            Ok((_, Err(e))) => errors.push(e.to_string()),
+            Err(_) => errors.push("a read stopped unexpectedly".to_owned()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
