@@ -1,5 +1,6 @@
-//! The schema of every resource kind: its attributes, which of them force replacement, what AWS
-//! computes, whether it takes tags and how it is named in AWS.
+//! The declaration of every resource kind: its attributes (with how each compares with AWS),
+//! what AWS computes, and every per-kind fact (placement, service, tags, natural name, consent,
+//! import id, timing). The set of kinds itself is generated here too (`kinds!`).
 //!
 //! This file is pure data in the vocabulary of `types.rs`. Validation, documentation
 //! (`docs/spec.md`) and planning all read these tables, so an attribute is added here once. The
@@ -9,32 +10,65 @@
 
 use super::types::Norm::*;
 use super::types::*;
-use crate::kind::{Kind, Placement};
+use crate::kind::Placement;
 use crate::service::Service;
 use crate::spec::aws_facts;
 
-/// The schema of `kind`.
-pub fn schema(kind: Kind) -> &'static KindSchema {
-    // A `match` rather than `kind as usize` so that adding a kind fails to compile here.
-    let index = match kind {
-        Kind::Vpc => 0,
-        Kind::Subnet => 1,
-        Kind::InternetGateway => 2,
-        Kind::NatGateway => 3,
-        Kind::RouteTable => 4,
-        Kind::SecurityGroup => 5,
-        Kind::IamRole => 6,
-        Kind::EksCluster => 7,
-        Kind::EksNodeGroup => 8,
-        Kind::DbSubnetGroup => 9,
-        Kind::RdsInstance => 10,
-        Kind::CacheSubnetGroup => 11,
-        Kind::ElasticacheReplicationGroup => 12,
-        Kind::Route53Zone => 13,
-        Kind::Route53HealthCheck => 14,
-        Kind::Route53Record => 15,
+/// Generates the closed set of kinds from one line per kind (variant, name, declaration): the
+/// `Kind` enum (re-exported as `crate::kind::Kind`), `Kind::ALL`, `Kind::name`, [`schema`] and
+/// [`SCHEMAS`]. Adding a kind is one line here plus its declaration below; the provider's
+/// dispatch `match` then says it needs a provider module.
+macro_rules! kinds {
+    ($($variant:ident = $name:literal => $decl:ident,)*) => {
+        /// A kind of resource regionctl manages.
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize,
+            serde::Deserialize,
+        )]
+        pub enum Kind {
+            $(#[serde(rename = $name)] $variant,)*
+        }
+
+        impl Kind {
+            pub const ALL: [Kind; [$($name),*].len()] = [$(Kind::$variant),*];
+
+            /// The name specs use (`vpc`, `rds_instance` ...).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $name,)*
+                }
+            }
+        }
+
+        /// The declaration of `kind`.
+        pub fn schema(kind: Kind) -> &'static KindSchema {
+            match kind {
+                $(Kind::$variant => &$decl,)*
+            }
+        }
+
+        /// Every kind's declaration, in the order of [`Kind::ALL`].
+        pub static SCHEMAS: [KindSchema; [$($name),*].len()] = [$($decl),*];
     };
-    &SCHEMAS[index]
+}
+
+kinds! {
+    Vpc = "vpc" => VPC,
+    Subnet = "subnet" => SUBNET,
+    InternetGateway = "internet_gateway" => INTERNET_GATEWAY,
+    NatGateway = "nat_gateway" => NAT_GATEWAY,
+    RouteTable = "route_table" => ROUTE_TABLE,
+    SecurityGroup = "security_group" => SECURITY_GROUP,
+    IamRole = "iam_role" => IAM_ROLE,
+    EksCluster = "eks_cluster" => EKS_CLUSTER,
+    EksNodeGroup = "eks_node_group" => EKS_NODE_GROUP,
+    DbSubnetGroup = "db_subnet_group" => DB_SUBNET_GROUP,
+    RdsInstance = "rds_instance" => RDS_INSTANCE,
+    CacheSubnetGroup = "cache_subnet_group" => CACHE_SUBNET_GROUP,
+    ElasticacheReplicationGroup = "elasticache_replication_group" => ELASTICACHE_REPLICATION_GROUP,
+    Route53Zone = "route53_zone" => ROUTE53_ZONE,
+    Route53HealthCheck = "route53_health_check" => ROUTE53_HEALTH_CHECK,
+    Route53Record = "route53_record" => ROUTE53_RECORD,
 }
 
 /// The per-kind facts, read from the kind's declaration.
@@ -61,26 +95,6 @@ impl Kind {
         schema(self).needs_consent
     }
 }
-
-/// Every kind's schema, in the order of [`Kind::ALL`].
-pub static SCHEMAS: [KindSchema; 16] = [
-    VPC,
-    SUBNET,
-    INTERNET_GATEWAY,
-    NAT_GATEWAY,
-    ROUTE_TABLE,
-    SECURITY_GROUP,
-    IAM_ROLE,
-    EKS_CLUSTER,
-    EKS_NODE_GROUP,
-    DB_SUBNET_GROUP,
-    RDS_INSTANCE,
-    CACHE_SUBNET_GROUP,
-    ELASTICACHE_REPLICATION_GROUP,
-    ROUTE53_ZONE,
-    ROUTE53_HEALTH_CHECK,
-    ROUTE53_RECORD,
-];
 
 // ---------------------------------------------------------------------------------------------
 // Shorthands local to this table.
