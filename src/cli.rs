@@ -103,10 +103,20 @@ pub struct SchemaArgs {
     #[arg(long, value_name = "NAME", requires = "markdown")]
     pub kind: Option<String>,
     /// Rewrite the generated blocks of this Markdown file in place (with --markdown), e.g. docs/spec.md.
-    #[arg(long, value_name = "FILE", requires = "markdown", conflicts_with = "kind")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "markdown",
+        conflicts_with = "kind"
+    )]
     pub update: Option<PathBuf>,
     /// Which file the JSON Schema describes (default: any of them, told apart by their keys).
-    #[arg(long = "file", value_enum, value_name = "TYPE", requires = "json_schema")]
+    #[arg(
+        long = "file",
+        value_enum,
+        value_name = "TYPE",
+        requires = "json_schema"
+    )]
     pub file_type: Option<SchemaFile>,
 }
 

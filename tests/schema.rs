@@ -38,7 +38,8 @@ fn regionctl(args: &[&str]) -> (Option<i32>, String, String) {
 // ---------------------------------------------------------------------------------------------
 // The Markdown reference.
 
-const REGENERATE: &str = "run `cargo run -- schema --markdown --update docs/spec.md` and commit the result";
+const REGENERATE: &str =
+    "run `cargo run -- schema --markdown --update docs/spec.md` and commit the result";
 
 #[test]
 fn docs_spec_md_holds_the_generated_reference() {
@@ -103,7 +104,11 @@ fn update_rewrites_a_stale_copy_in_place() {
     let file = dir.join("spec.md");
     let doc = std::fs::read_to_string(repo_root().join("docs").join("spec.md"))
         .expect("read docs/spec.md");
-    let stale = doc.replacen("| `cidr_block` | cidr | yes | yes |", "| `cidr_block` | old |", 1);
+    let stale = doc.replacen(
+        "| `cidr_block` | cidr | yes | yes |",
+        "| `cidr_block` | old |",
+        1,
+    );
     assert_ne!(stale, doc);
     std::fs::write(&file, &stale).expect("write the stale copy");
     let path = file.to_string_lossy().into_owned();
@@ -208,7 +213,10 @@ fn the_schemas_are_valid_draft_07() {
     ] {
         let doc = schema::json_schema(file);
         if let Err(e) = jsonschema::draft7::meta::validate(&doc) {
-            panic!("{file:?}: not a valid draft-07 schema: {e} at {}", e.instance_path());
+            panic!(
+                "{file:?}: not a valid draft-07 schema: {e} at {}",
+                e.instance_path()
+            );
         }
         assert_eq!(doc["$schema"], "http://json-schema.org/draft-07/schema#");
     }
@@ -337,9 +345,9 @@ fn fixtures_pass_or_fail_as_validate_says() {
             .collect();
         paths.sort();
         for path in paths {
-            let name = path.file_name().map_or_else(String::new, |n| {
-                n.to_string_lossy().into_owned()
-            });
+            let name = path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             let text = std::fs::read_to_string(&path).expect("read a fixture");
             let fixture = harness::Fixture::parse(&text).expect("a well-formed fixture");
             let codes = fixture.values("expect");

@@ -244,7 +244,9 @@ pub fn update_markdown(doc: &str) -> Result<String, DocError> {
         let (text, from_marker) = rest.split_at(at);
         parts.push(Part::Text(text));
         line += text.matches('\n').count();
-        let header_end = from_marker.find("-->").ok_or(DocError::Unterminated { line })?;
+        let header_end = from_marker
+            .find("-->")
+            .ok_or(DocError::Unterminated { line })?;
         let name = from_marker[BEGIN_MARKER.len()..header_end].trim();
         let block = Block::from_name(name).ok_or_else(|| DocError::UnknownBlock {
             line,
@@ -317,17 +319,16 @@ pub fn generated_blocks(doc: &str) -> Vec<(String, String)> {
         let Some(header_end) = from_marker.find("-->") else {
             break;
         };
-        let name = from_marker[BEGIN_MARKER.len()..header_end].trim().to_string();
+        let name = from_marker[BEGIN_MARKER.len()..header_end]
+            .trim()
+            .to_string();
         let body_start = from_marker[header_end..]
             .find('\n')
             .map_or(from_marker.len(), |n| header_end + n + 1);
         let Some(end) = from_marker.find(END_MARKER) else {
             break;
         };
-        out.push((
-            name,
-            from_marker[body_start.min(end)..end].to_string(),
-        ));
+        out.push((name, from_marker[body_start.min(end)..end].to_string()));
         rest = &from_marker[end + END_MARKER.len()..];
     }
     out
@@ -358,8 +359,7 @@ const IDENTIFIER: &str = "[A-Za-z_][A-Za-z0-9_-]*";
 const CIDR_PATTERN: &str = r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(3[0-2]|[12]?[0-9])$";
 
 /// Module input types (`spec::model::InputType::parse`), without checking that parentheses pair.
-const INPUT_TYPE_PATTERN: &str =
-    r"^\s*((list|map)\(\s*)*(string|number|bool|cidr|any)(\s*\))*\s*$";
+const INPUT_TYPE_PATTERN: &str = r"^\s*((list|map)\(\s*)*(string|number|bool|cidr|any)(\s*\))*\s*$";
 
 /// A JSON Schema for the spec files of `file`.
 pub fn json_schema(file: SpecFile) -> Value {
@@ -418,10 +418,13 @@ fn definitions() -> Map<String, Value> {
     defs.insert("module".into(), module_schema());
     defs.insert("module_calls".into(), module_calls_schema());
     defs.insert("resources".into(), resources_schema());
-    defs.insert("values".into(), json!({
-        "type": ["object", "null"],
-        "description": "Names to values (any YAML value, or expressions).",
-    }));
+    defs.insert(
+        "values".into(),
+        json!({
+            "type": ["object", "null"],
+            "description": "Names to values (any YAML value, or expressions).",
+        }),
+    );
     for s in &schema::kinds::SCHEMAS {
         defs.insert(format!("resource.{}", s.kind), resource_schema(s));
     }
@@ -657,11 +660,7 @@ fn resource_description(s: &KindSchema) -> String {
         Placement::Global => "Global: declare it in envs/global.",
     };
     let computed: Vec<&str> = s.computed.iter().map(|c| c.name).collect();
-    format!(
-        "{} {placement} Computed: {}.",
-        s.doc,
-        computed.join(", ")
-    )
+    format!("{} {placement} Computed: {}.", s.doc, computed.join(", "))
 }
 
 /// A configured attribute: its type, or an expression; `null` means "not set" for an optional
@@ -878,7 +877,7 @@ mod tests {
             v.sort();
             v
         };
-        let mut keys = |file| {
+        let keys = |file| {
             let mut v = top_level_keys(file);
             v.sort();
             v

@@ -155,7 +155,8 @@ impl InputType {
 /// Keys every resource may carry besides its kind's attributes.
 pub const META_ATTRS: [&str; 4] = ["for_each", "depends_on", "protect", "ignore_changes"];
 
-pub(crate) const PROJECT_KEYS: [&str; 5] = ["project", "backend", "default_tags", "variables", "checks"];
+pub(crate) const PROJECT_KEYS: [&str; 5] =
+    ["project", "backend", "default_tags", "variables", "checks"];
 pub(crate) const ENV_KEYS: [&str; 6] = [
     "region",
     "global",
