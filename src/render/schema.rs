@@ -600,12 +600,39 @@ fn resources_schema() -> Value {
             json!({ "$ref": format!("#/definitions/resource.{kind}") }),
         );
     }
+    // Keys matched by a pattern cannot be completed, so each kind is offered as a snippet (a
+    // VS Code extension of JSON Schema that yaml-language-server supports; validators ignore it).
+    let snippets: Vec<Value> = schema::kinds::SCHEMAS.iter().map(snippet).collect();
     json!({
         "type": ["object", "null"],
         "description": "Resources: \"<kind>.<name>\": { attributes and meta-attributes }.",
         "patternProperties": patterns,
         "additionalProperties": false,
+        "defaultSnippets": snippets,
     })
+}
+
+/// A new resource of one kind with its required attributes as tab stops.
+fn snippet(s: &KindSchema) -> Value {
+    fn required(fields: &[Field], stop: &mut usize) -> Map<String, Value> {
+        let mut body = Map::new();
+        for f in fields.iter().filter(|f| f.required) {
+            let value = match &f.ty {
+                Ty::Object(inner) => Value::Object(required(inner, stop)),
+                _ => {
+                    *stop += 1;
+                    Value::String(format!("${stop}"))
+                }
+            };
+            body.insert(f.name.to_string(), value);
+        }
+        body
+    }
+    let mut stop = 1;
+    let attrs = required(s.fields, &mut stop);
+    let mut body = Map::new();
+    body.insert(format!("{}.${{1:name}}", s.kind), Value::Object(attrs));
+    json!({ "label": s.kind.name(), "description": s.doc, "body": body })
 }
 
 fn resource_schema(s: &KindSchema) -> Value {
@@ -867,6 +894,37 @@ mod tests {
             Err(DocError::Duplicate { line: 3, .. })
         ));
         assert_eq!(update_markdown("no blocks"), Err(DocError::NoIndex));
+    }
+
+    #[test]
+    fn every_kind_has_a_snippet_with_its_required_attributes() {
+        let resources = resources_schema();
+        let snippets = resources["defaultSnippets"]
+            .as_array()
+            .expect("a list of snippets");
+        assert_eq!(snippets.len(), Kind::ALL.len());
+        for (s, snippet) in schema::kinds::SCHEMAS.iter().zip(snippets) {
+            assert_eq!(snippet["label"], s.kind.name());
+            let body = snippet["body"][format!("{}.${{1:name}}", s.kind)]
+                .as_object()
+                .expect("the resource key");
+            let required: Vec<&str> = s
+                .fields
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| f.name)
+                .collect();
+            let mut keys: Vec<&str> = body.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            let mut required = required;
+            required.sort_unstable();
+            assert_eq!(keys, required, "{}", s.kind);
+        }
+        let node_group = &snippets[8]["body"]["eks_node_group.${1:name}"];
+        assert_eq!(
+            node_group["scaling"],
+            json!({ "min": "$6", "desired": "$7", "max": "$8" })
+        );
     }
 
     #[test]
