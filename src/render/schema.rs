@@ -206,9 +206,10 @@ pub fn type_text(ty: &Ty) -> String {
     }
 }
 
-/// Text safe inside a table cell.
+/// Text safe inside a table cell: `|` would end the cell, and `<word>` (as in `role/<path><name>`)
+/// would be taken for an HTML tag and hidden.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
+    text.replace('|', "\\|").replace('<', "\\<")
 }
 
 /// What is wrong with the generated blocks of a document.
@@ -832,6 +833,13 @@ mod tests {
                 assert!(section.contains(&format!("| `{}` | {} |", c.name, cell(c.doc))));
             }
         }
+    }
+
+    #[test]
+    fn cells_keep_angle_brackets_and_pipes_visible() {
+        assert_eq!(cell("a|b"), "a\\|b");
+        let role = markdown_kind(schema::schema(Kind::IamRole));
+        assert!(role.contains("arn:aws:iam::\\<account>:role/\\<path>\\<name>"));
     }
 
     #[test]
