@@ -80,11 +80,54 @@ pub enum Command {
     Import(ImportArgs),
     /// Remove a lock left behind by a run that died (the lock id is in the "locked" error).
     ForceUnlock(ForceUnlockArgs),
+    /// Print the language reference (Markdown) or a JSON Schema of the spec files for editors.
+    Schema(SchemaArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `regionctl schema`: generated from the kind declarations (docs/spec.md, docs/editors.md).
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("format").required(true))]
+pub struct SchemaArgs {
+    /// Print the per-kind reference of docs/spec.md as Markdown.
+    #[arg(long, group = "format")]
+    pub markdown: bool,
+    /// Print a JSON Schema (draft-07) of the spec files, for yaml-language-server and other editors.
+    #[arg(long, group = "format")]
+    pub json_schema: bool,
+    /// Only this kind's section (with --markdown), e.g. `rds_instance`.
+    #[arg(long, value_name = "NAME", requires = "markdown")]
+    pub kind: Option<String>,
+    /// Rewrite the generated blocks of this Markdown file in place (with --markdown), e.g. docs/spec.md.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "markdown",
+        conflicts_with = "kind"
+    )]
+    pub update: Option<PathBuf>,
+    /// Which file the JSON Schema describes (default: any of them, told apart by their keys).
+    #[arg(
+        long = "file",
+        value_enum,
+        value_name = "TYPE",
+        requires = "json_schema"
+    )]
+    pub file_type: Option<SchemaFile>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFile {
+    /// regionctl.yaml.
+    Project,
+    /// A file under envs/<name>/.
+    Environment,
+    /// A file under modules/<name>/.
+    Module,
 }
 
 /// Which environments to work on, and variable overrides.

@@ -8,6 +8,7 @@ mod graph;
 mod import;
 mod inventory;
 mod plan;
+mod schema;
 mod state;
 mod validate;
 
@@ -63,6 +64,7 @@ pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
         Command::ForceUnlock(args) => force_unlock::run(&start, &args, &aws, io),
         Command::Apply(args) => apply::run(&start, &args.selection, &args.run, false, &aws, io),
         Command::Destroy(args) => apply::run(&start, &args.selection, &args.run, true, &aws, io),
+        Command::Schema(args) => schema::run(&start, &args, io),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "regionctl", io.out);

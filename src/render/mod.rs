@@ -9,6 +9,7 @@ pub mod graph;
 pub mod inventory;
 pub mod live;
 pub mod plan;
+pub mod schema;
 
 /// How output should look; decided once from flags and the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

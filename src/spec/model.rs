@@ -155,8 +155,9 @@ impl InputType {
 /// Keys every resource may carry besides its kind's attributes.
 pub const META_ATTRS: [&str; 4] = ["for_each", "depends_on", "protect", "ignore_changes"];
 
-const PROJECT_KEYS: [&str; 5] = ["project", "backend", "default_tags", "variables", "checks"];
-const ENV_KEYS: [&str; 6] = [
+pub(crate) const PROJECT_KEYS: [&str; 5] =
+    ["project", "backend", "default_tags", "variables", "checks"];
+pub(crate) const ENV_KEYS: [&str; 6] = [
     "region",
     "global",
     "variables",
@@ -164,7 +165,7 @@ const ENV_KEYS: [&str; 6] = [
     "resources",
     "outputs",
 ];
-const MODULE_KEYS: [&str; 4] = ["inputs", "modules", "resources", "outputs"];
+pub(crate) const MODULE_KEYS: [&str; 4] = ["inputs", "modules", "resources", "outputs"];
 
 fn unknown_key(d: &mut Diagnostics, key: &Key, what: &str, allowed: &[&str]) {
     let mut diag = Diagnostic::error(
