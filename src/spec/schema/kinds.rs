@@ -459,7 +459,7 @@ const SECURITY_GROUP: KindSchema = KindSchema {
 
 const IAM_ROLE: KindSchema = KindSchema {
     kind: Kind::IamRole,
-    doc: "An IAM role with its trust policy and attached managed policies (global).",
+    doc: "An IAM role with its trust policy and attached managed policies.",
     fields: &[
         Field::req(
             "name",
@@ -1124,7 +1124,7 @@ const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
 
 const ROUTE53_ZONE: KindSchema = KindSchema {
     kind: Kind::Route53Zone,
-    doc: "A public Route 53 hosted zone (global).",
+    doc: "A public Route 53 hosted zone.",
     fields: &[
         Field::req("name", STRING, "Domain name of the zone, e.g. example.com.")
             .force_new()
@@ -1156,7 +1156,7 @@ const ROUTE53_ZONE: KindSchema = KindSchema {
 
 const ROUTE53_HEALTH_CHECK: KindSchema = KindSchema {
     kind: Kind::Route53HealthCheck,
-    doc: "A Route 53 health check of an endpoint (global).",
+    doc: "A Route 53 health check of an endpoint.",
     fields: &[
         Field::req(
             "type",
@@ -1309,7 +1309,7 @@ const ROUTING_FIELDS: [Field; 3] = [
 
 const ROUTE53_RECORD: KindSchema = KindSchema {
     kind: Kind::Route53Record,
-    doc: "A Route 53 record set: simple, alias, latency, failover or weighted (global).",
+    doc: "A Route 53 record set: simple, alias, latency, failover or weighted.",
     fields: &[
         Field::req(
             "zone_id",
