@@ -29,11 +29,13 @@
 //! up): 5 runs (BENCH_ITERATIONS overrides), median, min and max. Under
 //! `cargo test --all-targets` it runs once, to show the benchmark still works.
 
-#[path = "../tests/support/mod.rs"]
+// A bench uses part of the integration tests' support.
+#[allow(dead_code)]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 #[allow(dead_code)]
-#[path = "../tests/cli/harness.rs"]
+#[path = "../tests/it/harness.rs"]
 mod harness;
 
 use std::collections::BTreeMap;

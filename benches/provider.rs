@@ -7,7 +7,9 @@
 //! makes. The emulator answers in about a millisecond, so the figures measure regionctl's own
 //! overhead and its request count, not AWS latency.
 
-#[path = "../tests/support/mod.rs"]
+// A bench uses part of the integration tests' support.
+#[allow(dead_code)]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::path::PathBuf;

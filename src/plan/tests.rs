@@ -1,5 +1,5 @@
 //! Planner tests on an in-memory project (the minimal example: a VPC, two subnets, an EKS
-//! cluster) with hand-made state and live resources. The emulator tests (tests/plan_*.rs) show
+//! cluster) with hand-made state and live resources. The emulator tests (tests/it/plan_*.rs) show
 //! the same against real API answers.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -5,7 +5,7 @@
 //! it only if the stored version is still the one read, create a lock only if none exists, delete
 //! a lock only if it is still the one created); everything above them (validation, the "locked"
 //! error, sessions, force-unlock) is written once here, and one conformance suite
-//! (`tests/state_backends.rs`) runs against both.
+//! (`tests/it/state_backends.rs`) runs against both.
 //!
 //! Two mechanisms protect a state, and neither trusts the other:
 //! - the lock keeps two runs from working on one environment at once;

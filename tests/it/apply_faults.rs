@@ -5,12 +5,6 @@
 //! converge, and the emulator, listed directly with boto3 (never through regionctl's state), must
 //! hold exactly one resource per address of the spec.
 
-mod support;
-
-#[allow(dead_code)]
-#[path = "cli/harness.rs"]
-mod harness;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -19,9 +13,9 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value as J;
 
-use harness::{Run, project_copy, regionctl_env};
-use support::emulator::{ACCESS_KEY, Emulator, SECRET_KEY};
-use support::proxy::{Fault, FaultProxy, Faults, RequestInfo};
+use crate::harness::{Run, project_copy, regionctl_env};
+use crate::support::emulator::{ACCESS_KEY, Emulator, SECRET_KEY};
+use crate::support::proxy::{Fault, FaultProxy, Faults, RequestInfo};
 
 const STACK: &str = "platform";
 const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-1"];

@@ -1,15 +1,13 @@
 //! RDS kinds against the emulator, through the real SDK: DB subnet groups and DB instances
 //! (primaries, same- and cross-region read replicas, promotion), in two regions, with delays.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::emulator::Emulator;
+use crate::support::{Res, attr, attrs};
 use regionctl::provider::{Attrs, Hints, Observed, Provider, ProviderError, Status};
 use regionctl::spec::value::Value;
 use serde_json::json;
-use support::emulator::Emulator;
-use support::{Res, attr, attrs};
 
 /// A VPC with one subnet in each of three availability zones, made with plain EC2 calls (the
 /// EC2 kinds are not under test here).

@@ -2,13 +2,11 @@
 //! the emulator with the values the real specs produce, found again by one batched refresh per
 //! kind and region, and deleted.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use support::emulator::Emulator;
-use support::platform;
+use crate::support::emulator::Emulator;
+use crate::support::platform;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,13 +1,11 @@
 //! `iam_role` against the emulator, through the real SDK: create with policies, read back,
 //! refresh by hints, update every attribute group in place, replace, delete with attachments.
 
-mod support;
-
+use crate::support::emulator::Emulator;
+use crate::support::{Res, attr, attrs};
 use regionctl::provider::{Hints, Status};
 use regionctl::spec::value::Value;
 use serde_json::json;
-use support::emulator::Emulator;
-use support::{Res, attr, attrs};
 
 const EKS_CLUSTER_POLICY: &str = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy";
 const VPC_CONTROLLER_POLICY: &str = "arn:aws:iam::aws:policy/AmazonEKSVPCResourceController";

@@ -51,19 +51,22 @@ fn empty_account_plans_every_resource_as_a_create() {
 
 #[test]
 fn human() {
-    insta::assert_snapshot!(render::human(&example_plan(), Style::plain()));
+    crate::assert_snapshot!("human", render::human(&example_plan(), Style::plain()));
 }
 
 #[test]
 fn json() {
     let json = render::json(&example_plan());
     assert_eq!(json["format_version"], "1.2");
-    insta::assert_snapshot!(serde_json::to_string_pretty(&json).expect("JSON serializes"));
+    crate::assert_snapshot!(
+        "json",
+        serde_json::to_string_pretty(&json).expect("JSON serializes")
+    );
 }
 
 #[test]
 fn markdown() {
     let md = render::markdown(&example_plan(), render::MARKDOWN_LIMIT);
     assert!(md.chars().count() <= render::MARKDOWN_LIMIT);
-    insta::assert_snapshot!(md);
+    crate::assert_snapshot!("markdown", md);
 }

@@ -1,6 +1,6 @@
-//! Shared plumbing for the CLI tests: running the built `regionctl` with a stable environment,
-//! and turning a one-file fixture (a whole tiny project split into `# --- <path>` sections) into a
-//! project directory under `CARGO_TARGET_TMPDIR`.
+//! Shared plumbing for the tests that run the built `regionctl`: a stable environment, scratch
+//! projects under `CARGO_TARGET_TMPDIR`, one-file fixtures (a whole tiny project split into
+//! `# --- <path>` sections) turned into project directories, and snapshot names.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -72,7 +72,6 @@ pub fn fresh_dir(group: &str, name: &str) -> PathBuf {
 
 /// A scratch copy of the repository's project (spec files only), so states and plans a test
 /// writes never land in the repository.
-#[allow(dead_code)] // used by the plan and apply test binaries, not by tests/cli.rs
 pub fn project_copy(group: &str, name: &str) -> PathBuf {
     let dir = fresh_dir(group, name);
     let root = repo_root();
@@ -211,11 +210,38 @@ pub fn run_fixture(group: &str, name: &str, fixture: &Fixture, extra_args: &[&st
     regionctl(&dir, &args)
 }
 
-/// Insta settings that store snapshots in tests/snapshots/ whichever module takes them.
+/// Insta settings that store snapshots in tests/snapshots/ whichever module takes them, under
+/// the name [`snapshot_name`] gives them (see [`assert_snapshot!`](crate::assert_snapshot)).
 pub fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(repo_root().join("tests").join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
     settings
+}
+
+/// The name of snapshot `name` taken in `module` (a `module_path!()`): the module path without
+/// the test binary's name, then the snapshot's. Insta's own prefix would start with the binary
+/// (`it__cli__invalid__...`); the snapshots keep the names they had when every test file was a
+/// binary of its own, `it::cli::invalid` + `vpc_too_large` → `cli__invalid__vpc_too_large`.
+pub fn snapshot_name(module: &str, name: &str) -> String {
+    let module = module
+        .split_once("::")
+        .map_or(module, |(_, below_root)| below_root);
+    format!("{}__{name}", module.replace("::", "__"))
+}
+
+/// `insta::assert_snapshot!(name, value)` against tests/snapshots/<module>__<name>.snap (see
+/// [`snapshot_name`]); a macro so that `module_path!()` is the caller's.
+#[macro_export]
+macro_rules! assert_snapshot {
+    ($name:expr, $value:expr) => {
+        $crate::harness::snapshot_settings().bind(|| {
+            insta::assert_snapshot!(
+                $crate::harness::snapshot_name(module_path!(), $name),
+                $value
+            )
+        })
+    };
 }
 
 /// Runs `regionctl <args>` like [`regionctl`], with extra environment variables (the emulator's).

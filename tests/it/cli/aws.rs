@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
-use super::harness::{regionctl, regionctl_env, repo_root};
-use super::support::emulator::Emulator;
-use super::support::{Res, attrs};
+use crate::harness::{regionctl, regionctl_env, repo_root};
+use crate::support::emulator::Emulator;
+use crate::support::{Res, attrs};
 
 const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-1"];
 
@@ -105,7 +105,7 @@ fn endpoint_url_flag_is_global_and_documented() {
 #[test]
 fn a_profile_from_the_shared_config_file_selects_the_endpoint_and_credentials() {
     let emu = Emulator::start();
-    let dir = super::harness::fresh_dir("aws", "profile");
+    let dir = crate::harness::fresh_dir("aws", "profile");
     let config = dir.join("config");
     std::fs::write(
         &config,

@@ -2,7 +2,7 @@
 //! the diagnostic code its `# expect:` line names, and its stderr must match the snapshot.
 //!
 //! All fixtures run in one test; failures are collected so one bad fixture doesn't hide the
-//! others. Regenerate snapshots with `INSTA_UPDATE=always cargo test --test cli`.
+//! others. Regenerate snapshots with `INSTA_UPDATE=always cargo test --test it cli::invalid`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -56,7 +56,7 @@ fn check_fixture(name: &str, text: &str) -> Vec<String> {
         problems.push(format!("regionctl panicked\n{}", run.describe()));
     }
     let snapshot = catch_unwind(AssertUnwindSafe(|| {
-        harness::snapshot_settings().bind(|| insta::assert_snapshot!(name, run.stderr));
+        crate::assert_snapshot!(name, run.stderr);
     }));
     if snapshot.is_err() {
         problems.push("stderr differs from its snapshot (see the diff above)".to_string());

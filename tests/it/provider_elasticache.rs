@@ -2,15 +2,13 @@
 //! replication groups created, read back, found by refresh, updated in place, replaced and
 //! deleted, in two regions, with the emulator's slow lifecycles.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::emulator::Emulator;
+use crate::support::{Res, attr, attrs};
 use regionctl::provider::{Attrs, Hints, Observed, Provider, Status};
 use regionctl::spec::value::Value;
 use serde_json::json;
-use support::emulator::Emulator;
-use support::{Res, attr, attrs};
 
 const REGIONS: [&str; 2] = ["eu-west-1", "ap-southeast-1"];
 const RG: &str = "elasticache_replication_group";

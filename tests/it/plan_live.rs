@@ -3,24 +3,18 @@
 //! provider and its states recorded as an apply would have written them (there is no `apply`
 //! yet); drift is made behind regionctl's back with boto3, the way a user with the AWS CLI would.
 
-mod support;
-
-#[allow(dead_code)]
-#[path = "cli/harness.rs"]
-mod harness;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value as J, json};
 
-use harness::{Run, project_copy, regionctl_env};
+use crate::harness::{Run, project_copy, regionctl_env};
+use crate::support::emulator::Emulator;
+use crate::support::{Res, attr, attrs, platform, state};
 use regionctl::addr::InstanceAddr;
 use regionctl::provider::Observed;
 use regionctl::spec::Spec;
 use regionctl::state::StateResource;
-use support::emulator::Emulator;
-use support::{Res, attr, attrs, platform, state};
 
 const STACK: &str = "platform";
 const VPC: &str = "eu-west-1/module.platform.vpc.main";

@@ -176,7 +176,7 @@ fn minimal_graph_dot() {
         "{}",
         run.describe()
     );
-    harness::snapshot_settings().bind(|| insta::assert_snapshot!("graph_dot_minimal", run.stdout));
+    crate::assert_snapshot!("graph_dot_minimal", run.stdout);
 }
 
 #[test]

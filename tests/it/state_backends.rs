@@ -3,11 +3,10 @@
 //! run once against the local backend (a directory under CARGO_TARGET_TMPDIR) and once against
 //! S3 on the emulator (its own emulator and bucket per test).
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use crate::support::emulator::{ACCESS_KEY, Emulator, SECRET_KEY};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use regionctl::kind::Kind;
@@ -15,7 +14,6 @@ use regionctl::provider::Clients;
 use regionctl::spec::model::BackendDef;
 use regionctl::spec::value::Value;
 use regionctl::state::{Backend, LockInfo, State, StateError, StateResource};
-use support::emulator::{ACCESS_KEY, Emulator, SECRET_KEY};
 
 const STACK: &str = "platform";
 const ENV: &str = "eu-west-1";

@@ -2,19 +2,17 @@
 //! refreshed, compare attribute by attribute as the same as their specs; and real changes (to the
 //! spec, or made behind regionctl's back) are seen as changes.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::support::emulator::Emulator;
+use crate::support::{self, platform};
 use regionctl::addr::InstanceAddr;
 use regionctl::kind::Kind;
 use regionctl::provider::{Attrs, Ctx, Observed, Provider, idempotency_token};
 use regionctl::spec::Spec;
 use regionctl::spec::schema::compare::{AttrCmp, compare, compare_all};
 use regionctl::spec::value::Value;
-use support::emulator::Emulator;
-use support::platform;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

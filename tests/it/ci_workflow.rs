@@ -18,12 +18,6 @@
 //! environment stands in for the role), the code-scanning upload and the comment script (GitHub
 //! APIs).
 
-mod support;
-
-#[allow(dead_code)]
-#[path = "cli/harness.rs"]
-mod harness;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,8 +25,8 @@ use std::process::Command;
 
 use serde_json::Value as J;
 
-use harness::{copy_tree, fresh_dir, regionctl_env, repo_root};
-use support::emulator::Emulator;
+use crate::harness::{copy_tree, fresh_dir, regionctl_env, repo_root};
+use crate::support::emulator::Emulator;
 
 const WORKFLOW: &str = "examples/ci/github-actions/plan.yml";
 const MARKER: &str = "<!-- regionctl-plan -->";

@@ -2,13 +2,11 @@
 //! (simple, alias, latency, failover, weighted), their updates, replacements and deletions, the
 //! idempotent creates and the wait for a change to be INSYNC.
 
-mod support;
-
+use crate::support::emulator::Emulator;
+use crate::support::{Res, attr, attrs};
 use regionctl::provider::{Attrs, Hints, Observed, Provider, Status};
 use regionctl::spec::value::Value;
 use serde_json::json;
-use support::emulator::Emulator;
-use support::{Res, attr, attrs};
 
 const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-1"];
 

@@ -3,12 +3,6 @@
 //! exists is checked by listing the emulator with boto3, the way a user with the AWS CLI would,
 //! never by reading regionctl's own state.
 
-mod support;
-
-#[allow(dead_code)]
-#[path = "cli/harness.rs"]
-mod harness;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value as J, json};
 
-use harness::{Run, copy_tree, fresh_dir, project_copy, regionctl_env, repo_root};
-use support::emulator::Emulator;
+use crate::harness::{Run, copy_tree, fresh_dir, project_copy, regionctl_env, repo_root};
+use crate::support::emulator::Emulator;
 
 const ALL: &[&str] = &["--all-regions", "--auto-approve"];
 const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-1"];

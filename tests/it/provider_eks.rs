@@ -2,13 +2,11 @@
 //! regions: create (pending, then ready), read back, refresh, upgrades and configuration changes
 //! in place (several updates in one apply run one after the other), replacement, deletion.
 
-mod support;
-
+use crate::support::emulator::Emulator;
+use crate::support::{Res, attr, attrs};
 use regionctl::provider::{Attrs, Hints, Observed, Provider, Status};
 use regionctl::spec::value::Value;
 use serde_json::json;
-use support::emulator::Emulator;
-use support::{Res, attr, attrs};
 
 const REGIONS: [&str; 2] = ["eu-west-1", "ap-southeast-1"];
 

@@ -1,7 +1,5 @@
 //! Shared support for integration tests: the emulator and small builders.
 
-#![allow(dead_code)]
-
 pub mod emulator;
 pub mod platform;
 pub mod proxy;

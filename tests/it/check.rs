@@ -3,18 +3,12 @@
 //! against the vendored SARIF 2.1.0 JSON schema), with configuration mistakes, and with plans:
 //! a saved plan file made by `regionctl plan --out` against the emulator, and `--plan`.
 
-mod support;
-
-#[allow(dead_code)]
-#[path = "cli/harness.rs"]
-mod harness;
-
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as J;
 
-use harness::{Fixture, Run, fresh_dir, regionctl, regionctl_env, repo_root};
-use support::emulator::Emulator;
+use crate::harness::{self, Fixture, Run, fresh_dir, regionctl, regionctl_env, repo_root};
+use crate::support::emulator::Emulator;
 
 fn check(dir: &Path, args: &[&str]) -> Run {
     let mut all = vec!["check"];

@@ -10,9 +10,9 @@ use regionctl::spec::value::Value;
 use regionctl::state::{LockInfo, State, StateResource};
 use serde_json::json;
 
-use super::harness::{Run, fresh_dir, regionctl_env};
-use super::support::emulator::Emulator;
-use super::support::{Res, attrs};
+use crate::harness::{Run, fresh_dir, regionctl_env};
+use crate::support::emulator::Emulator;
+use crate::support::{Res, attrs};
 
 const PROJECT: &str = "project: t\nbackend:\n  local: {}\n";
 const ENV_FILE: &str = "region: eu-west-1\nresources:\n  vpc.main:\n    cidr_block: 10.0.0.0/16\n";
@@ -48,7 +48,7 @@ fn resource(kind: Kind, id: &str, attrs: serde_json::Value) -> StateResource {
         region: "eu-west-1".into(),
         id: id.into(),
         arn: None,
-        attrs: super::support::attrs(attrs),
+        attrs: crate::support::attrs(attrs),
         computed: [("id".to_owned(), Value::Str(id.into()))]
             .into_iter()
             .collect(),

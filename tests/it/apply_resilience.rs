@@ -4,12 +4,6 @@
 //! (one per test); what exists is checked by listing the emulator with boto3, never by trusting
 //! regionctl's own account of it.
 
-mod support;
-
-#[allow(dead_code)]
-#[path = "cli/harness.rs"]
-mod harness;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -20,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value as J, json};
 
-use harness::{Run, copy_tree, fresh_dir, project_copy, regionctl_env, repo_root};
-use support::emulator::Emulator;
+use crate::harness::{Run, copy_tree, fresh_dir, project_copy, regionctl_env, repo_root};
+use crate::support::emulator::Emulator;
 
 const ALL: &[&str] = &["--all-regions", "--auto-approve"];
 const PLATFORM_REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-1"];

@@ -4,8 +4,6 @@
 //! Starting fails the test loudly, with the command that fixes it, when Python or moto is
 //! missing: a test that needs the emulator never silently passes without it.
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -130,6 +128,7 @@ impl Emulator {
     }
 
     /// Forgets every resource (moto's own reset).
+    #[allow(dead_code)] // benches/apply.rs resets between runs; no test needs it
     pub fn reset(&self) {
         let (status, body) = self
             .request("POST", "/moto-api/reset", "")

@@ -6,13 +6,11 @@
 //! moto 5.2 deletes subnets, security groups and VPCs that are still in use; the emulator's
 //! `regionctl_moto/ec2_dependencies.py` makes it answer `DependencyViolation` as EC2 does.
 
-mod support;
-
+use crate::support::emulator::Emulator;
+use crate::support::{Res, attrs};
 use regionctl::provider::error::{Blocker, BlockerKind};
 use regionctl::provider::{Observed, Provider, ProviderError};
 use serde_json::json;
-use support::emulator::Emulator;
-use support::{Res, attrs};
 
 const REGION: &str = "eu-west-1";
 

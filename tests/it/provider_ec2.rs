@@ -1,14 +1,12 @@
 //! EC2 networking kinds against the emulator, through the real SDK: create, read back, update in
 //! place, replace, delete, in two regions.
 
-mod support;
-
+use crate::support::emulator::Emulator;
+use crate::support::{Res, attr, attrs};
 use regionctl::kind::Kind;
 use regionctl::provider::{Attrs, Hints, Observed, Provider, Status};
 use regionctl::spec::value::Value;
 use serde_json::json;
-use support::emulator::Emulator;
-use support::{Res, attr, attrs};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn vpc_lifecycle_in_two_regions() {

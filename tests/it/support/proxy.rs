@@ -16,8 +16,6 @@
 //! bodies and `Expect: 100-continue`. Upstream, each request gets its own connection with
 //! `Connection: close`, and the answer is re-framed with a `Content-Length` for the client.
 
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -67,9 +65,6 @@ pub struct RequestInfo {
     /// The service of the SigV4 credential scope (`ec2`, `rds`, `eks`, ...), or `-` when the
     /// request is not signed.
     pub service: String,
-    pub method: String,
-    /// The path without the query string.
-    pub path: String,
     /// The query-protocol `Action` (EC2, RDS, ElastiCache, IAM), the JSON `X-Amz-Target`
     /// operation, or the name of a known REST operation; else `METHOD /path`.
     pub operation: String,
@@ -166,11 +161,6 @@ impl FaultProxy {
             endpoint: format!("http://127.0.0.1:{port}"),
             shared,
         }
-    }
-
-    /// Every decision so far, in the order they were taken.
-    pub fn decisions(&self) -> Vec<Decision> {
-        lock(&self.shared.decisions).clone()
     }
 
     /// Decisions per (service, fault), unsigned requests left out.
@@ -362,12 +352,7 @@ impl Request {
             })
             .or_else(|| rest_operation(&service, &self.method, &path))
             .unwrap_or_else(|| format!("{} {path}", self.method));
-        RequestInfo {
-            service,
-            method: self.method.clone(),
-            path,
-            operation,
-        }
+        RequestInfo { service, operation }
     }
 }
 

@@ -1,0 +1,32 @@
+//! The integration tests, in one binary: each file below used to be a test binary of its own,
+//! and each linked the whole AWS SDK. One binary links it once, and its tests share one pool of
+//! test threads. Run a part with a filter: `cargo test --test it cli::invalid`,
+//! `cargo test --test it provider_rds::`.
+//!
+//! Tests that need AWS start their own emulator (`support::emulator`) and write only into
+//! scratch directories named after their module and test (`harness::fresh_dir`), so they run in
+//! parallel without sharing anything. Nothing here may change the process's environment or
+//! current directory (the crate forbids `unsafe`, which `std::env::set_var` needs): the
+//! `regionctl` under test gets its settings through `Command::env`.
+
+mod harness;
+mod support;
+
+mod apply_faults;
+mod apply_live;
+mod apply_resilience;
+mod check;
+mod ci_workflow;
+mod cli;
+mod plan_live;
+mod plan_noop;
+mod plan_render;
+mod provider_ec2;
+mod provider_ec2_blockers;
+mod provider_eks;
+mod provider_elasticache;
+mod provider_iam;
+mod provider_platform;
+mod provider_rds;
+mod provider_route53;
+mod state_backends;
