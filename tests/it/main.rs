@@ -29,4 +29,5 @@ mod provider_iam;
 mod provider_platform;
 mod provider_rds;
 mod provider_route53;
+mod schema;
 mod state_backends;

@@ -12,9 +12,7 @@ use regionctl::source::FileId;
 use regionctl::spec::yaml::{self, Node, NodeValue};
 use serde_json::{Value, json};
 
-#[path = "cli/harness.rs"]
-#[allow(dead_code)]
-mod harness;
+use crate::harness;
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
