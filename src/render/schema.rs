@@ -117,6 +117,22 @@ pub fn markdown_kind(s: &KindSchema) -> String {
     if let Some(n) = s.natural_name {
         let _ = write!(out, " Found again by its `{n}`.");
     }
+    // An id form is code (`vpc-...`); "the role name" is prose.
+    let import_id = if s.import_id.starts_with("the ") {
+        cell(s.import_id)
+    } else {
+        format!("`{}`", s.import_id)
+    };
+    let _ = write!(
+        out,
+        "\n\nAWS service: {}. `regionctl import` takes {import_id}.",
+        s.service
+    );
+    if s.needs_consent {
+        out.push_str(" Replacing or deleting it needs `--allow-replace` / `--allow-destroy`.");
+    }
+    let minutes = s.timing.limit.as_secs() / 60;
+    let _ = write!(out, " Waits up to {minutes} minutes to be ready or gone.");
     out.push_str("\n\n");
     field_table(&mut out, s.fields);
     // Nested blocks, depth first; a block shared by two fields (ingress/egress) is shown once.
