@@ -16,6 +16,8 @@ pub enum Service {
     Elasticache,
     Iam,
     Route53,
+    /// CloudWatch Logs.
+    Logs,
     /// The state backend's bucket, not a resource kind's service.
     S3,
 }
@@ -28,13 +30,14 @@ pub struct Rate {
 }
 
 impl Service {
-    pub const ALL: [Service; 7] = [
+    pub const ALL: [Service; 8] = [
         Service::Ec2,
         Service::Eks,
         Service::Rds,
         Service::Elasticache,
         Service::Iam,
         Service::Route53,
+        Service::Logs,
         Service::S3,
     ];
 
@@ -48,6 +51,7 @@ impl Service {
             Service::Elasticache => "elasticache",
             Service::Iam => "iam",
             Service::Route53 => "route53",
+            Service::Logs => "logs",
             Service::S3 => "s3",
         }
     }
@@ -67,6 +71,7 @@ impl Service {
             Service::Elasticache => "elasticache",
             Service::Iam => "iam",
             Service::Route53 => "route53",
+            Service::Logs => "logs",
             Service::S3 => "s3",
         }
     }
@@ -81,6 +86,10 @@ impl Service {
             Service::Ec2 => r(20.0, 50.0),
             // Route 53: 5 requests per second per account, all regions together.
             Service::Route53 => r(5.0, 5.0),
+            // CloudWatch Logs: CreateLogGroup, DeleteLogGroup and DescribeLogGroups are each 5
+            // transactions per second per account and region ("CloudWatch Logs quotas"), and
+            // one bucket covers every operation of the service.
+            Service::Logs => r(5.0, 5.0),
             // AWS publishes no single figure for these; 10/s stays well under what they take.
             Service::Eks | Service::Rds | Service::Elasticache | Service::Iam => r(10.0, 20.0),
             // S3 (the state backend) scales per prefix far beyond what one run sends.

@@ -120,6 +120,7 @@ struct Cache {
     elasticache: HashMap<String, aws_sdk_elasticache::Client>,
     route53: HashMap<String, aws_sdk_route53::Client>,
     iam: HashMap<String, aws_sdk_iam::Client>,
+    logs: HashMap<String, aws_sdk_cloudwatchlogs::Client>,
     s3: HashMap<String, aws_sdk_s3::Client>,
 }
 
@@ -263,6 +264,7 @@ impl Clients {
     client_getter!(elasticache, aws_sdk_elasticache, Service::Elasticache);
     client_getter!(route53, aws_sdk_route53, Service::Route53);
     client_getter!(iam, aws_sdk_iam, Service::Iam);
+    client_getter!(logs, aws_sdk_cloudwatchlogs, Service::Logs);
 
     /// S3 (the state backend). Path-style addressing when an endpoint is set, since emulators and
     /// S3-compatible stores rarely serve virtual-hosted buckets.

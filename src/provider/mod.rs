@@ -27,6 +27,7 @@ mod ec2;
 mod eks;
 mod elasticache;
 mod iam;
+mod logs;
 mod rds;
 pub(crate) mod route53;
 
@@ -89,6 +90,7 @@ macro_rules! per_kind {
             Kind::Route53Zone => route53::zone::$op($($arg),*).await,
             Kind::Route53HealthCheck => route53::health_check::$op($($arg),*).await,
             Kind::Route53Record => route53::record::$op($($arg),*).await,
+            Kind::CloudwatchLogGroup => logs::$op($($arg),*).await,
         }
     };
 }

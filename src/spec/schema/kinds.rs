@@ -69,6 +69,7 @@ kinds! {
     Route53Zone = "route53_zone" => ROUTE53_ZONE,
     Route53HealthCheck = "route53_health_check" => ROUTE53_HEALTH_CHECK,
     Route53Record = "route53_record" => ROUTE53_RECORD,
+    CloudwatchLogGroup = "cloudwatch_log_group" => CLOUDWATCH_LOG_GROUP,
 }
 
 /// The per-kind facts, read from the kind's declaration.
@@ -1398,6 +1399,69 @@ const ROUTE53_RECORD: KindSchema = KindSchema {
     stateful: false,
     import_id: "zone-id/name/type[/set-identifier]",
     timing: Timing::secs_mins(2, 30, 10),
+};
+
+// ---------------------------------------------------------------------------------------------
+// CloudWatch Logs.
+
+const CLOUDWATCH_LOG_GROUP: KindSchema = KindSchema {
+    kind: Kind::CloudwatchLogGroup,
+    doc: "A CloudWatch Logs log group (for example /aws/eks/<cluster>/cluster for EKS control-plane logs), with its retention and KMS key.",
+    fields: &[
+        Field::req(
+            "name",
+            STRING,
+            "Log group name, unique in the region: 1 to 512 characters of A-Z a-z 0-9 . - _ / #.",
+        )
+        .force_new()
+        // Log group names are case-sensitive and AWS reports them as given.
+        .keep(Plain),
+        Field::opt(
+            "retention_in_days",
+            int(1, 3653),
+            "Days to keep log events: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653; absent keeps them forever.",
+        )
+        // Absent means never expire (AWS's default at create), so the update deletes the
+        // retention policy (DeleteRetentionPolicy) and a live retention is a change: keeping it
+        // would let a spec that dropped the line go on deleting logs.
+        .clear(Plain),
+        Field::opt(
+            "kms_key_id",
+            STRING,
+            "ARN of the KMS key that encrypts the log data; absent leaves the data encrypted by CloudWatch Logs.",
+        )
+        // Absent disassociates the key (DisassociateKmsKey), as the spec then asks for no key;
+        // CloudWatch Logs reports the key ARN it was given.
+        .clear(KmsKey),
+        Field::opt(
+            "log_group_class",
+            Ty::Enum(&["STANDARD", "INFREQUENT_ACCESS"]),
+            "Log class, fixed at creation (AWS default STANDARD).",
+        )
+        .force_new()
+        // Absent is no opinion: a group already INFREQUENT_ACCESS (imported, or the line removed)
+        // is not replaced, which would delete its log events, just for the default.
+        .keep(Plain),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed(
+            "arn",
+            "The log group ARN, without the trailing :* (as IAM policies and EKS take it).",
+        ),
+        computed("id", "The log group name, as regionctl identifies it."),
+    ],
+    taggable: true,
+    natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Regional,
+    service: Service::Logs,
+    // Deleting or replacing a log group deletes its log events (audit logs among them).
+    needs_consent: true,
+    stateful: true,
+    import_id: "the log group name",
+    // Create, update and delete take effect at once; a wait only confirms.
+    timing: Timing::secs_mins(1, 5, 2),
 };
 
 #[cfg(test)]

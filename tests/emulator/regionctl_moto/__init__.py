@@ -17,7 +17,7 @@ import json
 from . import delay
 
 # One module per AWS service; each defines install().
-SERVICES = ["ec2", "eks", "rds", "elasticache", "route53", "iam"]
+SERVICES = ["ec2", "eks", "rds", "elasticache", "route53", "iam", "logs"]
 
 
 def install() -> None:
