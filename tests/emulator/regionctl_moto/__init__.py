@@ -13,23 +13,19 @@ installed before the server starts. `wrap_app()` adds the control endpoints test
 
 import importlib
 import json
+import pkgutil
 
 from . import delay
 
-# One module per AWS service; each defines install().
-SERVICES = ["ec2", "eks", "rds", "elasticache", "route53", "iam", "logs"]
-
 
 def install() -> None:
-    """Registers every extension with moto."""
-    for name in SERVICES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"{__name__}.{name}":
-                continue  # no extension for this service
-            raise
-        module.install()
+    """Registers every extension with moto: each module of this package that defines install()
+    (one per AWS service), so a new service's extension needs no registration here. A module
+    another one installs as part of its own says so with INSTALLED_BY."""
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "install") and not hasattr(module, "INSTALLED_BY"):
+            module.install()
 
 
 def wrap_app(app):

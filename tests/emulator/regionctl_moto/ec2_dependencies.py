@@ -17,6 +17,10 @@ These let tests see what a destroy meets when Kubernetes (or a person) left load
 network interfaces or security groups in a VPC regionctl manages.
 """
 
+# Installed by ec2.install(), before its own patches.
+INSTALLED_BY = "ec2"
+
+
 from moto.ec2.exceptions import DependencyViolationError
 from moto.ec2.models import EC2Backend
 
