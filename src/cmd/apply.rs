@@ -87,7 +87,8 @@ pub fn run(
             &prepared.spec.project.backend,
             &clients,
         )
-        .with_stack(&prepared.spec.project.name);
+        .with_stack(&prepared.spec.project.name)
+        .with_lease(prepared.spec.project.lock_lease);
         run_locked(
             &mut prepared,
             saved.as_ref(),
@@ -257,7 +258,14 @@ async fn locked(
         .filter(|(_, s)| s.state.serial > 0)
         .map(|(env, s)| (env.clone(), s.state.clone()))
         .collect();
-    let made = match super::plan::make(prepared, clients, backend, consent, held).await {
+    let made = tokio::select! {
+        made = super::plan::make(prepared, clients, backend, consent, held) => made,
+        () = crate::apply::exec::interrupted(interrupt.clone()) => {
+            writeln!(io.err, "Interrupted while refreshing; nothing was changed.")?;
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let made = match made {
         Ok(m) => m,
         Err(errors) => {
             super::plan::print_errors(io, &errors)?;

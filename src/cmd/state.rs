@@ -102,7 +102,9 @@ pub(super) fn load_project(
 }
 
 pub(super) fn backend(spec: &Spec, clients: &Clients) -> Backend {
-    Backend::for_project(&spec.root, &spec.project.backend, clients).with_stack(&spec.project.name)
+    Backend::for_project(&spec.root, &spec.project.backend, clients)
+        .with_stack(&spec.project.name)
+        .with_lease(spec.project.lock_lease)
 }
 
 /// Locks `env`, runs `work` on the session, and releases the lock whatever happened, Ctrl-C

@@ -228,7 +228,11 @@ impl Provider {
         region: &str,
         hints: &Hints,
     ) -> Result<Vec<Observed>, ProviderError> {
-        per_kind!(kind, refresh(self, region, hints))
+        // A list changes nothing: throttling and server errors are retried for a while.
+        retry::patiently(&self.wait, || async {
+            per_kind!(kind, refresh(self, region, hints))
+        })
+        .await
     }
 
     /// Refreshes many (kind, region) pairs at once: every pair is its own task, so a
@@ -311,7 +315,11 @@ impl Provider {
 
     /// One resource by its id, or `None` if it does not exist (or is fully deleted).
     pub async fn read(&self, ctx: &Ctx<'_>, id: &str) -> Result<Option<Observed>, ProviderError> {
-        per_kind!(ctx.kind, read(self, ctx, id))
+        // A describe changes nothing: throttling and server errors are retried for a while.
+        retry::patiently(&self.wait, || async {
+            per_kind!(ctx.kind, read(self, ctx, id))
+        })
+        .await
     }
 
     /// Starts creating the resource and returns it as AWS first reports it (possibly still
