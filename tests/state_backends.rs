@@ -724,7 +724,8 @@ async fn a_takeover_race_between_two_processes_has_one_winner(s: &Store) {
         );
         let winner_id = won[0]
             .lines()
-            .find_map(|l| l.strip_prefix("RACE WON "))
+            // libtest prints `test race_contender ... ` before the test's own output.
+            .find_map(|l| l.split_once("RACE WON ").map(|(_, id)| id))
             .expect("the winner's lock id")
             .trim()
             .to_owned();
@@ -771,7 +772,7 @@ async fn race_contender() {
     tokio::time::sleep(Duration::from_millis(at.saturating_sub(now_ms()))).await;
     match backend.lock(STACK, ENV, "apply").await {
         Ok(session) => {
-            println!("RACE WON {}", session.lock().id);
+            println!("\nRACE WON {}", session.lock().id);
             if let Some(t) = session.takeover() {
                 println!("RACE TOOK {}", t.previous.id);
             }

@@ -173,14 +173,14 @@ fn locked_message(
             "\nprocess {} is still running on this host; wait for it to finish",
             lock.pid
         ));
-        return msg;
-    }
-    match &lock.expires {
-        Some(expires) => msg.push_str(&format!(
-            "\nits lease runs until {expires}; if that run is gone, the first run after then takes \
-             the lock over by itself"
-        )),
-        None => msg.push_str("\nthe lock has no lease (written by an older regionctl)"),
+    } else {
+        match &lock.expires {
+            Some(expires) => msg.push_str(&format!(
+                "\nits lease runs until {expires}; if that run is gone, the first run after then \
+                 takes the lock over by itself"
+            )),
+            None => msg.push_str("\nthe lock has no lease (written by an older regionctl)"),
+        }
     }
     msg.push_str(&format!(
         "\nonly if you know that run has finished or died, remove the lock now with: regionctl \
