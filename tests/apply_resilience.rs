@@ -1381,8 +1381,8 @@ fn assert_no_duplicates(emu: &Emulator, what: &str) -> usize {
 
 #[test]
 fn kills_at_random_instants_of_apply_and_destroy_need_no_force_unlock() {
-    const APPLY_KILLS: usize = 7;
-    const DESTROY_KILLS: usize = 4;
+    const APPLY_KILLS: usize = 10;
+    const DESTROY_KILLS: usize = 6;
     let seed = std::env::var("REGIONCTL_KILL_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -1402,12 +1402,31 @@ fn kills_at_random_instants_of_apply_and_destroy_need_no_force_unlock() {
     let mut kills = Vec::new();
     let mut duplicates = 0;
 
+    // First a small apply (one VPC), killed as soon as it reported its summary: its state is
+    // written, its locks may or may not be released yet.
+    let mut live = Live::spawn(
+        &dir,
+        &emu,
+        &[
+            "apply",
+            "--all-regions",
+            "--auto-approve",
+            "--json",
+            "--target",
+            "eu-west-1/module.platform.vpc.main",
+        ],
+    );
+    live.until("the summary", |e| e["event"] == "summary");
+    let pid = live.kill();
+    kills.push(format!("apply right after its summary (pid {pid})"));
+
     let apply_args = ["apply", "--all-regions", "--auto-approve", "--json"];
     for n in 0..APPLY_KILLS {
-        let at = rng.between(Duration::from_millis(150), Duration::from_secs(6));
+        let at = rng.between(Duration::from_millis(100), Duration::from_millis(1_800));
         match kill_after(&dir, &emu, &apply_args, at) {
             Ended::Killed { pid, stderr } => {
                 assert_not_refused(&stderr, &format!("apply #{n}"));
+                eprintln!("killed apply #{n} at {:.2}s", at.as_secs_f64());
                 kills.push(format!("apply at {:.2}s (pid {pid})", at.as_secs_f64()));
             }
             Ended::Finished(done) => {
@@ -1417,12 +1436,6 @@ fn kills_at_random_instants_of_apply_and_destroy_need_no_force_unlock() {
         }
         duplicates += assert_no_duplicates(&emu, &format!("after apply #{n}"));
     }
-    // The last apply is killed as soon as it reported its summary: every state is written, the
-    // locks may or may not be released yet.
-    let mut live = Live::spawn(&dir, &emu, &apply_args);
-    live.until("the summary", |e| e["event"] == "summary");
-    let pid = live.kill();
-    kills.push(format!("apply right after its summary (pid {pid})"));
     let last = apply(&dir, &emu, ALL);
     assert_eq!(last.code, Some(0), "{}", last.describe());
     assert_not_refused(&last.stderr, "the last apply");
@@ -1436,12 +1449,21 @@ fn kills_at_random_instants_of_apply_and_destroy_need_no_force_unlock() {
     let plan_code = plan.code;
     assert_eq!(plan_code, Some(0), "{}", plan.describe());
 
-    let destroy_args = ["destroy", "--all-regions", "--auto-approve", "--json"];
+    // Protected clusters and databases need --allow-destroy.
+    let destroy_args = [
+        "destroy",
+        "--all-regions",
+        "--auto-approve",
+        "--allow-destroy",
+        "*",
+        "--json",
+    ];
     for n in 0..DESTROY_KILLS {
-        let at = rng.between(Duration::from_millis(150), Duration::from_secs(4));
+        let at = rng.between(Duration::from_millis(100), Duration::from_millis(1_500));
         match kill_after(&dir, &emu, &destroy_args, at) {
             Ended::Killed { pid, stderr } => {
                 assert_not_refused(&stderr, &format!("destroy #{n}"));
+                eprintln!("killed destroy #{n} at {:.2}s", at.as_secs_f64());
                 kills.push(format!("destroy at {:.2}s (pid {pid})", at.as_secs_f64()));
             }
             Ended::Finished(done) => {
@@ -1451,7 +1473,7 @@ fn kills_at_random_instants_of_apply_and_destroy_need_no_force_unlock() {
         }
         duplicates += assert_no_duplicates(&emu, &format!("after destroy #{n}"));
     }
-    let last = run(&dir, &emu, &["destroy", "--all-regions", "--auto-approve"]);
+    let last = run(&dir, &emu, &destroy_args[..5]);
     assert_eq!(last.code, Some(0), "{}", last.describe());
     assert_not_refused(&last.stderr, "the last destroy");
     let inv = inventory(&emu, "platform", PLATFORM_REGIONS);

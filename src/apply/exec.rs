@@ -429,6 +429,22 @@ impl Work {
     /// not report, such as `skip_final_snapshot`).
     async fn delete(&self, ctx: &Ctx<'_>, c: &ResourceChange, id: &str) -> Result<(), Failure> {
         let Some(prior) = self.provider.read(ctx, id).await? else {
+            // Gone already, maybe deleted by a run killed before it finished: what that run
+            // would have cleaned up after the deletion is cleaned up now.
+            let recorded = match &self.session {
+                Some(s) => s
+                    .lock()
+                    .await
+                    .state
+                    .resources
+                    .get(&c.addr)
+                    .filter(|r| r.id == id)
+                    .map(|r| r.computed.clone()),
+                None => None,
+            };
+            if let Some(computed) = recorded {
+                self.provider.delete_leftovers(ctx, &computed).await?;
+            }
             return Ok(());
         };
         let config = match &self.session {

@@ -353,6 +353,20 @@ impl Provider {
         per_kind!(ctx.kind, delete(self, ctx, prior, config))
     }
 
+    /// Cleans up what a deletion makes besides the resource, once the resource itself is gone:
+    /// a NAT gateway's Elastic IP, which a run killed during the gateway's deletion never
+    /// released. `computed` is what state recorded of the resource.
+    pub async fn delete_leftovers(
+        &self,
+        ctx: &Ctx<'_>,
+        computed: &Attrs,
+    ) -> Result<(), ProviderError> {
+        match ctx.kind {
+            Kind::NatGateway => ec2::nat_gateway::release_leftover(self, ctx, computed).await,
+            _ => Ok(()),
+        }
+    }
+
     /// Polls the resource until AWS reports it ready, failing on a terminal failure status, on
     /// its disappearance, or when the kind's time limit passes.
     pub async fn wait_ready(&self, ctx: &Ctx<'_>, id: &str) -> Result<Observed, ProviderError> {
