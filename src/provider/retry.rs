@@ -242,11 +242,19 @@ impl Backoff {
             RetryClass::NotYetVisible => (s(2), s(15), s(120), 8),
             RetryClass::InUse => (s(5), s(30), s(600), 60),
         };
-        // Against an emulator (a fixed poll interval) the same number of attempts, faster.
+        // Against an emulator (a fixed poll interval) the same number of attempts, faster. The
+        // time limit of throttling and lost answers is not shortened: it must never be what
+        // ends their attempts (each attempt's wait is short anyway), or a burst of throttling
+        // fails a change that the next attempt would have made.
         let (first, longest, limit) = match policy.fixed_delay {
             Some(d) if class != RetryClass::AlreadyDone => {
                 let scale = |x: Duration| d.mul_f64(x.as_secs_f64() / 2.0);
-                (scale(first), scale(longest), scale(limit))
+                let keep = matches!(class, RetryClass::Throttled | RetryClass::Ambiguous);
+                (
+                    scale(first),
+                    scale(longest),
+                    if keep { limit } else { scale(limit) },
+                )
             }
             _ => (first, longest, limit),
         };
