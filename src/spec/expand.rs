@@ -161,6 +161,8 @@ impl<'a> Expander<'a> {
     /// Environments ordered so that one whose module inputs read `env.X.module...` comes after X.
     fn env_order(&mut self) -> Vec<EnvName> {
         let mut deps: BTreeMap<&EnvName, BTreeSet<EnvName>> = BTreeMap::new();
+        // Where each environment first reads another's module output, to label a cycle.
+        let mut read_at: BTreeMap<(EnvName, EnvName), Span> = BTreeMap::new();
         for (name, env) in &self.loaded.envs {
             let mut needs = BTreeSet::new();
             for call in &env.body.modules {
@@ -174,6 +176,9 @@ impl<'a> Expander<'a> {
                             && m == "module"
                         {
                             needs.insert(env.clone());
+                            read_at
+                                .entry((name.clone(), env.clone()))
+                                .or_insert(tr.root_span);
                         }
                     });
                 }
@@ -202,12 +207,20 @@ impl<'a> Expander<'a> {
                     .filter(|n| !done.contains(**n))
                     .map(|n| (*n).clone())
                     .collect();
-                self.d.push(Diagnostic::error(
+                let mut diag = Diagnostic::error(
                     "spec::env-cycle",
                     format!(
                         "environments read each other's module outputs in a cycle: {}",
                         rest.join(" → ")
                     ),
+                );
+                for ((from, to), span) in &read_at {
+                    if rest.contains(from) && rest.contains(to) {
+                        diag = diag.with_label(*span, format!("{from} reads env.{to} here"));
+                    }
+                }
+                self.d.push(diag.with_help(
+                    "one of these environments must stop reading the other's module outputs; pass the value through a variable instead",
                 ));
                 for n in rest {
                     done.insert(n.clone());
@@ -621,10 +634,15 @@ impl<'a> Expander<'a> {
         }
         let mut values = BTreeMap::new();
         let mut diags = Vec::new();
+        let mut failed: Vec<&str> = Vec::new();
         {
             let scope = EvalScope::new(self, env, path, None, Phase::Instantiate);
             for (k, node) in &call.inputs {
                 let Some(decl) = def.inputs.iter().find(|i| i.name == k.name) else {
+                    if def.incomplete {
+                        // The module's own error is the cause; its inputs are not known.
+                        continue;
+                    }
                     let names: Vec<&str> = def.inputs.iter().map(|i| i.name.as_str()).collect();
                     let mut diag = Diagnostic::error(
                         "spec::unknown-input",
@@ -646,15 +664,33 @@ impl<'a> Expander<'a> {
                         Ok(v) => {
                             values.insert(k.name.clone(), v);
                         }
-                        Err(diag) => diags.push(diag),
+                        Err(diag) => {
+                            diags.push(diag);
+                            failed.push(k.name.as_str());
+                        }
                     },
-                    Err(e) => diags.extend(e),
+                    Err(e) => {
+                        diags.extend(e);
+                        failed.push(k.name.as_str());
+                    }
                 }
             }
             let constant = EvalScope::constant(self);
             let mut missing = Vec::new();
             for decl in &def.inputs {
                 if values.contains_key(&decl.name) {
+                    continue;
+                }
+                if failed.contains(&decl.name.as_str()) {
+                    // Written but its expression failed (reported above): not missing too, and
+                    // the placeholder keeps the module's uses of it quiet.
+                    values.insert(
+                        decl.name.clone(),
+                        Value::unknown(Deferred::Op {
+                            op: MISSING_INPUT.to_string(),
+                            args: Vec::new(),
+                        }),
+                    );
                     continue;
                 }
                 match &decl.default {
@@ -678,7 +714,7 @@ impl<'a> Expander<'a> {
                     }
                 }
             }
-            if !missing.is_empty() {
+            if !missing.is_empty() && !def.incomplete {
                 diags.push(
                     Diagnostic::error(
                         "spec::missing-input",
@@ -1097,11 +1133,18 @@ fn text_origin(sources: &SourceMap, node: &Node, text: &str) -> TextOrigin {
     } else {
         (start, false)
     };
+    // Only templates need the map, and only for block scalars and the like.
+    let map = if exact || !text.contains("${") {
+        None
+    } else {
+        expr::char_map(text, raw, node.span.start as usize)
+    };
     TextOrigin {
         file: node.span.file,
         start,
         exact,
         fallback: node.span,
+        map,
     }
 }
 

@@ -63,6 +63,9 @@ pub struct ModuleDef {
     pub inputs: Vec<InputDecl>,
     pub body: Body,
     pub outputs: Vec<(Key, Node)>,
+    /// A file of the module could not be read or parsed (already reported): what it declares
+    /// is unknown, so calls are not told that its inputs are missing or unknown.
+    pub incomplete: bool,
 }
 
 /// What environments and modules both contain.
@@ -514,6 +517,19 @@ fn parse_module_calls(
             );
             continue;
         };
+        // A source is read before anything is evaluated (it decides which files exist), so it
+        // is a literal path; `${...}` in it would otherwise name a directory called `${...}`.
+        if source.contains("${") {
+            d.push(
+                Diagnostic::error(
+                    "spec::module-source",
+                    format!("module `{}`: `source` must be a literal path, not an expression", k.name),
+                )
+                .with_label(source_span, "an expression")
+                .with_help("write the relative path itself, e.g. `source: ../../modules/network` (relative to this file)"),
+            );
+            continue;
+        }
         let dir = base_dir.join(&source);
         out.push(ModuleCall {
             name: k.name.clone(),
