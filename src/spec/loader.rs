@@ -608,6 +608,35 @@ fn lone_cr_to_lf(text: String) -> String {
     String::from_utf8(bytes).unwrap_or_default()
 }
 
+/// A name defined in two files of one environment or module: the files are merged, and
+/// silently keeping one definition would make the result depend on file names.
+fn report_twice<'n>(
+    d: &mut Diagnostics,
+    owner: &str,
+    what: &str,
+    names: impl Iterator<Item = (&'n String, Span)>,
+) {
+    let mut first: BTreeMap<&String, Span> = BTreeMap::new();
+    for (name, span) in names {
+        match first.get(name) {
+            Some(prev) => d.push(
+                Diagnostic::error(
+                    "spec::duplicate",
+                    format!("{owner} defines {what} `{name}` twice"),
+                )
+                .with_label(span, "defined again here")
+                .with_label(*prev, "first defined here")
+                .with_help(format!(
+                    "the files of one directory are merged, so every {what} name must be unique across them; rename or remove one"
+                )),
+            ),
+            None => {
+                first.insert(name, span);
+            }
+        }
+    }
+}
+
 fn yaml_files(fs: &dyn Fs, dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(fs
         .read_dir(dir)?
@@ -674,6 +703,25 @@ fn load_env(
         env.body.resources.extend(f.body.resources);
         env.outputs.extend(f.outputs);
     }
+    let what = format!("environment `{name}`");
+    report_twice(
+        d,
+        &what,
+        "variable",
+        env.variables.iter().map(|(k, _)| (&k.name, k.span)),
+    );
+    report_twice(
+        d,
+        &what,
+        "output",
+        env.outputs.iter().map(|(k, _)| (&k.name, k.span)),
+    );
+    report_twice(
+        d,
+        &what,
+        "module call",
+        env.body.modules.iter().map(|c| (&c.name, c.name_span)),
+    );
     if !any_file {
         return None;
     }
@@ -769,6 +817,25 @@ fn load_module(
         def.body.resources.extend(body.resources);
         def.outputs.extend(outputs);
     }
+    let what = format!("module {}", dir.display());
+    report_twice(
+        d,
+        &what,
+        "input",
+        def.inputs.iter().map(|i| (&i.name, i.span)),
+    );
+    report_twice(
+        d,
+        &what,
+        "output",
+        def.outputs.iter().map(|(k, _)| (&k.name, k.span)),
+    );
+    report_twice(
+        d,
+        &what,
+        "module call",
+        def.body.modules.iter().map(|c| (&c.name, c.name_span)),
+    );
     Some(def)
 }
 

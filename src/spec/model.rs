@@ -373,11 +373,19 @@ pub fn parse_env_file(root: &Node, base_dir: &std::path::Path, d: &mut Diagnosti
         match k.name.as_str() {
             "region" => {
                 if let Some(r) = string_of(v, d) {
+                    if let Some((Placement::Global, prev)) = &f.placement {
+                        d.push(both_placements(v.span, *prev));
+                    }
                     f.placement = Some((Placement::Region(r), v.span));
                 }
             }
             "global" => match v.value {
-                NodeValue::Bool(true) => f.placement = Some((Placement::Global, k.span)),
+                NodeValue::Bool(true) => {
+                    if let Some((Placement::Region(_), prev)) = &f.placement {
+                        d.push(both_placements(k.span, *prev));
+                    }
+                    f.placement = Some((Placement::Global, k.span))
+                }
                 NodeValue::Bool(false) => {}
                 _ => d.push(type_error(v, "`true`")),
             },
@@ -389,6 +397,19 @@ pub fn parse_env_file(root: &Node, base_dir: &std::path::Path, d: &mut Diagnosti
         }
     }
     f
+}
+
+/// `region:` and `global: true` in one file: the environment is one or the other.
+fn both_placements(second: Span, first: Span) -> Diagnostic {
+    Diagnostic::error(
+        "spec::placement",
+        "a file sets both `region:` and `global: true`",
+    )
+    .with_label(second, "this one")
+    .with_label(first, "conflicts with this one")
+    .with_help(
+        "a regional environment sets `region:`; only the environment `global` sets `global: true`",
+    )
 }
 
 pub fn parse_module_file(

@@ -7,6 +7,7 @@
 //! `Update*` call accepts forces a replacement. Facts that change over time (regions, versions)
 //! live in `spec::aws_facts`, not here.
 
+use super::names::Format;
 use super::types::*;
 use crate::kind::Kind;
 use crate::spec::aws_facts;
@@ -299,17 +300,26 @@ const RULE_FIELDS: [Field; 6] = [
         SECURITY_GROUP_ID,
         "Security group whose members the rule applies to (the peer group).",
     ),
-    Field::opt("description", STRING, "Description of the rule."),
+    Field::opt(
+        "description",
+        Ty::Format(Format::SecurityGroupDescription),
+        "Description of the rule.",
+    ),
 ];
 
 const SECURITY_GROUP: KindSchema = KindSchema {
     kind: Kind::SecurityGroup,
     doc: "A VPC security group and its ingress and egress rules (the rules are managed as a whole).",
     fields: &[
-        Field::req("name", STRING, "Group name, unique within the VPC.").force_new(),
+        Field::req(
+            "name",
+            Ty::Format(Format::SecurityGroupName),
+            "Group name, unique within the VPC.",
+        )
+        .force_new(),
         Field::opt(
             "description",
-            STRING,
+            Ty::Format(Format::SecurityGroupDescription),
             "Group description (AWS cannot change it; defaults to \"Managed by regionctl\").",
         )
         .force_new(),
@@ -343,7 +353,7 @@ const IAM_ROLE: KindSchema = KindSchema {
     fields: &[
         Field::req(
             "name",
-            STRING,
+            Ty::Format(Format::IamRoleName),
             "Role name, unique in the account (up to 64 characters).",
         )
         .force_new(),
@@ -369,11 +379,15 @@ const IAM_ROLE: KindSchema = KindSchema {
         ),
         Field::opt(
             "path",
-            STRING,
+            Ty::Format(Format::IamPath),
             "Path of the role, e.g. /platform/ (AWS default /).",
         )
         .force_new(),
-        Field::opt("description", STRING, "Description of the role."),
+        Field::opt(
+            "description",
+            Ty::Format(Format::IamDescription),
+            "Description of the role.",
+        ),
         Field::opt(
             "max_session_duration",
             int(3600, 43200),
@@ -408,7 +422,7 @@ const EKS_CLUSTER: KindSchema = KindSchema {
     kind: Kind::EksCluster,
     doc: "An EKS control plane.",
     fields: &[
-        Field::req("name", STRING, "Cluster name, unique in the region.").force_new(),
+        Field::req("name", Ty::Format(Format::EksClusterName), "Cluster name, unique in the region.").force_new(),
         Field::opt("version", STRING, "Kubernetes minor version, e.g. \"1.31\"; upgraded in place one minor version at a time."),
         Field::req("role_arn", IAM_ROLE_ARN, "ARN of the IAM role the control plane assumes.").force_new(),
         Field::req("subnet_ids", SUBNET_IDS, "Subnets (at least two AZs) for the control plane's network interfaces.").force_new(),
@@ -510,7 +524,7 @@ const EKS_NODE_GROUP: KindSchema = KindSchema {
         .force_new(),
         Field::req(
             "name",
-            STRING,
+            Ty::Format(Format::EksNodeGroupName),
             "Node group name, unique within the cluster.",
         )
         .force_new(),
@@ -596,13 +610,13 @@ const DB_SUBNET_GROUP: KindSchema = KindSchema {
     fields: &[
         Field::req(
             "name",
-            STRING,
+            Ty::Format(Format::DbSubnetGroupName),
             "Group name, unique in the region (AWS stores it lowercase).",
         )
         .force_new(),
         Field::opt(
             "description",
-            STRING,
+            Ty::Format(Format::Description255),
             "Group description (defaults to \"Managed by regionctl\").",
         ),
         Field::req(
@@ -624,7 +638,7 @@ const RDS_INSTANCE: KindSchema = KindSchema {
     kind: Kind::RdsInstance,
     doc: "An RDS DB instance (PostgreSQL or MySQL), or a read replica of one, possibly cross-region.",
     fields: &[
-        Field::req("identifier", STRING, "DB instance identifier, unique in the region (lowercase letters, digits, hyphens).").force_new(),
+        Field::req("identifier", Ty::Format(Format::RdsIdentifier), "DB instance identifier, unique in the region (lowercase letters, digits, hyphens).").force_new(),
         Field::opt("engine", Ty::Enum(aws_facts::RDS_ENGINES), "Database engine; required unless replicate_from is set (a replica inherits it).").force_new(),
         Field::opt("engine_version", STRING, "Engine version, e.g. \"16.4\" or \"8.0\"; upgrades happen in place."),
         Field::opt("allow_major_version_upgrade", BOOL, "Whether a change of engine_version may cross a major version."),
@@ -642,20 +656,20 @@ const RDS_INSTANCE: KindSchema = KindSchema {
         Field::opt("db_subnet_group", Ty::RefTo { kind: Kind::DbSubnetGroup, attr: "name" }, "Name of the DB subnet group, which sets the VPC.").force_new(),
         Field::opt("vpc_security_group_ids", SECURITY_GROUP_IDS, "Security groups of the instance."),
         Field::opt("parameter_group_name", STRING, "Name of the DB parameter group (AWS default: the engine's default group)."),
-        Field::opt("db_name", STRING, "Name of the database created with the instance.").force_new(),
-        Field::opt("master_username", STRING, "Master user name; required for a primary, inherited by a replica.").force_new(),
+        Field::opt("db_name", Ty::Format(Format::RdsDbName), "Name of the database created with the instance.").force_new(),
+        Field::opt("master_username", Ty::Format(Format::RdsMasterUsername), "Master user name; required for a primary, inherited by a replica.").force_new(),
         Field::opt("manage_master_user_password", BOOL, "Let RDS generate the master password and keep it in Secrets Manager."),
         Field::opt("master_password_env", STRING, "Name of the environment variable holding the master password (never the password itself).").sensitive(),
         Field::opt("port", int(1150, 65535), "Port the database listens on (AWS default 5432 for postgres, 3306 for mysql)."),
         Field::opt("publicly_accessible", BOOL, "Whether the instance gets a public DNS name and address (AWS default false)."),
         Field::opt("backup_retention_period", int(0, 35), "Days automated backups are kept; 0 disables them (a replication source needs > 0)."),
-        Field::opt("preferred_backup_window", STRING, "Daily UTC window for automated backups, e.g. 03:00-04:00."),
-        Field::opt("preferred_maintenance_window", STRING, "Weekly UTC maintenance window, e.g. sun:05:00-sun:06:00."),
+        Field::opt("preferred_backup_window", Ty::Format(Format::DailyWindow), "Daily UTC window for automated backups, e.g. 03:00-04:00."),
+        Field::opt("preferred_maintenance_window", Ty::Format(Format::WeeklyWindow), "Weekly UTC maintenance window, e.g. sun:05:00-sun:06:00."),
         Field::opt("copy_tags_to_snapshot", BOOL, "Whether the instance's tags are copied to its snapshots."),
         Field::opt("performance_insights_enabled", BOOL, "Whether Performance Insights is enabled."),
         Field::opt("deletion_protection", BOOL, "Whether AWS refuses to delete the instance."),
         Field::opt("skip_final_snapshot", BOOL, "Whether deleting the instance skips the final snapshot."),
-        Field::opt("final_snapshot_identifier", STRING, "Name of the final snapshot taken on deletion."),
+        Field::opt("final_snapshot_identifier", Ty::Format(Format::RdsSnapshotIdentifier), "Name of the final snapshot taken on deletion."),
         Field::opt("replicate_from", Ty::RefTo { kind: Kind::RdsInstance, attr: "arn" }, "ARN of the source instance for a read replica; removing it promotes the replica."),
         Field::opt("apply_immediately", BOOL, "Apply modifications now instead of in the next maintenance window."),
         TAGS_FIELD,
@@ -680,13 +694,13 @@ const CACHE_SUBNET_GROUP: KindSchema = KindSchema {
     fields: &[
         Field::req(
             "name",
-            STRING,
+            Ty::Format(Format::CacheSubnetGroupName),
             "Group name, unique in the region (AWS stores it lowercase).",
         )
         .force_new(),
         Field::opt(
             "description",
-            STRING,
+            Ty::Format(Format::Description255),
             "Group description (defaults to \"Managed by regionctl\").",
         ),
         Field::req("subnet_ids", SUBNET_IDS, "Subnets in the group."),
@@ -703,13 +717,13 @@ const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
     fields: &[
         Field::req(
             "replication_group_id",
-            STRING,
+            Ty::Format(Format::ReplicationGroupId),
             "Replication group id, unique in the region (1-40 lowercase characters).",
         )
         .force_new(),
         Field::opt(
             "description",
-            STRING,
+            Ty::Format(Format::Description255),
             "Description (defaults to \"Managed by regionctl\").",
         ),
         Field::opt(
@@ -783,12 +797,12 @@ const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
         ),
         Field::opt(
             "snapshot_window",
-            STRING,
+            Ty::Format(Format::DailyWindow),
             "Daily UTC window for snapshots, e.g. 03:00-04:00.",
         ),
         Field::opt(
             "preferred_maintenance_window",
-            STRING,
+            Ty::Format(Format::WeeklyWindow),
             "Weekly UTC maintenance window, e.g. sun:05:00-sun:06:00.",
         ),
         Field::opt(
@@ -825,8 +839,17 @@ const ROUTE53_ZONE: KindSchema = KindSchema {
     kind: Kind::Route53Zone,
     doc: "A public Route 53 hosted zone (global).",
     fields: &[
-        Field::req("name", STRING, "Domain name of the zone, e.g. example.com.").force_new(),
-        Field::opt("comment", STRING, "Comment on the zone."),
+        Field::req(
+            "name",
+            Ty::Format(Format::DnsName),
+            "Domain name of the zone, e.g. example.com.",
+        )
+        .force_new(),
+        Field::opt(
+            "comment",
+            Ty::Format(Format::Text256),
+            "Comment on the zone.",
+        ),
         TAGS_FIELD,
     ],
     computed: &[
@@ -853,12 +876,12 @@ const ROUTE53_HEALTH_CHECK: KindSchema = KindSchema {
         .force_new(),
         Field::opt(
             "fqdn",
-            STRING,
+            Ty::Format(Format::HealthCheckFqdn),
             "Host name of the endpoint; fqdn or ip_address is required.",
         ),
         Field::opt(
             "ip_address",
-            STRING,
+            Ty::Format(Format::IpAddress),
             "IPv4 or IPv6 address of the endpoint.",
         ),
         Field::opt(
@@ -868,12 +891,12 @@ const ROUTE53_HEALTH_CHECK: KindSchema = KindSchema {
         ),
         Field::opt(
             "resource_path",
-            STRING,
+            Ty::Format(Format::Text255),
             "Path requested by HTTP(S) checks, e.g. /health.",
         ),
         Field::opt(
             "search_string",
-            STRING,
+            Ty::Format(Format::Text255),
             "String the response body must contain (*_STR_MATCH types, up to 255 characters).",
         ),
         Field::opt(
@@ -900,7 +923,7 @@ const ROUTE53_HEALTH_CHECK: KindSchema = KindSchema {
         ),
         Field::opt(
             "regions",
-            STRINGS,
+            Ty::List(&Ty::Enum(aws_facts::ROUTE53_HEALTH_CHECK_REGIONS)),
             "Checker regions (at least 3) to check from; AWS default is all of them.",
         ),
         Field::opt("inverted", BOOL, "Whether the check's status is inverted."),
@@ -979,7 +1002,7 @@ const ROUTE53_RECORD: KindSchema = KindSchema {
         .force_new(),
         Field::req(
             "name",
-            STRING,
+            Ty::Format(Format::DnsName),
             "Fully qualified record name, e.g. api.example.com.",
         )
         .force_new(),
@@ -1006,7 +1029,7 @@ const ROUTE53_RECORD: KindSchema = KindSchema {
         ),
         Field::opt(
             "set_identifier",
-            STRING,
+            Ty::Format(Format::SetIdentifier),
             "Distinguishes records of one name and type; required with routing.",
         )
         .force_new(),

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod kinds;
+pub mod names;
 pub mod types;
 
 pub use kinds::schema;
