@@ -10,16 +10,18 @@ use std::collections::HashMap;
 
 use crate::addr::InstanceAddr;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::SourceMap;
 use crate::spec::Spec;
 use crate::spec::expand::MISSING_INPUT;
 use crate::spec::expr;
+use crate::spec::schema::{self, check};
 use crate::spec::value::{Deferred, RefTarget, Reference, Value};
 
 /// Chains longer than this (a → b → c ... all configured) do not occur in real specs; the bound
 /// only guarantees termination.
 const MAX_ROUNDS: usize = 32;
 
-pub fn fold_known(spec: &mut Spec, d: &mut Diagnostics) {
+pub fn fold_known(spec: &mut Spec, sources: &SourceMap, d: &mut Diagnostics) {
     for _ in 0..MAX_ROUNDS {
         let known: HashMap<(InstanceAddr, String), Value> = spec
             .resources
@@ -44,6 +46,26 @@ pub fn fold_known(spec: &mut Spec, d: &mut Diagnostics) {
                 }
                 match expr::resolve(value, &lookup) {
                     Ok(v) if v != *value => {
+                        // The schema check skipped this value while it was unknown: check the
+                        // known parts now (a CIDR built from an AZ name, a port computed out of
+                        // range). Reported for selected environments only, like every check.
+                        // Only a value that was unknown as a whole: the known parts of a list
+                        // or map were checked already (at their own elements).
+                        let was_unknown = matches!(value, Value::Unknown(_));
+                        let v = match schema::schema(res.kind).field(name) {
+                            Some(field) if was_unknown => {
+                                let span = res.attr_spans.get(name).copied().unwrap_or(res.span);
+                                let mut local = Diagnostics::new();
+                                let checked = check::check_value(
+                                    sources, &field.ty, None, span, v, name, &mut local,
+                                );
+                                if selected {
+                                    d.extend(local.into_sorted());
+                                }
+                                checked
+                            }
+                            _ => v,
+                        };
                         *value = v;
                         changed = true;
                     }
