@@ -488,7 +488,11 @@ fn record_in_zone(spec: &Spec, r: &Resource, d: &mut Diagnostics) {
             )),
         );
     }
-    if r.attrs.contains_key("alias") && r.attrs.contains_key("ttl") {
+    // With `records` too, the record-target rule already says to choose one.
+    if r.attrs.contains_key("alias")
+        && r.attrs.contains_key("ttl")
+        && !r.attrs.contains_key("records")
+    {
         d.push(
             Diagnostic::error("rule::record-ttl", "an alias record has no `ttl`")
                 .with_label(span_of(r, "ttl"), "Route 53 uses the alias target's TTL")

@@ -452,6 +452,38 @@ impl<'a> Expander<'a> {
         }
         // Environment outputs are evaluated in pass 2 (they are for people, not for modules).
         if !path.is_empty() {
+            // Resource references stay unresolved until pass 2, and are resolved only where an
+            // output is read: an output nobody reads would never have its references checked.
+            // Every resource of this module is registered by now, so check them here.
+            for (_, node) in outputs {
+                self.for_each_traversal(node, &mut |tr| {
+                    let (Some(kind), Some(expr::Step::Attr { name, span })) =
+                        (Kind::from_name(&tr.root), tr.steps.first())
+                    else {
+                        return;
+                    };
+                    let key = BlockKey {
+                        env: env.name.clone(),
+                        module: path.clone(),
+                        kind,
+                        name: name.clone(),
+                    };
+                    if !self.blocks.contains_key(&key) {
+                        let whole = Span::new(tr.root_span.file, tr.root_span.start as usize, span.end as usize);
+                        diags.push(
+                            Diagnostic::error(
+                                "spec::unknown-ref",
+                                format!(
+                                    "output refers to undeclared resource `{kind}.{name}` in module.{}",
+                                    path.join(".module.")
+                                ),
+                            )
+                            .with_label(whole, "no such resource")
+                            .with_help("declare the resource in this module, or fix the output"),
+                        );
+                    }
+                });
+            }
             self.extend(diags);
         }
         if let Some(m) = self.modules.get_mut(&(env.name.clone(), path)) {
@@ -810,6 +842,18 @@ impl<'a> Expander<'a> {
                     .iter()
                     .filter_map(|(name, span)| {
                         let top = name.split('.').next().unwrap_or(name);
+                        if schema.field(top).is_some()
+                            && let Some(bad) = nested_path_problem(schema, name)
+                        {
+                            diags.push(
+                                Diagnostic::error(
+                                    "spec::unknown-field",
+                                    format!("ignore_changes names `{name}`: {bad}"),
+                                )
+                                .with_label(*span, "no such attribute path"),
+                            );
+                            return None;
+                        }
                         if schema.field(top).is_none() {
                             let mut diag = Diagnostic::error(
                                 "spec::unknown-field",
@@ -1146,6 +1190,37 @@ fn text_origin(sources: &SourceMap, node: &Node, text: &str) -> TextOrigin {
         fallback: node.span,
         map,
     }
+}
+
+/// Why a dotted `ignore_changes` path (`scaling.desired`) does not name a nested field, if it
+/// does not. Only objects have named fields; a map (tags, labels) takes any key.
+fn nested_path_problem(schema: &schema::KindSchema, path: &str) -> Option<String> {
+    let mut parts = path.split('.');
+    let top = parts.next()?;
+    let mut ty = &schema.field(top)?.ty;
+    let mut walked = top.to_string();
+    for part in parts {
+        while let schema::Ty::List(inner) = ty {
+            ty = inner;
+        }
+        match ty {
+            schema::Ty::Object(fields) => match fields.iter().find(|f| f.name == part) {
+                Some(f) => ty = &f.ty,
+                None => {
+                    let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+                    return Some(format!(
+                        "`{walked}` has no field `{part}` (it has {})",
+                        names.join(", ")
+                    ));
+                }
+            },
+            schema::Ty::Map(_) | schema::Ty::Document => return None,
+            _ => return Some(format!("`{walked}` is not a block with fields")),
+        }
+        walked.push('.');
+        walked.push_str(part);
+    }
+    None
 }
 
 /// Why an override does not fit the declared value's type, if it does not.

@@ -49,22 +49,18 @@ pub fn fold_known(spec: &mut Spec, sources: &SourceMap, d: &mut Diagnostics) {
                         // The schema check skipped this value while it was unknown: check the
                         // known parts now (a CIDR built from an AZ name, a port computed out of
                         // range). Reported for selected environments only, like every check.
-                        // Only a value that was unknown as a whole: the known parts of a list
-                        // or map were checked already (at their own elements).
-                        let was_unknown = matches!(value, Value::Unknown(_));
                         let v = match schema::schema(res.kind).field(name) {
-                            Some(field) if was_unknown => {
+                            Some(field) => {
                                 let span = res.attr_spans.get(name).copied().unwrap_or(res.span);
                                 let mut local = Diagnostics::new();
-                                let checked = check::check_value(
-                                    sources, &field.ty, None, span, v, name, &mut local,
-                                );
+                                let checked =
+                                    recheck(sources, &field.ty, value, v, span, name, &mut local);
                                 if selected {
                                     d.extend(local.into_sorted());
                                 }
                                 checked
                             }
-                            _ => v,
+                            None => v,
                         };
                         *value = v;
                         changed = true;
@@ -105,4 +101,55 @@ fn contains_op(value: &Value, op: &str) -> bool {
         }
     });
     found
+}
+
+/// Checks the parts of `new` that were unknown in `old` against `ty`. The known parts were
+/// checked at their own YAML nodes already; checking them again would repeat their errors.
+fn recheck(
+    sources: &SourceMap,
+    ty: &schema::Ty,
+    old: &Value,
+    new: Value,
+    span: crate::source::Span,
+    path: &str,
+    d: &mut Diagnostics,
+) -> Value {
+    use schema::Ty;
+    if matches!(old, Value::Unknown(_)) {
+        return check::check_value(sources, ty, None, span, new, path, d);
+    }
+    match (ty, old, new) {
+        (Ty::List(item), Value::List(o), Value::List(n)) if o.len() == n.len() => Value::List(
+            o.iter()
+                .zip(n)
+                .enumerate()
+                .map(|(i, (o, n))| recheck(sources, item, o, n, span, &format!("{path}[{i}]"), d))
+                .collect(),
+        ),
+        (Ty::Map(item), Value::Map(o), Value::Map(n)) => Value::Map(
+            n.into_iter()
+                .map(|(k, n)| {
+                    let v = match o.get(&k) {
+                        Some(o) => recheck(sources, item, o, n, span, &format!("{path}.{k}"), d),
+                        None => n,
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        (Ty::Object(fields), Value::Map(o), Value::Map(n)) => Value::Map(
+            n.into_iter()
+                .map(|(k, n)| {
+                    let v = match (o.get(&k), fields.iter().find(|f| f.name == k)) {
+                        (Some(o), Some(f)) => {
+                            recheck(sources, &f.ty, o, n, span, &format!("{path}.{k}"), d)
+                        }
+                        _ => n,
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        (_, _, new) => new,
+    }
 }
