@@ -9,6 +9,8 @@
 mod aws;
 #[path = "cli/harness.rs"]
 mod harness;
+#[path = "cli/hazards.rs"]
+mod hazards;
 #[path = "cli/invalid.rs"]
 mod invalid;
 #[path = "cli/state.rs"]
