@@ -368,11 +368,11 @@ async fn refresh(
     for (owner, (_, _, result)) in owners.into_iter().zip(results) {
         match result {
             Ok(found) => live.entry(owner).or_default().extend(found),
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => errors.push(e),
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(crate::provider::error::summarize(errors));
     }
     read_unlisted(provider, states, &mut live).await?;
     Ok(live)
