@@ -290,6 +290,10 @@ fn unusual_valid_specs_validate() {
         std::fs::write(p, text).expect("write file");
     };
     write("regionctl.yaml", "project: t\r\n");
+    // Names at their length limits: 63, 40 and 64 characters.
+    let ident = "a".to_string() + &"1".repeat(62);
+    let rg = "c".to_string() + &"-a".repeat(19) + "x";
+    let role = "r+=,.@_-".to_string() + &"x".repeat(56);
     write(
         "envs/eu-west-1/main.yaml",
         &format!(
@@ -303,8 +307,8 @@ fn unusual_valid_specs_validate() {
              allocated_storage: 20\r\n    master_username: a\r\n    manage_master_user_password: true\r\n    db_subnet_group: \"${{db_subnet_group.db.name}}\"\r\n    \
              preferred_backup_window: \"23:45-00:15\"\r\n    preferred_maintenance_window: sun:23:45-mon:00:15\r\n    storage_type: gp3\r\n    iops: 3000\r\n  \
              elasticache_replication_group.c:\r\n    replication_group_id: {rg}\r\n    node_type: cache.r7g.large\r\n    description: |\r\n      sessions for ${{vpc.main.cidr_block}}\r\n      second line\r\n",
-            ident = format!("a{}", "1".repeat(62)),
-            rg = format!("c{}", "-a".repeat(19)) + "x",
+            ident = ident,
+            rg = rg,
         ),
     );
     write(
@@ -318,7 +322,7 @@ fn unusual_valid_specs_validate() {
              route53_record.wild:\n    zone_id: \"${{route53_zone.main.id}}\"\n    name: \"*.example.com\"\n    type: A\n    ttl: 60\n    records: [192.0.2.10]\n  \
              route53_record.dmarc:\n    zone_id: \"${{route53_zone.main.id}}\"\n    name: _dmarc.example.com\n    type: TXT\n    ttl: 60\n    records: [\"v=DMARC1; p=none\"]\n  \
              route53_record.apex:\n    zone_id: \"${{route53_zone.main.id}}\"\n    name: example.com\n    type: A\n    ttl: 60\n    records: [192.0.2.11]\n",
-            role = format!("r+=,.@_-{}", "x".repeat(56)),
+            role = role,
         ),
     );
     let run = harness::regionctl(&dir, &["validate", "--all-regions"]);

@@ -253,7 +253,7 @@ fn length(s: &str, min: usize, max: usize) -> Result<(), String> {
 
 fn charset(s: &str, ok: impl Fn(char) -> bool) -> Result<(), String> {
     match s.chars().find(|c| !ok(*c)) {
-        Some(c) if c == ' ' => Err("it contains a space, which is not allowed here".to_string()),
+        Some(' ') => Err("it contains a space, which is not allowed here".to_string()),
         Some(c) => Err(format!("it contains {c:?}, which is not allowed here")),
         None => Ok(()),
     }
