@@ -37,7 +37,19 @@ use clap::Parser;
 
 /// The binary's entry point: parse arguments, set up logging, run, and map to an exit status.
 pub fn main_entry() -> exit::ExitStatus {
-    let cli = cli::Cli::parse();
+    // clap exits 2 on a usage error, but 2 means "plan has changes" (README): a bad command
+    // line is an error like any other, so it exits 1. Help and --version still exit 0.
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::ExitStatus::Failure
+            } else {
+                exit::ExitStatus::Success
+            };
+        }
+    };
     init_tracing(cli.verbose);
     let terminal = std::io::stdout().is_terminal();
     let style = cmd::style_for(cli.color, terminal);

@@ -91,11 +91,12 @@ pub async fn run(
     for (owner, (_, _, result)) in owners.into_iter().zip(results) {
         match result {
             Ok(found) => live.entry(owner).or_default().extend(found),
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => errors.push(e),
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        // Said once when AWS cannot be reached at all, rather than once per kind and region.
+        return Err(crate::provider::error::summarize(errors));
     }
     read_unlisted(provider, states, &mut live).await?;
     Ok(live)

@@ -377,3 +377,181 @@ mod tests {
         assert!(!has_code(&err, &["InvalidVpcID"]));
     }
 }
+
+/// Why a request got no AWS answer, in the words a user can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TransportCause {
+    ConnectionRefused,
+    Dns,
+    Tls,
+    Timeout,
+    Credentials,
+    Other,
+}
+
+impl TransportCause {
+    /// Sorts an SDK error chain (as text: the SDK's connector errors are opaque types) into a cause.
+    pub fn of(message: &str) -> TransportCause {
+        let m = message.to_ascii_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
+        if has(&[
+            "credential",
+            "expiredtoken",
+            "security token",
+            "no providers in chain",
+        ]) {
+            TransportCause::Credentials
+        } else if has(&["connection refused", "os error 111", "os error 61"]) {
+            TransportCause::ConnectionRefused
+        } else if has(&[
+            "dns",
+            "failed to lookup address",
+            "name or service not known",
+            "nodename nor servname",
+            "no such host",
+        ]) {
+            TransportCause::Dns
+        } else if has(&["tls", "certificate", "handshake", "ssl"]) {
+            TransportCause::Tls
+        } else if has(&["timeout", "timed out"]) {
+            TransportCause::Timeout
+        } else {
+            TransportCause::Other
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            TransportCause::ConnectionRefused => {
+                "the connection was refused (nothing listens there)"
+            }
+            TransportCause::Dns => "its host name does not resolve (DNS)",
+            TransportCause::Tls => "the TLS handshake failed",
+            TransportCause::Timeout => "the requests timed out",
+            TransportCause::Credentials => {
+                "no valid AWS credentials were found, or they have expired"
+            }
+            TransportCause::Other => "the requests failed before AWS answered",
+        }
+    }
+
+    fn check(self) -> &'static str {
+        match self {
+            TransportCause::ConnectionRefused => {
+                "check AWS_ENDPOINT_URL (host and port) and that the service or emulator is running"
+            }
+            TransportCause::Dns => {
+                "check the endpoint's host name, your DNS and any proxy settings"
+            }
+            TransportCause::Tls => {
+                "check the endpoint's scheme (http or https), its certificate and any intercepting proxy"
+            }
+            TransportCause::Timeout => {
+                "check your network, firewall and proxy, and that the endpoint is reachable"
+            }
+            TransportCause::Credentials => {
+                "check AWS_PROFILE / AWS_ACCESS_KEY_ID, and run `aws sso login` if your session expired"
+            }
+            TransportCause::Other => "run with -v to see each failed request",
+        }
+    }
+}
+
+/// The endpoint requests went to, for messages: `AWS_ENDPOINT_URL` when set, else AWS itself.
+fn endpoint_for_message(regions: &[&str]) -> String {
+    match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => match regions {
+            [one] => format!("AWS in {one}"),
+            _ => format!("AWS ({})", regions.join(", ")),
+        },
+    }
+}
+
+/// Turns many provider errors into what a user reads. When AWS cannot be reached every request
+/// fails the same way; that is said once, in a sentence (where, what failed, what to check),
+/// and each failed request goes to the `-v` log instead of the screen. Other errors are kept.
+pub fn summarize(errors: Vec<ProviderError>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut unreachable: std::collections::BTreeMap<TransportCause, Vec<ProviderError>> =
+        std::collections::BTreeMap::new();
+    for e in errors {
+        match &e {
+            ProviderError::Transport { message, .. } => {
+                unreachable
+                    .entry(TransportCause::of(message))
+                    .or_default()
+                    .push(e);
+            }
+            _ => out.push(e.to_string()),
+        }
+    }
+    for (cause, errs) in unreachable {
+        for e in &errs {
+            tracing::info!("{e}");
+        }
+        let mut regions: Vec<&str> = errs.iter().map(ProviderError::region).collect();
+        regions.sort_unstable();
+        regions.dedup();
+        out.push(format!(
+            "cannot reach {}: {} ({} request{} failed); {}",
+            endpoint_for_message(&regions),
+            cause.what(),
+            errs.len(),
+            if errs.len() == 1 { "" } else { "s" },
+            cause.check()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod summarize_tests {
+    use super::*;
+
+    fn transport(region: &str, message: &str) -> ProviderError {
+        ProviderError::Transport {
+            subject: Subject::Kind(Kind::Vpc),
+            region: region.to_owned(),
+            operation: "DescribeVpcs",
+            message: message.to_owned(),
+        }
+    }
+
+    #[test]
+    fn many_unreachable_requests_become_one_sentence() {
+        let msg = "dispatch failure: io error: error trying to connect: tcp connect error: Connection refused (os error 111)";
+        let errors = (0..12)
+            .map(|i| transport(if i % 2 == 0 { "eu-west-1" } else { "us-east-1" }, msg))
+            .collect();
+        let out = summarize(errors);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].contains("connection was refused"), "{}", out[0]);
+        assert!(out[0].contains("12 requests failed"), "{}", out[0]);
+        assert!(!out[0].contains("DispatchFailure"), "{}", out[0]);
+    }
+
+    #[test]
+    fn causes_are_told_apart() {
+        assert_eq!(
+            TransportCause::of("dns error: failed to lookup address information"),
+            TransportCause::Dns
+        );
+        assert_eq!(
+            TransportCause::of("invalid peer certificate: UnknownIssuer"),
+            TransportCause::Tls
+        );
+        assert_eq!(
+            TransportCause::of("timeout: operation timed out"),
+            TransportCause::Timeout
+        );
+        assert_eq!(
+            TransportCause::of("the credentials provider was not enabled"),
+            TransportCause::Credentials
+        );
+        assert_eq!(
+            TransportCause::of("Connection refused (os error 111)"),
+            TransportCause::ConnectionRefused
+        );
+    }
+}

@@ -109,7 +109,20 @@ const IN_USE: &[&str] = &[
 /// a limit, permissions, a resource AWS reports failed).
 pub fn classify(err: &ProviderError) -> Option<RetryClass> {
     let (code, message) = match err {
-        ProviderError::Transport { .. } => return Some(RetryClass::Ambiguous),
+        // A refused connection, an unknown host, a failed TLS handshake or missing credentials
+        // is the configuration, not a passing fault: the SDK has already tried again, and
+        // waiting minutes more would only hide it. Resets and timeouts may pass.
+        ProviderError::Transport { message, .. } => {
+            return match super::error::TransportCause::of(message) {
+                super::error::TransportCause::ConnectionRefused
+                | super::error::TransportCause::Dns
+                | super::error::TransportCause::Tls
+                | super::error::TransportCause::Credentials => None,
+                super::error::TransportCause::Timeout | super::error::TransportCause::Other => {
+                    Some(RetryClass::Ambiguous)
+                }
+            };
+        }
         ProviderError::Aws { code, message, .. } => (code.as_str(), message.as_str()),
         // Foreign resources listed as blockers may still be draining (a load balancer Kubernetes
         // is deleting); the executor keeps the latest listing for its final error.
@@ -347,6 +360,14 @@ mod tests {
             message: "connection reset".into(),
         };
         assert_eq!(classify(&transport), Some(Ambiguous));
+        // Nothing listening is configuration: no patient retrying of it.
+        let refused = ProviderError::Transport {
+            subject: Subject::Resource("eu-west-1/vpc.main".parse().expect("valid")),
+            region: "eu-west-1".into(),
+            operation: "DescribeVpcs",
+            message: "dispatch failure: io error: Connection refused (os error 111)".into(),
+        };
+        assert_eq!(classify(&refused), None);
     }
 
     #[test]

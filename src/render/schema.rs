@@ -219,6 +219,7 @@ pub fn type_text(ty: &Ty) -> String {
         Ty::Object(_) => "object".to_string(),
         Ty::RefTo { kind, attr } => format!("ref `{kind}.{attr}`"),
         Ty::Document => "document".to_string(),
+        Ty::Format(format) => format!("string: {}", format.rule()),
     }
 }
 
@@ -752,6 +753,11 @@ fn value_schemas(ty: &Ty) -> Vec<Value> {
             vec![Value::Object(int), expression]
         }
         Ty::Bool => vec![json!({ "type": "boolean" }), expression],
+        // The format's own rule (length, characters) is checked by `validate`; editors show it.
+        Ty::Format(format) => vec![
+            json!({ "type": "string", "description": format.rule() }),
+            expression,
+        ],
         Ty::Cidr => vec![
             json!({ "type": "string", "pattern": CIDR_PATTERN }),
             expression,

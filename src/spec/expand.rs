@@ -161,6 +161,8 @@ impl<'a> Expander<'a> {
     /// Environments ordered so that one whose module inputs read `env.X.module...` comes after X.
     fn env_order(&mut self) -> Vec<EnvName> {
         let mut deps: BTreeMap<&EnvName, BTreeSet<EnvName>> = BTreeMap::new();
+        // Where each environment first reads another's module output, to label a cycle.
+        let mut read_at: BTreeMap<(EnvName, EnvName), Span> = BTreeMap::new();
         for (name, env) in &self.loaded.envs {
             let mut needs = BTreeSet::new();
             for call in &env.body.modules {
@@ -174,6 +176,9 @@ impl<'a> Expander<'a> {
                             && m == "module"
                         {
                             needs.insert(env.clone());
+                            read_at
+                                .entry((name.clone(), env.clone()))
+                                .or_insert(tr.root_span);
                         }
                     });
                 }
@@ -202,12 +207,20 @@ impl<'a> Expander<'a> {
                     .filter(|n| !done.contains(**n))
                     .map(|n| (*n).clone())
                     .collect();
-                self.d.push(Diagnostic::error(
+                let mut diag = Diagnostic::error(
                     "spec::env-cycle",
                     format!(
                         "environments read each other's module outputs in a cycle: {}",
                         rest.join(" → ")
                     ),
+                );
+                for ((from, to), span) in &read_at {
+                    if rest.contains(from) && rest.contains(to) {
+                        diag = diag.with_label(*span, format!("{from} reads env.{to} here"));
+                    }
+                }
+                self.d.push(diag.with_help(
+                    "one of these environments must stop reading the other's module outputs; pass the value through a variable instead",
                 ));
                 for n in rest {
                     done.insert(n.clone());
@@ -439,6 +452,38 @@ impl<'a> Expander<'a> {
         }
         // Environment outputs are evaluated in pass 2 (they are for people, not for modules).
         if !path.is_empty() {
+            // Resource references stay unresolved until pass 2, and are resolved only where an
+            // output is read: an output nobody reads would never have its references checked.
+            // Every resource of this module is registered by now, so check them here.
+            for (_, node) in outputs {
+                self.for_each_traversal(node, &mut |tr| {
+                    let (Some(kind), Some(expr::Step::Attr { name, span })) =
+                        (Kind::from_name(&tr.root), tr.steps.first())
+                    else {
+                        return;
+                    };
+                    let key = BlockKey {
+                        env: env.name.clone(),
+                        module: path.clone(),
+                        kind,
+                        name: name.clone(),
+                    };
+                    if !self.blocks.contains_key(&key) {
+                        let whole = Span::new(tr.root_span.file, tr.root_span.start as usize, span.end as usize);
+                        diags.push(
+                            Diagnostic::error(
+                                "spec::unknown-ref",
+                                format!(
+                                    "output refers to undeclared resource `{kind}.{name}` in module.{}",
+                                    path.join(".module.")
+                                ),
+                            )
+                            .with_label(whole, "no such resource")
+                            .with_help("declare the resource in this module, or fix the output"),
+                        );
+                    }
+                });
+            }
             self.extend(diags);
         }
         if let Some(m) = self.modules.get_mut(&(env.name.clone(), path)) {
@@ -621,10 +666,15 @@ impl<'a> Expander<'a> {
         }
         let mut values = BTreeMap::new();
         let mut diags = Vec::new();
+        let mut failed: Vec<&str> = Vec::new();
         {
             let scope = EvalScope::new(self, env, path, None, Phase::Instantiate);
             for (k, node) in &call.inputs {
                 let Some(decl) = def.inputs.iter().find(|i| i.name == k.name) else {
+                    if def.incomplete {
+                        // The module's own error is the cause; its inputs are not known.
+                        continue;
+                    }
                     let names: Vec<&str> = def.inputs.iter().map(|i| i.name.as_str()).collect();
                     let mut diag = Diagnostic::error(
                         "spec::unknown-input",
@@ -646,15 +696,33 @@ impl<'a> Expander<'a> {
                         Ok(v) => {
                             values.insert(k.name.clone(), v);
                         }
-                        Err(diag) => diags.push(diag),
+                        Err(diag) => {
+                            diags.push(diag);
+                            failed.push(k.name.as_str());
+                        }
                     },
-                    Err(e) => diags.extend(e),
+                    Err(e) => {
+                        diags.extend(e);
+                        failed.push(k.name.as_str());
+                    }
                 }
             }
             let constant = EvalScope::constant(self);
             let mut missing = Vec::new();
             for decl in &def.inputs {
                 if values.contains_key(&decl.name) {
+                    continue;
+                }
+                if failed.contains(&decl.name.as_str()) {
+                    // Written but its expression failed (reported above): not missing too, and
+                    // the placeholder keeps the module's uses of it quiet.
+                    values.insert(
+                        decl.name.clone(),
+                        Value::unknown(Deferred::Op {
+                            op: MISSING_INPUT.to_string(),
+                            args: Vec::new(),
+                        }),
+                    );
                     continue;
                 }
                 match &decl.default {
@@ -678,7 +746,7 @@ impl<'a> Expander<'a> {
                     }
                 }
             }
-            if !missing.is_empty() {
+            if !missing.is_empty() && !def.incomplete {
                 diags.push(
                     Diagnostic::error(
                         "spec::missing-input",
@@ -774,6 +842,18 @@ impl<'a> Expander<'a> {
                     .iter()
                     .filter_map(|(name, span)| {
                         let top = name.split('.').next().unwrap_or(name);
+                        if schema.field(top).is_some()
+                            && let Some(bad) = nested_path_problem(schema, name)
+                        {
+                            diags.push(
+                                Diagnostic::error(
+                                    "spec::unknown-field",
+                                    format!("ignore_changes names `{name}`: {bad}"),
+                                )
+                                .with_label(*span, "no such attribute path"),
+                            );
+                            return None;
+                        }
                         if schema.field(top).is_none() {
                             let mut diag = Diagnostic::error(
                                 "spec::unknown-field",
@@ -1097,12 +1177,50 @@ fn text_origin(sources: &SourceMap, node: &Node, text: &str) -> TextOrigin {
     } else {
         (start, false)
     };
+    // Only templates need the map, and only for block scalars and the like.
+    let map = if exact || !text.contains("${") {
+        None
+    } else {
+        expr::char_map(text, raw, node.span.start as usize)
+    };
     TextOrigin {
         file: node.span.file,
         start,
         exact,
         fallback: node.span,
+        map,
     }
+}
+
+/// Why a dotted `ignore_changes` path (`scaling.desired`) does not name a nested field, if it
+/// does not. Only objects have named fields; a map (tags, labels) takes any key.
+fn nested_path_problem(schema: &schema::KindSchema, path: &str) -> Option<String> {
+    let mut parts = path.split('.');
+    let top = parts.next()?;
+    let mut ty = &schema.field(top)?.ty;
+    let mut walked = top.to_string();
+    for part in parts {
+        while let schema::Ty::List(inner) = ty {
+            ty = inner;
+        }
+        match ty {
+            schema::Ty::Object(fields) => match fields.iter().find(|f| f.name == part) {
+                Some(f) => ty = &f.ty,
+                None => {
+                    let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+                    return Some(format!(
+                        "`{walked}` has no field `{part}` (it has {})",
+                        names.join(", ")
+                    ));
+                }
+            },
+            schema::Ty::Map(_) | schema::Ty::Document => return None,
+            _ => return Some(format!("`{walked}` is not a block with fields")),
+        }
+        walked.push('.');
+        walked.push_str(part);
+    }
+    None
 }
 
 /// Why an override does not fit the declared value's type, if it does not.

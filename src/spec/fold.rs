@@ -10,16 +10,18 @@ use std::collections::HashMap;
 
 use crate::addr::InstanceAddr;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::SourceMap;
 use crate::spec::Spec;
 use crate::spec::expand::MISSING_INPUT;
 use crate::spec::expr;
+use crate::spec::schema::{self, check};
 use crate::spec::value::{Deferred, RefTarget, Reference, Value};
 
 /// Chains longer than this (a → b → c ... all configured) do not occur in real specs; the bound
 /// only guarantees termination.
 const MAX_ROUNDS: usize = 32;
 
-pub fn fold_known(spec: &mut Spec, d: &mut Diagnostics) {
+pub fn fold_known(spec: &mut Spec, sources: &SourceMap, d: &mut Diagnostics) {
     for _ in 0..MAX_ROUNDS {
         let known: HashMap<(InstanceAddr, String), Value> = spec
             .resources
@@ -44,6 +46,22 @@ pub fn fold_known(spec: &mut Spec, d: &mut Diagnostics) {
                 }
                 match expr::resolve(value, &lookup) {
                     Ok(v) if v != *value => {
+                        // The schema check skipped this value while it was unknown: check the
+                        // known parts now (a CIDR built from an AZ name, a port computed out of
+                        // range). Reported for selected environments only, like every check.
+                        let v = match schema::schema(res.kind).field(name) {
+                            Some(field) => {
+                                let span = res.attr_spans.get(name).copied().unwrap_or(res.span);
+                                let mut local = Diagnostics::new();
+                                let checked =
+                                    recheck(sources, &field.ty, value, v, span, name, &mut local);
+                                if selected {
+                                    d.extend(local.into_sorted());
+                                }
+                                checked
+                            }
+                            None => v,
+                        };
                         *value = v;
                         changed = true;
                     }
@@ -83,4 +101,55 @@ fn contains_op(value: &Value, op: &str) -> bool {
         }
     });
     found
+}
+
+/// Checks the parts of `new` that were unknown in `old` against `ty`. The known parts were
+/// checked at their own YAML nodes already; checking them again would repeat their errors.
+fn recheck(
+    sources: &SourceMap,
+    ty: &schema::Ty,
+    old: &Value,
+    new: Value,
+    span: crate::source::Span,
+    path: &str,
+    d: &mut Diagnostics,
+) -> Value {
+    use schema::Ty;
+    if matches!(old, Value::Unknown(_)) {
+        return check::check_value(sources, ty, None, span, new, path, d);
+    }
+    match (ty, old, new) {
+        (Ty::List(item), Value::List(o), Value::List(n)) if o.len() == n.len() => Value::List(
+            o.iter()
+                .zip(n)
+                .enumerate()
+                .map(|(i, (o, n))| recheck(sources, item, o, n, span, &format!("{path}[{i}]"), d))
+                .collect(),
+        ),
+        (Ty::Map(item), Value::Map(o), Value::Map(n)) => Value::Map(
+            n.into_iter()
+                .map(|(k, n)| {
+                    let v = match o.get(&k) {
+                        Some(o) => recheck(sources, item, o, n, span, &format!("{path}.{k}"), d),
+                        None => n,
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        (Ty::Object(fields), Value::Map(o), Value::Map(n)) => Value::Map(
+            n.into_iter()
+                .map(|(k, n)| {
+                    let v = match (o.get(&k), fields.iter().find(|f| f.name == k)) {
+                        (Some(o), Some(f)) => {
+                            recheck(sources, &f.ty, o, n, span, &format!("{path}.{k}"), d)
+                        }
+                        _ => n,
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        (_, _, new) => new,
+    }
 }

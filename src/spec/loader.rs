@@ -34,14 +34,27 @@ pub struct RealFs;
 
 impl Fs for RealFs {
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        use std::io::Read;
+        // Only regular files are read: opening a FIFO blocks until someone writes to it, and a
+        // device (`/dev/zero`, maybe behind a symlink) never ends. `metadata` follows symlinks,
+        // so a link to a regular file is fine.
         let meta = std::fs::metadata(here(path))?;
-        if meta.len() > yaml::MAX_FILE_BYTES as u64 {
+        if !meta.is_file() {
+            return Err(io::Error::other(not_regular(&meta)));
+        }
+        // The size in the metadata is only a hint (procfs and some FUSE file systems report 0,
+        // and the file can grow between the stat and the read): the reader itself is bounded.
+        let file = std::fs::File::open(here(path))?;
+        let mut bytes = Vec::with_capacity((meta.len() as usize).min(yaml::MAX_FILE_BYTES) + 1);
+        file.take(yaml::MAX_FILE_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)?;
+        if bytes.len() > yaml::MAX_FILE_BYTES {
             return Err(io::Error::other(format!(
-                "larger than {} bytes",
-                yaml::MAX_FILE_BYTES
+                "it is larger than {} MiB, the limit for spec files",
+                yaml::MAX_FILE_BYTES / (1024 * 1024)
             )));
         }
-        std::fs::read_to_string(path)
+        decode_utf8(bytes)
     }
 
     fn read_dir(&self, dir: &Path) -> io::Result<Vec<(PathBuf, bool)>> {
@@ -53,7 +66,13 @@ impl Fs for RealFs {
             } else {
                 entry.path()
             };
-            out.push((path, entry.file_type()?.is_dir()));
+            // Follow symlinks: a symlinked environment or module directory is a directory.
+            // A dangling or looping link is not; it is then read as a file and reported.
+            let is_dir = match std::fs::metadata(&path) {
+                Ok(m) => m.is_dir(),
+                Err(_) => false,
+            };
+            out.push((path, is_dir));
         }
         out.sort();
         Ok(out)
@@ -69,6 +88,66 @@ impl Fs for RealFs {
 
     fn canonicalize(&self, path: &Path) -> PathBuf {
         std::fs::canonicalize(here(path)).unwrap_or_else(|_| normalize(path))
+    }
+}
+
+/// Why a path that is not a regular file cannot be a spec file.
+fn not_regular(meta: &std::fs::Metadata) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "it is a named pipe (FIFO), not a regular file".to_string();
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "it is a device, not a regular file".to_string();
+        }
+        if t.is_socket() {
+            return "it is a socket, not a regular file".to_string();
+        }
+    }
+    if meta.is_dir() {
+        return "it is a directory, not a regular file".to_string();
+    }
+    "it is not a regular file".to_string()
+}
+
+/// Text that is not UTF-8: where the first bad byte is, so the loader can point at it.
+#[derive(Debug)]
+pub struct InvalidUtf8 {
+    /// The text with invalid sequences replaced by U+FFFD; identical to the file up to `offset`.
+    pub lossy: String,
+    /// Byte offset of the first invalid sequence (the same in the file and in `lossy`).
+    pub offset: usize,
+    pub byte: u8,
+}
+
+impl std::fmt::Display for InvalidUtf8 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "byte 0x{:02x} is not valid UTF-8", self.byte)
+    }
+}
+
+impl std::error::Error for InvalidUtf8 {}
+
+/// Decodes file contents; invalid UTF-8 becomes an [`InvalidUtf8`] error inside the `io::Error`.
+pub fn decode_utf8(bytes: Vec<u8>) -> io::Result<String> {
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let byte = bytes.get(offset).copied().unwrap_or(0);
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                InvalidUtf8 {
+                    lossy: String::from_utf8_lossy(&bytes).into_owned(),
+                    offset,
+                    byte,
+                },
+            ))
+        }
     }
 }
 
@@ -339,10 +418,22 @@ pub fn load(
                 .map(|c| (normalize(&c.dir), c.source_span))
         })
         .collect();
+    // Directories are compared by their real path, not their spelling: through a symlink
+    // (`modules/a/self -> .`) one directory has endless spellings, and loading each would never
+    // end. Every spelling is mapped to the first one seen, so expansion sees one module (and
+    // reports a module that calls itself as such).
+    let mut by_real_path: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    let mut spelling: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
     while let Some((dir, used_at)) = pending.pop() {
-        if modules.contains_key(&dir) {
+        if modules.contains_key(&dir) || spelling.contains_key(&dir) {
             continue;
         }
+        let real = fs.canonicalize(&dir);
+        if let Some(first) = by_real_path.get(&real) {
+            spelling.insert(dir, first.clone());
+            continue;
+        }
+        by_real_path.insert(real, dir.clone());
         if let Some(m) = load_module(fs, &dir, used_at, sources, d) {
             pending.extend(
                 m.body
@@ -352,6 +443,20 @@ pub fn load(
             );
             modules.insert(dir, m);
         }
+    }
+
+    if !spelling.is_empty() {
+        let respell = |calls: &mut Vec<model::ModuleCall>| {
+            for c in calls.iter_mut() {
+                if let Some(first) = spelling.get(&normalize(&c.dir)) {
+                    c.dir = first.clone();
+                }
+            }
+        };
+        envs.values_mut().for_each(|e| respell(&mut e.body.modules));
+        modules
+            .values_mut()
+            .for_each(|m| respell(&mut m.body.modules));
     }
 
     let mut overrides = Vec::new();
@@ -376,15 +481,35 @@ pub fn load(
             );
             continue;
         };
+        // The name becomes a YAML key below: an empty or odd one (`=x`, `a b=x`, `[x]=1`) would
+        // turn into a different key (`null`), so it is refused here in words about the flag.
+        if !model::is_identifier(name) {
+            let what = if name.is_empty() {
+                "has no variable name before `=`".to_string()
+            } else {
+                format!("names `{name}`, which is not a variable name")
+            };
+            d.push(
+                Diagnostic::error("cli::var", format!("--var {raw:?} {what}"))
+                    .with_help("write --var NAME=VALUE, e.g. --var cidr=10.20.0.0/16; names use letters, digits, `_` and `-`"),
+            );
+            continue;
+        }
         let text = format!("{name}: {value}\n");
         let file = sources.add(format!("--var #{}", i + 1), text.clone());
-        match yaml::parse(file, &text) {
-            Ok(node) => {
+        // A value with a newline could smuggle in a second `key: value`: only a document that
+        // is exactly this one entry counts as YAML, anything else is the plain string.
+        let parsed = yaml::parse(file, &text).ok().filter(|node| {
+            node.as_map()
+                .is_some_and(|e| e.len() == 1 && e[0].0.name == name)
+        });
+        match parsed {
+            Some(node) => {
                 if let Some(entries) = node.as_map() {
                     overrides.extend(entries.iter().cloned());
                 }
             }
-            Err(_) => {
+            None => {
                 // Not valid YAML on its own (e.g. a value with `: `): take it as a plain string.
                 let file = sources.add(format!("--var #{}", i + 1), value.to_string());
                 let span = Span::new(file, 0, value.len());
@@ -433,19 +558,81 @@ fn read_yaml(
     let text = match fs.read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            d.push(Diagnostic::error(
-                "spec::io",
-                format!("cannot read {}: {e}", path.display()),
-            ));
+            if let Some(bad) = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<InvalidUtf8>())
+            {
+                let file = sources.add(path, bad.lossy.clone());
+                let end = (bad.offset + 3).min(bad.lossy.len());
+                d.push(
+                    Diagnostic::error(
+                        "spec::encoding",
+                        format!("{} is not UTF-8: {bad}", path.display()),
+                    )
+                    .with_label(Span::new(file, bad.offset, end), "this byte")
+                    .with_help("spec files are UTF-8 text; re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"),
+                );
+                return None;
+            }
+            d.push(
+                Diagnostic::error("spec::io", format!("cannot read {}: {e}", path.display()))
+                    .with_help("spec files are regular files of YAML text"),
+            );
             return None;
         }
     };
-    let file = sources.add(path, text);
+    let file = sources.add(path, lone_cr_to_lf(text));
     match yaml::parse(file, sources.text(file)) {
         Ok(node) => Some((file, node)),
         Err(diag) => {
             d.push(diag);
             None
+        }
+    }
+}
+
+/// Old-Mac line endings (a CR alone) become LF. YAML reads both as line breaks, but line
+/// numbers in diagnostics (the headline, `--format json`, snippets) count LFs; one byte for
+/// one byte keeps every offset valid. CRLF stays as it is.
+fn lone_cr_to_lf(text: String) -> String {
+    if !text.contains('\r') {
+        return text;
+    }
+    let mut bytes = text.into_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            bytes[i] = b'\n';
+        }
+    }
+    // Replacing one ASCII byte by another keeps the text UTF-8.
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// A name defined in two files of one environment or module: the files are merged, and
+/// silently keeping one definition would make the result depend on file names.
+fn report_twice<'n>(
+    d: &mut Diagnostics,
+    owner: &str,
+    what: &str,
+    names: impl Iterator<Item = (&'n String, Span)>,
+) {
+    let mut first: BTreeMap<&String, Span> = BTreeMap::new();
+    for (name, span) in names {
+        match first.get(name) {
+            Some(prev) => d.push(
+                Diagnostic::error(
+                    "spec::duplicate",
+                    format!("{owner} defines {what} `{name}` twice"),
+                )
+                .with_label(span, "defined again here")
+                .with_label(*prev, "first defined here")
+                .with_help(format!(
+                    "the files of one directory are merged, so every {what} name must be unique across them; rename or remove one"
+                )),
+            ),
+            None => {
+                first.insert(name, span);
+            }
         }
     }
 }
@@ -516,6 +703,25 @@ fn load_env(
         env.body.resources.extend(f.body.resources);
         env.outputs.extend(f.outputs);
     }
+    let what = format!("environment `{name}`");
+    report_twice(
+        d,
+        &what,
+        "variable",
+        env.variables.iter().map(|(k, _)| (&k.name, k.span)),
+    );
+    report_twice(
+        d,
+        &what,
+        "output",
+        env.outputs.iter().map(|(k, _)| (&k.name, k.span)),
+    );
+    report_twice(
+        d,
+        &what,
+        "module call",
+        env.body.modules.iter().map(|c| (&c.name, c.name_span)),
+    );
     if !any_file {
         return None;
     }
@@ -594,17 +800,42 @@ fn load_module(
         inputs: Vec::new(),
         body: Default::default(),
         outputs: Vec::new(),
+        incomplete: false,
     };
     for path in files {
+        let errors_before = d.error_count();
         let Some((_, node)) = read_yaml(fs, &path, sources, d) else {
+            def.incomplete = true;
             continue;
         };
         let (inputs, body, outputs) = model::parse_module_file(&node, dir, d);
+        if d.error_count() > errors_before {
+            def.incomplete = true;
+        }
         def.inputs.extend(inputs);
         def.body.modules.extend(body.modules);
         def.body.resources.extend(body.resources);
         def.outputs.extend(outputs);
     }
+    let what = format!("module {}", dir.display());
+    report_twice(
+        d,
+        &what,
+        "input",
+        def.inputs.iter().map(|i| (&i.name, i.span)),
+    );
+    report_twice(
+        d,
+        &what,
+        "output",
+        def.outputs.iter().map(|(k, _)| (&k.name, k.span)),
+    );
+    report_twice(
+        d,
+        &what,
+        "module call",
+        def.body.modules.iter().map(|c| (&c.name, c.name_span)),
+    );
     Some(def)
 }
 

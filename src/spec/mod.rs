@@ -7,6 +7,7 @@
 
 pub mod aws_facts;
 pub mod cidr;
+pub mod cross_rules;
 pub mod expand;
 pub mod expr;
 pub mod fold;
@@ -86,7 +87,7 @@ pub fn load(
     };
     let (mut spec, expand_diags) = expand::expand(&loaded, sources);
     d.extend(expand_diags);
-    fold::fold_known(&mut spec, &mut d);
+    fold::fold_known(&mut spec, sources, &mut d);
     d.extend(rules::check(&spec));
     (Some(spec), d)
 }

@@ -66,6 +66,9 @@ pub struct ModuleDef {
     pub inputs: Vec<InputDecl>,
     pub body: Body,
     pub outputs: Vec<(Key, Node)>,
+    /// A file of the module could not be read or parsed (already reported): what it declares
+    /// is unknown, so calls are not told that its inputs are missing or unknown.
+    pub incomplete: bool,
 }
 
 /// What environments and modules both contain.
@@ -411,11 +414,19 @@ pub fn parse_env_file(root: &Node, base_dir: &std::path::Path, d: &mut Diagnosti
         match k.name.as_str() {
             "region" => {
                 if let Some(r) = string_of(v, d) {
+                    if let Some((Placement::Global, prev)) = &f.placement {
+                        d.push(both_placements(v.span, *prev));
+                    }
                     f.placement = Some((Placement::Region(r), v.span));
                 }
             }
             "global" => match v.value {
-                NodeValue::Bool(true) => f.placement = Some((Placement::Global, k.span)),
+                NodeValue::Bool(true) => {
+                    if let Some((Placement::Region(_), prev)) = &f.placement {
+                        d.push(both_placements(k.span, *prev));
+                    }
+                    f.placement = Some((Placement::Global, k.span))
+                }
                 NodeValue::Bool(false) => {}
                 _ => d.push(type_error(v, "`true`")),
             },
@@ -427,6 +438,19 @@ pub fn parse_env_file(root: &Node, base_dir: &std::path::Path, d: &mut Diagnosti
         }
     }
     f
+}
+
+/// `region:` and `global: true` in one file: the environment is one or the other.
+fn both_placements(second: Span, first: Span) -> Diagnostic {
+    Diagnostic::error(
+        "spec::placement",
+        "a file sets both `region:` and `global: true`",
+    )
+    .with_label(second, "this one")
+    .with_label(first, "conflicts with this one")
+    .with_help(
+        "a regional environment sets `region:`; only the environment `global` sets `global: true`",
+    )
 }
 
 pub fn parse_module_file(
@@ -555,6 +579,19 @@ fn parse_module_calls(
             );
             continue;
         };
+        // A source is read before anything is evaluated (it decides which files exist), so it
+        // is a literal path; `${...}` in it would otherwise name a directory called `${...}`.
+        if source.contains("${") {
+            d.push(
+                Diagnostic::error(
+                    "spec::module-source",
+                    format!("module `{}`: `source` must be a literal path, not an expression", k.name),
+                )
+                .with_label(source_span, "an expression")
+                .with_help("write the relative path itself, e.g. `source: ../../modules/network` (relative to this file)"),
+            );
+            continue;
+        }
         let dir = base_dir.join(&source);
         out.push(ModuleCall {
             name: k.name.clone(),

@@ -36,6 +36,7 @@ pub fn check(spec: &Spec) -> Diagnostics {
     }
     subnet_overlaps(&selected, &mut d);
     failover_pairs(&selected, &mut d);
+    crate::spec::cross_rules::check(spec, &selected, &mut d);
     d
 }
 
@@ -356,10 +357,16 @@ fn security_group(r: &Resource, d: &mut Diagnostics) {
         };
         for rule in rules {
             let Value::Map(m) = rule else { continue };
+            // For icmp the two are the ICMP type and code (echo request is 8 and 0), not a range.
+            let is_range = matches!(
+                m.get("protocol").and_then(Value::as_str),
+                Some("tcp" | "udp")
+            );
             if let (Some(from), Some(to)) = (
                 m.get("from_port").and_then(Value::as_i64),
                 m.get("to_port").and_then(Value::as_i64),
-            ) && from > to
+            ) && is_range
+                && from > to
             {
                 d.push(
                     Diagnostic::error(

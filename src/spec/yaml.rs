@@ -102,6 +102,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
         // We render snippets ourselves, pointing into our own source map.
         with_snippet: false,
+        budget: Some(budget()),
     };
     match serde_saphyr::from_str_with_options::<RawNode>(text, options) {
         Ok(raw) => Ok(raw.into_node(file, text)),
@@ -109,7 +110,77 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
     }
 }
 
+/// Nodes a file of [`MAX_FILE_BYTES`] can hold: the densest YAML (`[1,1,1,...]`) spends two
+/// bytes per node. The library's own defaults (250,000 nodes, 1,000,000 events) are far below
+/// what the documented file-size limit allows and rejected valid 4 MB specs.
+pub const MAX_NODES: usize = MAX_FILE_BYTES / 2;
+/// Nesting deeper than this is no spec; the bound keeps the recursive tree walks off the
+/// stack's edge.
+pub const MAX_DEPTH: usize = 64;
+/// Aliases (`*name`) can multiply a small file into a huge tree ("billion laughs"); real specs
+/// use a handful.
+pub const MAX_ALIASES: usize = 10_000;
+
+/// Limits that follow from [`MAX_FILE_BYTES`], so everything a file of that size can hold parses
+/// and nothing smaller can blow up.
+fn budget() -> serde_saphyr::Budget {
+    // `Budget` is non-exhaustive: start from the defaults and set what we decide.
+    let mut b = serde_saphyr::Budget::default();
+    b.max_reader_input_bytes = Some(MAX_FILE_BYTES);
+    // Every node is at most a start and an end event, plus stream/document events.
+    b.max_events = 2 * MAX_NODES + 16;
+    b.max_nodes = MAX_NODES;
+    b.max_depth = MAX_DEPTH;
+    b.max_aliases = MAX_ALIASES;
+    b.max_anchors = MAX_ALIASES;
+    b.max_total_scalar_bytes = MAX_FILE_BYTES;
+    // Alias expansion copies events; bound it like the nodes of a full-size file.
+    b.max_recorded_anchor_events = MAX_NODES;
+    b.max_recorded_anchor_bytes = MAX_FILE_BYTES;
+    b
+}
+
+/// Our wording of a budget breach: what the limit protects against and the number, never the
+/// library's internal names.
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> (String, String) {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let size = format!(
+        "spec files may be up to {} MiB",
+        MAX_FILE_BYTES / (1024 * 1024)
+    );
+    match breach {
+        B::Depth { .. } | B::InclusionDepth { .. } => (
+            format!("the file nests more than {MAX_DEPTH} levels deep"),
+            "flatten the structure; no spec needs this depth".to_string(),
+        ),
+        B::Aliases { .. } | B::Anchors { .. } | B::AliasAnchorRatio { .. } => (
+            "the file uses too many YAML aliases (`*name`)".to_string(),
+            format!(
+                "at most {MAX_ALIASES} aliases per file; repeated structure belongs in a module or a `for_each`"
+            ),
+        ),
+        B::Documents { .. } => (
+            "the file holds more than one YAML document".to_string(),
+            "remove the `---` separators: each spec file is one document".to_string(),
+        ),
+        _ => (
+            format!("the file is too large: more than {MAX_NODES} YAML values"),
+            format!("{size}; split the environment into several files"),
+        ),
+    }
+}
+
 fn syntax_error(file: FileId, text: &str, e: &serde_saphyr::Error) -> Diagnostic {
+    if let serde_saphyr::Error::Budget { breach, location } = e {
+        let (message, help) = budget_message(breach);
+        let offset = offset_of(text, location.line() as usize, location.column() as usize);
+        return Diagnostic::error("spec::yaml-limit", message)
+            .with_label(
+                Span::new(file, offset, next_char_end(text, offset)),
+                "limit reached here",
+            )
+            .with_help(help);
+    }
     let mut message = e.to_string();
     // The library's message ends with its own "at line X column Y"; we show a labelled snippet.
     if let Some(i) = message.find(" at line ") {

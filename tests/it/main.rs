@@ -8,6 +8,9 @@
 //! parallel without sharing anything. Nothing here may change the process's environment or
 //! current directory (the crate forbids `unsafe`, which `std::env::set_var` needs): the
 //! `regionctl` under test gets its settings through `Command::env`.
+//!
+//! One test stays a binary of its own, `tests/fuzz.rs`: it bounds each case's memory by the
+//! process's peak resident set, which tests running beside it in one process would inflate.
 
 mod harness;
 mod support;

@@ -92,7 +92,8 @@ fn the_command_prints_what_docs_spec_md_holds() {
     assert_eq!(code, Some(1));
     assert!(err.contains("unknown kind `s3_bucket`"), "{err}");
     let (code, _, _) = regionctl(&["schema"]);
-    assert_eq!(code, Some(2), "a format flag is required");
+    // A usage error exits 1: 2 is reserved for "the plan has changes".
+    assert_eq!(code, Some(1), "a format flag is required");
 }
 
 #[test]
@@ -349,8 +350,13 @@ fn fixtures_pass_or_fail_as_validate_says() {
             let text = std::fs::read_to_string(&path).expect("read a fixture");
             let fixture = harness::Fixture::parse(&text).expect("a well-formed fixture");
             let codes = fixture.values("expect");
-            if codes.contains(&"spec::yaml") {
-                continue; // not YAML at all: nothing for a schema to say
+            if codes.contains(&"spec::yaml") || codes.contains(&"spec::yaml-limit") {
+                continue; // not YAML at all, or past its limits: nothing for a schema to say
+            }
+            // A value known only once expressions are folded (`${...}`) is an expression to a
+            // schema, which cannot evaluate it; `validate` checks it after folding.
+            if name.starts_with("folded_") {
+                continue;
             }
             let shape = codes.iter().any(|c| SHAPE_CODES.contains(c));
             let unknown_name = codes.iter().any(|c| UNKNOWN_NAME_CODES.contains(c));

@@ -691,7 +691,11 @@ async fn a_takeover_race_between_two_processes_has_one_winner(s: &Store) {
                 std::process::Command::new(&exe)
                     .args([
                         "--exact",
-                        "race_contender",
+                        // The test's name in this binary: its module path without the crate.
+                        &format!(
+                            "{}::race_contender",
+                            module_path!().split_once("::").map_or("", |(_, m)| m)
+                        ),
                         "--nocapture",
                         "--test-threads=1",
                     ])

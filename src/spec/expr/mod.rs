@@ -18,4 +18,4 @@ mod test_support;
 pub use ast::{BinaryOp, Expr, ExprKind, Step, Template, TemplatePart, Traversal, UnaryOp};
 pub use eval::{EvalStep, Scope, apply_steps, eval, eval_template, resolve};
 pub use functions::{call_function, function_names};
-pub use parser::{MAX_DEPTH, TextOrigin, parse_template};
+pub use parser::{MAX_DEPTH, TextOrigin, char_map, parse_template};

@@ -21,7 +21,7 @@ pub const MAX_DEPTH: usize = 64;
 const SYNTAX: &str = "expr::syntax";
 
 /// Where a template's text sits in its file, so every error points at file:line:col.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextOrigin {
     pub file: FileId,
     /// Byte offset in the file of the template text's first byte.
@@ -31,16 +31,47 @@ pub struct TextOrigin {
     pub exact: bool,
     /// The whole scalar.
     pub fallback: Span,
+    /// For a scalar that is not exact but whose characters all appear in the file in order (a
+    /// `|` or `>` block, where lines lose their indentation): the file offset of every byte of
+    /// the text, plus one for its end. Errors inside a block then point at their own line.
+    pub map: Option<std::sync::Arc<[usize]>>,
 }
 
 impl TextOrigin {
     fn span(&self, start: usize, end: usize) -> Span {
         if self.exact {
             Span::new(self.file, self.start + start, self.start + end)
+        } else if let Some(map) = &self.map
+            && let (Some(&s), Some(&e)) = (map.get(start), map.get(end))
+            && s <= e
+        {
+            Span::new(self.file, s, e)
         } else {
             self.fallback
         }
     }
+}
+
+/// Maps every byte of `text` (a scalar's value) to its offset in `raw` (the scalar as written,
+/// starting at file offset `base`) by matching characters in order: indentation and the block
+/// header are skipped, folded line breaks match the next space. `None` when some character is
+/// not in the file as written (an escape such as `\t`), so the caller keeps the whole-scalar
+/// fallback.
+pub fn char_map(text: &str, raw: &str, base: usize) -> Option<std::sync::Arc<[usize]>> {
+    let mut map = Vec::with_capacity(text.len() + 1);
+    let mut rest = raw.char_indices();
+    let mut last_end = 0;
+    for c in text.chars() {
+        let (i, _) = rest
+            .by_ref()
+            .find(|(_, r)| *r == c || (c == ' ' && *r == '\n'))?;
+        for k in 0..c.len_utf8() {
+            map.push(base + i + k);
+        }
+        last_end = i + c.len_utf8();
+    }
+    map.push(base + last_end);
+    Some(map.into())
 }
 
 /// Parses a YAML string scalar. Returns every syntax error found (at least one per bad `${}`
@@ -978,6 +1009,7 @@ mod tests {
             start: 41,
             exact: false,
             fallback,
+            map: None,
         };
         let errors = parse_template("a ${ 1 + } b", &origin).expect_err("syntax error");
         assert_eq!(errors[0].primary_span(), Some(fallback));

@@ -16,6 +16,7 @@ pub(crate) fn origin() -> TextOrigin {
         start: 0,
         exact: true,
         fallback: Span::new(FileId(0), 0, 0),
+        map: None,
     }
 }
 

@@ -389,6 +389,15 @@ pub fn check_value(
                 other
             }
         },
+        Ty::Format(format) => {
+            let value = check_value(sources, &Ty::String, node, span, value, path, d);
+            if let Value::Str(s) = &value
+                && let Err(why) = format.check(s)
+            {
+                d.push(format_error(*format, span, path, s, &why));
+            }
+            value
+        }
         Ty::Document => match value {
             Value::Map(_) | Value::Str(_) => value,
             other => {
@@ -402,6 +411,27 @@ pub fn check_value(
             }
         },
     }
+}
+
+/// A string AWS would reject: what it should be, why it is not, and the whole rule.
+pub fn format_error(
+    format: super::names::Format,
+    span: Span,
+    path: &str,
+    s: &str,
+    why: &str,
+) -> Diagnostic {
+    let shown: String = if s.chars().count() > 40 {
+        format!("{}...", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
+    };
+    Diagnostic::error(
+        "spec::format",
+        format!("`{path}`: {shown:?} is not {}: {why}", format.what()),
+    )
+    .with_label(span, format!("not {}", format.what()))
+    .with_help(format!("AWS allows {}", format.rule()))
 }
 
 fn check_ref_kind(

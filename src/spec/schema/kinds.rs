@@ -8,6 +8,7 @@
 //! `Update*` call accepts forces a replacement. Facts that change over time (regions, versions)
 //! live in `spec::aws_facts`, not here.
 
+use super::names::Format;
 use super::types::Norm::*;
 use super::types::*;
 use crate::kind::Placement;
@@ -403,19 +404,28 @@ const RULE_FIELDS: [Field; 6] = [
         "Security group whose members the rule applies to (the peer group).",
     )
     .part(),
-    Field::opt("description", STRING, "Description of the rule.").part(),
+    Field::opt(
+        "description",
+        Ty::Format(Format::SecurityGroupDescription),
+        "Description of the rule.",
+    )
+    .part(),
 ];
 
 const SECURITY_GROUP: KindSchema = KindSchema {
     kind: Kind::SecurityGroup,
     doc: "A VPC security group and its ingress and egress rules (the rules are managed as a whole).",
     fields: &[
-        Field::req("name", STRING, "Group name, unique within the VPC.")
-            .force_new()
-            .keep(Plain),
+        Field::req(
+            "name",
+            Ty::Format(Format::SecurityGroupName),
+            "Group name, unique within the VPC.",
+        )
+        .force_new()
+        .keep(Plain),
         Field::opt(
             "description",
-            STRING,
+            Ty::Format(Format::SecurityGroupDescription),
             "Group description (AWS cannot change it; defaults to \"Managed by regionctl\").",
         )
         .force_new()
@@ -464,7 +474,7 @@ const IAM_ROLE: KindSchema = KindSchema {
     fields: &[
         Field::req(
             "name",
-            STRING,
+            Ty::Format(Format::IamRoleName),
             "Role name, unique in the account (up to 64 characters).",
         )
         .force_new()
@@ -499,14 +509,18 @@ const IAM_ROLE: KindSchema = KindSchema {
         .clear(Plain),
         Field::opt(
             "path",
-            STRING,
+            Ty::Format(Format::IamPath),
             "Path of the role, e.g. /platform/ (AWS default /).",
         )
         .force_new()
         .keep(Plain),
-        Field::opt("description", STRING, "Description of the role.")
-            // Absent is no description: UpdateRole sets it empty.
-            .clear(Plain),
+        Field::opt(
+            "description",
+            Ty::Format(Format::IamDescription),
+            "Description of the role.",
+        )
+        // Absent is no description: UpdateRole sets it empty.
+        .clear(Plain),
         Field::opt(
             "max_session_duration",
             int(3600, 43200),
@@ -549,7 +563,7 @@ const EKS_CLUSTER: KindSchema = KindSchema {
     kind: Kind::EksCluster,
     doc: "An EKS control plane.",
     fields: &[
-        Field::req("name", STRING, "Cluster name, unique in the region.").force_new()
+        Field::req("name", Ty::Format(Format::EksClusterName), "Cluster name, unique in the region.").force_new()
             .keep(Plain),
         Field::opt("version", STRING, "Kubernetes minor version, e.g. \"1.31\"; upgraded in place one minor version at a time.")
             .keep(Plain),
@@ -677,7 +691,7 @@ const EKS_NODE_GROUP: KindSchema = KindSchema {
         .keep(Plain),
         Field::req(
             "name",
-            STRING,
+            Ty::Format(Format::EksNodeGroupName),
             "Node group name, unique within the cluster.",
         )
         .force_new()
@@ -786,7 +800,7 @@ const DB_SUBNET_GROUP: KindSchema = KindSchema {
     fields: &[
         Field::req(
             "name",
-            STRING,
+            Ty::Format(Format::DbSubnetGroupName),
             "Group name, unique in the region (AWS stores it lowercase).",
         )
         .force_new()
@@ -794,7 +808,7 @@ const DB_SUBNET_GROUP: KindSchema = KindSchema {
         .keep(Lower),
         Field::opt(
             "description",
-            STRING,
+            Ty::Format(Format::Description255),
             "Group description (defaults to \"Managed by regionctl\").",
         )
         // Absent writes the default description (ModifyDBSubnetGroup).
@@ -826,7 +840,7 @@ const RDS_INSTANCE: KindSchema = KindSchema {
     kind: Kind::RdsInstance,
     doc: "An RDS DB instance (PostgreSQL or MySQL), or a read replica of one, possibly cross-region.",
     fields: &[
-        Field::req("identifier", STRING, "DB instance identifier, unique in the region (lowercase letters, digits, hyphens).").force_new()
+        Field::req("identifier", Ty::Format(Format::RdsIdentifier), "DB instance identifier, unique in the region (lowercase letters, digits, hyphens).").force_new()
             // RDS stores these lowercase; a case difference must never read as a change (or a replacement).
             .keep(Lower),
         Field::opt("engine", Ty::Enum(aws_facts::RDS_ENGINES), "Database engine; required unless replicate_from is set (a replica inherits it).").force_new()
@@ -871,9 +885,9 @@ const RDS_INSTANCE: KindSchema = KindSchema {
         Field::opt("parameter_group_name", STRING, "Name of the DB parameter group (AWS default: the engine's default group).")
             // RDS stores these lowercase; a case difference must never read as a change (or a replacement).
             .keep(Lower),
-        Field::opt("db_name", STRING, "Name of the database created with the instance.").force_new()
+        Field::opt("db_name", Ty::Format(Format::RdsDbName), "Name of the database created with the instance.").force_new()
             .keep(Plain),
-        Field::opt("master_username", STRING, "Master user name; required for a primary, inherited by a replica.").force_new()
+        Field::opt("master_username", Ty::Format(Format::RdsMasterUsername), "Master user name; required for a primary, inherited by a replica.").force_new()
             .keep(Plain),
         Field::opt("manage_master_user_password", BOOL, "Let RDS generate the master password and keep it in Secrets Manager.")
             .keep(Plain),
@@ -886,9 +900,9 @@ const RDS_INSTANCE: KindSchema = KindSchema {
             .keep(Plain),
         Field::opt("backup_retention_period", int(0, 35), "Days automated backups are kept; 0 disables them (a replication source needs > 0).")
             .keep(Plain),
-        Field::opt("preferred_backup_window", STRING, "Daily UTC window for automated backups, e.g. 03:00-04:00.")
+        Field::opt("preferred_backup_window", Ty::Format(Format::DailyWindow), "Daily UTC window for automated backups, e.g. 03:00-04:00.")
             .keep(Plain),
-        Field::opt("preferred_maintenance_window", STRING, "Weekly UTC maintenance window, e.g. sun:05:00-sun:06:00.")
+        Field::opt("preferred_maintenance_window", Ty::Format(Format::WeeklyWindow), "Weekly UTC maintenance window, e.g. sun:05:00-sun:06:00.")
             // RDS stores these lowercase; a case difference must never read as a change (or a replacement).
             .keep(Lower),
         Field::opt("copy_tags_to_snapshot", BOOL, "Whether the instance's tags are copied to its snapshots.")
@@ -900,7 +914,7 @@ const RDS_INSTANCE: KindSchema = KindSchema {
         Field::opt("skip_final_snapshot", BOOL, "Whether deleting the instance skips the final snapshot.")
             // RDS never returns a password, and this only steers a modification or a deletion.
             .write_only(),
-        Field::opt("final_snapshot_identifier", STRING, "Name of the final snapshot taken on deletion.")
+        Field::opt("final_snapshot_identifier", Ty::Format(Format::RdsSnapshotIdentifier), "Name of the final snapshot taken on deletion.")
             // RDS never returns a password, and this only steers a modification or a deletion.
             .write_only(),
         Field::opt("replicate_from", Ty::RefTo { kind: Kind::RdsInstance, attr: "arn" }, "ARN of the source instance for a read replica; removing it promotes the replica.")
@@ -938,7 +952,7 @@ const CACHE_SUBNET_GROUP: KindSchema = KindSchema {
     fields: &[
         Field::req(
             "name",
-            STRING,
+            Ty::Format(Format::CacheSubnetGroupName),
             "Group name, unique in the region (AWS stores it lowercase).",
         )
         .force_new()
@@ -946,7 +960,7 @@ const CACHE_SUBNET_GROUP: KindSchema = KindSchema {
         .keep(Lower),
         Field::opt(
             "description",
-            STRING,
+            Ty::Format(Format::Description255),
             "Group description (defaults to \"Managed by regionctl\").",
         )
         // Absent writes the default description (ModifyCacheSubnetGroup).
@@ -972,7 +986,7 @@ const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
     fields: &[
         Field::req(
             "replication_group_id",
-            STRING,
+            Ty::Format(Format::ReplicationGroupId),
             "Replication group id, unique in the region (1-40 lowercase characters).",
         )
         .force_new()
@@ -980,7 +994,7 @@ const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
         .keep(Lower),
         Field::opt(
             "description",
-            STRING,
+            Ty::Format(Format::Description255),
             "Description (defaults to \"Managed by regionctl\").",
         )
         // Absent writes the default description (ModifyReplicationGroup).
@@ -1072,13 +1086,13 @@ const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
         .keep(Plain),
         Field::opt(
             "snapshot_window",
-            STRING,
+            Ty::Format(Format::DailyWindow),
             "Daily UTC window for snapshots, e.g. 03:00-04:00.",
         )
         .keep(Plain),
         Field::opt(
             "preferred_maintenance_window",
-            STRING,
+            Ty::Format(Format::WeeklyWindow),
             "Weekly UTC maintenance window, e.g. sun:05:00-sun:06:00.",
         )
         // ElastiCache stores these lowercase.
@@ -1127,13 +1141,21 @@ const ROUTE53_ZONE: KindSchema = KindSchema {
     kind: Kind::Route53Zone,
     doc: "A public Route 53 hosted zone.",
     fields: &[
-        Field::req("name", STRING, "Domain name of the zone, e.g. example.com.")
-            .force_new()
-            // Route 53 answers lowercase with a final dot and \ooo escapes.
-            .keep(Dns),
-        Field::opt("comment", STRING, "Comment on the zone.")
-            // Absent clears the comment (UpdateHostedZoneComment without one).
-            .clear(Plain),
+        Field::req(
+            "name",
+            Ty::Format(Format::DnsName),
+            "Domain name of the zone, e.g. example.com.",
+        )
+        .force_new()
+        // Route 53 answers lowercase with a final dot and \ooo escapes.
+        .keep(Dns),
+        Field::opt(
+            "comment",
+            Ty::Format(Format::Text256),
+            "Comment on the zone.",
+        )
+        // Absent clears the comment (UpdateHostedZoneComment without one).
+        .clear(Plain),
         TAGS_FIELD,
     ],
     computed: &[
@@ -1168,14 +1190,14 @@ const ROUTE53_HEALTH_CHECK: KindSchema = KindSchema {
         .keep(Plain),
         Field::opt(
             "fqdn",
-            STRING,
+            Ty::Format(Format::HealthCheckFqdn),
             "Host name of the endpoint; fqdn or ip_address is required.",
         )
         // Absent resets it (ResetElements); the address and search string cannot be reset and stay as they are.
         .clear(Plain),
         Field::opt(
             "ip_address",
-            STRING,
+            Ty::Format(Format::IpAddress),
             "IPv4 or IPv6 address of the endpoint.",
         )
         .keep(Plain),
@@ -1187,14 +1209,14 @@ const ROUTE53_HEALTH_CHECK: KindSchema = KindSchema {
         .keep(Plain),
         Field::opt(
             "resource_path",
-            STRING,
+            Ty::Format(Format::Text255),
             "Path requested by HTTP(S) checks, e.g. /health.",
         )
         // Absent resets it (ResetElements); the address and search string cannot be reset and stay as they are.
         .clear(Plain),
         Field::opt(
             "search_string",
-            STRING,
+            Ty::Format(Format::Text255),
             "String the response body must contain (*_STR_MATCH types, up to 255 characters).",
         )
         .keep(Plain),
@@ -1226,7 +1248,7 @@ const ROUTE53_HEALTH_CHECK: KindSchema = KindSchema {
         .keep(Plain),
         Field::opt(
             "regions",
-            STRINGS,
+            Ty::List(&Ty::Enum(aws_facts::ROUTE53_HEALTH_CHECK_REGIONS)),
             "Checker regions (at least 3) to check from; AWS default is all of them.",
         )
         // Absent resets the checker regions to AWS's default (all of them).
@@ -1324,7 +1346,7 @@ const ROUTE53_RECORD: KindSchema = KindSchema {
         .keep(ZoneId),
         Field::req(
             "name",
-            STRING,
+            Ty::Format(Format::DnsName),
             "Fully qualified record name, e.g. api.example.com.",
         )
         .force_new()
@@ -1359,7 +1381,7 @@ const ROUTE53_RECORD: KindSchema = KindSchema {
         .clear(Alias),
         Field::opt(
             "set_identifier",
-            STRING,
+            Ty::Format(Format::SetIdentifier),
             "Distinguishes records of one name and type; required with routing.",
         )
         .force_new()

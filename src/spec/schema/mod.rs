@@ -3,6 +3,7 @@
 pub mod check;
 pub mod compare;
 pub mod kinds;
+pub mod names;
 pub mod types;
 
 pub use kinds::schema;

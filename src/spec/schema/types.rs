@@ -35,6 +35,9 @@ pub enum Ty {
     },
     /// A JSON-like document (IAM policies): a map, or a string holding JSON.
     Document,
+    /// A string whose length, characters or shape AWS constrains (names, identifiers, time
+    /// windows, addresses); the rules live in `names.rs`.
+    Format(super::names::Format),
 }
 
 /// One configurable attribute.

@@ -277,3 +277,55 @@ fn runs_from_inside_an_environment_directory() {
         run.describe()
     );
 }
+
+/// Unusual but valid specs: what AWS accepts, regionctl must accept too (names at their length
+/// limits and with every allowed character, wildcard and underscore records, CRLF files, block
+/// scalars, checker regions, windows crossing midnight and the week's end).
+#[test]
+fn unusual_valid_specs_validate() {
+    let dir = harness::fresh_dir("valid", "unusual");
+    let write = |path: &str, text: &str| {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("create dir");
+        std::fs::write(p, text).expect("write file");
+    };
+    write("regionctl.yaml", "project: t\r\n");
+    // Names at their length limits: 63, 40 and 64 characters.
+    let ident = "a".to_string() + &"1".repeat(62);
+    let rg = "c".to_string() + &"-a".repeat(19) + "x";
+    let role = "r+=,.@_-".to_string() + &"x".repeat(56);
+    write(
+        "envs/eu-west-1/main.yaml",
+        &format!(
+            "region: eu-west-1\r\nresources:\r\n  vpc.main:\r\n    cidr_block: 10.0.0.0/16\r\n  \
+             subnet.a:\r\n    vpc_id: \"${{vpc.main.id}}\"\r\n    cidr_block: 10.0.1.0/24\r\n    availability_zone: eu-west-1a\r\n  \
+             subnet.b:\r\n    vpc_id: \"${{vpc.main.id}}\"\r\n    cidr_block: 10.0.2.0/24\r\n    availability_zone: eu-west-1b\r\n  \
+             security_group.web:\r\n    name: \"web nodes (euw1) #1: a/b [x]+=&;{{}}!$*@,\"\r\n    vpc_id: \"${{vpc.main.id}}\"\r\n    \
+             ingress:\r\n      - {{ protocol: all, cidr_blocks: [10.0.0.0/8] }}\r\n      - {{ protocol: icmp, from_port: 8, to_port: 0, cidr_blocks: [10.0.0.0/8] }}\r\n  \
+             db_subnet_group.db:\r\n    name: db subnets_1.a-b\r\n    subnet_ids: [\"${{subnet.a.id}}\", \"${{subnet.b.id}}\"]\r\n  \
+             rds_instance.app:\r\n    identifier: {ident}\r\n    engine: postgres\r\n    engine_version: \"16.4\"\r\n    instance_class: db.r6g.large\r\n    \
+             allocated_storage: 20\r\n    master_username: a\r\n    manage_master_user_password: true\r\n    db_subnet_group: \"${{db_subnet_group.db.name}}\"\r\n    \
+             preferred_backup_window: \"23:45-00:15\"\r\n    preferred_maintenance_window: sun:23:45-mon:00:15\r\n    storage_type: gp3\r\n    iops: 3000\r\n  \
+             elasticache_replication_group.c:\r\n    replication_group_id: {rg}\r\n    node_type: cache.r7g.large\r\n    description: |\r\n      sessions for ${{vpc.main.cidr_block}}\r\n      second line\r\n",
+            ident = ident,
+            rg = rg,
+        ),
+    );
+    write(
+        "envs/global/main.yaml",
+        &format!(
+            "global: true\nresources:\n  iam_role.r:\n    name: \"{role}\"\n    path: /a/b/\n    assume_role_policy: {{ Version: \"2012-10-17\", Statement: [] }}\n  \
+             route53_zone.main:\n    name: Example.COM.\n  \
+             route53_health_check.api:\n    type: HTTPS_STR_MATCH\n    fqdn: api.example.com\n    search_string: ok\n    request_interval: 10\n    \
+             regions: [us-east-1, eu-west-1, ap-southeast-1]\n  \
+             route53_health_check.v6:\n    type: TCP\n    ip_address: \"2600:1f18::1\"\n    port: 443\n  \
+             route53_record.wild:\n    zone_id: \"${{route53_zone.main.id}}\"\n    name: \"*.example.com\"\n    type: A\n    ttl: 60\n    records: [192.0.2.10]\n  \
+             route53_record.dmarc:\n    zone_id: \"${{route53_zone.main.id}}\"\n    name: _dmarc.example.com\n    type: TXT\n    ttl: 60\n    records: [\"v=DMARC1; p=none\"]\n  \
+             route53_record.apex:\n    zone_id: \"${{route53_zone.main.id}}\"\n    name: example.com\n    type: A\n    ttl: 60\n    records: [192.0.2.11]\n",
+            role = role,
+        ),
+    );
+    let run = harness::regionctl(&dir, &["validate", "--all-regions"]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(run.stderr.is_empty(), "{}", run.describe());
+}
