@@ -149,10 +149,7 @@ where
             .next_delay();
         let Some(delay) = delay else { return Err(err) };
         tracing::info!(address = %ctx.addr, region = ctx.region, error = %err, "retrying a create");
-        // A cancelled run stops here; the next run finds what an unanswered attempt made.
-        if crate::provider::wait::pause(delay).await.is_err() {
-            return Err(err);
-        }
+        tokio::time::sleep(delay).await;
         if class == Some(RetryClass::Ambiguous)
             && let Some(id) = find_by_token(p, ctx, id_prefix).await?
         {

@@ -205,12 +205,7 @@ async fn await_update(
             });
         }
         tracing::info!(address = %ctx.addr, region = ctx.region, update = update_id, %word, "waiting for the previous update");
-        if crate::provider::wait::pause(delay).await.is_err() {
-            return Err(ProviderError::Abandoned {
-                subject,
-                region: ctx.region.to_owned(),
-            });
-        }
+        tokio::time::sleep(delay).await;
         delay = (delay * 2).min(longest);
     }
 }
