@@ -400,7 +400,8 @@ fn the_dr_example_promotes_its_replica_applies_and_destroys() {
         "envs/us-west-2/main.yaml",
         "    instance_class: db.r6g.large\n",
         "    instance_class: db.r6g.large\n    engine: mysql\n    master_username: admin\n    \
-         manage_master_user_password: true\n",
+         manage_master_user_password: true\n    allocated_storage: 100\n    \
+         storage_encrypted: true\n",
     );
     let p = plan(&dir, &emu, &["--all-regions", "--detailed-exitcode"]);
     assert_eq!(p.code, Some(2), "{}", p.describe());

@@ -1176,7 +1176,8 @@ fn the_dr_example_fails_over_as_the_runbook_says() {
         &dir,
         "envs/us-west-2/main.yaml",
         "    replicate_from: \"${env.us-east-1.rds_instance.app.arn}\"\n",
-        "    engine: mysql\n    master_username: admin\n    manage_master_user_password: true\n",
+        "    engine: mysql\n    master_username: admin\n    manage_master_user_password: true\n    \
+         allocated_storage: 100\n    storage_encrypted: true\n",
     );
     let valid = run(&dir, &emu, &["validate", "envs/us-west-2"]);
     assert_eq!(valid.code, Some(0), "{}", valid.describe());
