@@ -62,18 +62,10 @@ impl Service {
             .find(|s| s.name().eq_ignore_ascii_case(name))
     }
 
-    /// The prefix of the service's IAM actions (`ec2:DescribeVpcs`).
+    /// The prefix of the service's IAM actions (`ec2:DescribeVpcs`): the same word as its name
+    /// for every service regionctl uses.
     pub fn iam_prefix(self) -> &'static str {
-        match self {
-            Service::Ec2 => "ec2",
-            Service::Eks => "eks",
-            Service::Rds => "rds",
-            Service::Elasticache => "elasticache",
-            Service::Iam => "iam",
-            Service::Route53 => "route53",
-            Service::Logs => "logs",
-            Service::S3 => "s3",
-        }
+        self.name()
     }
 
     /// The default request limit for one (service, region): at or under AWS's documented default

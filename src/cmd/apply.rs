@@ -71,7 +71,7 @@ pub fn run(
         allow_destroy: args.allow_destroy.clone(),
         destroy,
     };
-    let runtime = super::runtime()?;
+    let runtime = crate::ops::runtime()?;
     let (interrupt_tx, interrupt_rx) = watch::channel(0u8);
     let result = runtime.block_on(async {
         let clients = Clients::load(aws).await;

@@ -142,7 +142,7 @@ fn fresh_plan(
     aws: &ClientOptions,
     io: &mut Output,
 ) -> std::io::Result<Option<Plan>> {
-    let runtime = super::runtime()?;
+    let runtime = crate::ops::runtime()?;
     let made = runtime.block_on(async {
         let clients = Clients::load(aws).await;
         let backend = ops::plan::backend(prepared, &clients);

@@ -25,7 +25,7 @@ pub fn run(
     let Some(spec) = super::load_project(start, &super::all_envs(), false, io) else {
         return Ok(ExitStatus::Failure);
     };
-    let runtime = super::runtime()?;
+    let runtime = crate::ops::runtime()?;
     let result = runtime.block_on(async {
         let clients = Clients::load(aws).await;
         let backend = backend(&spec, &clients);

@@ -19,7 +19,7 @@ pub fn run(
     let Some(spec) = super::load_project(start, &super::all_envs(), true, io) else {
         return Ok(ExitStatus::Failure);
     };
-    let runtime = super::runtime()?;
+    let runtime = crate::ops::runtime()?;
     let result = runtime.block_on(async {
         let imported = ops::import::import(&spec, aws, &args.addr, &args.id).await?;
         let (addr, kind, record) = (&imported.addr, imported.kind, &imported.record);

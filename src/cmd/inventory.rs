@@ -27,7 +27,7 @@ pub fn run(
     let (false, Some(spec)) = (failed, spec) else {
         return Ok(ExitStatus::Failure);
     };
-    let runtime = super::runtime()?;
+    let runtime = crate::ops::runtime()?;
     let (inventory, requests) = runtime.block_on(async {
         let clients = Clients::load(aws).await;
         let provider = Provider::new(clients, spec.project.name.clone());

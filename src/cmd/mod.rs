@@ -178,11 +178,6 @@ pub(crate) fn print_diagnostics(
         .write_all(render::diagnostics::human(diags, sources, style).as_bytes());
 }
 
-/// The async runtime for commands that talk to AWS.
-pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    ops::runtime()
-}
-
 /// Prints a failure the way `cmd::run` prints errors, and turns it into the exit status.
 pub(crate) fn report(
     result: Result<ExitStatus, ops::state::Failure>,

@@ -28,7 +28,7 @@ pub fn run(
         allow_destroy: args.allow_destroy.clone(),
         destroy: false,
     };
-    let runtime = super::runtime()?;
+    let runtime = crate::ops::runtime()?;
     let made = runtime.block_on(async {
         let clients = Clients::load(aws).await;
         let backend = ops::plan::backend(&prepared, &clients);

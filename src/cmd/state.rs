@@ -29,7 +29,7 @@ pub fn run(
     let Some(spec) = load_project(start, &envs, false, io) else {
         return Ok(ExitStatus::Failure);
     };
-    let runtime = super::runtime()?;
+    let runtime = crate::ops::runtime()?;
     let result = runtime.block_on(async {
         let clients = Clients::load(aws).await;
         let backend = backend(&spec, &clients);

@@ -23,6 +23,49 @@ pub mod ratelimit;
 pub mod retry;
 pub mod wait;
 
+/// `sync_tags` of a service whose tag calls are RemoveTagsFromResource / AddTagsToResource on an
+/// ARN (RDS, ElastiCache): the same two calls on two SDK clients. Makes the resource's user tags
+/// the desired ones, leaving the `regionctl:*` tags alone; the module supplies `to_tags`.
+macro_rules! arn_tag_sync {
+    ($client:ident) => {
+        async fn sync_tags(
+            p: &$crate::provider::Provider,
+            ctx: &$crate::provider::Ctx<'_>,
+            arn: &str,
+            prior: &std::collections::BTreeMap<String, String>,
+            desired: &$crate::provider::Attrs,
+        ) -> Result<(), $crate::provider::ProviderError> {
+            use $crate::provider::error::aws;
+            let client = p.clients.$client(ctx.region);
+            let subject = ctx.subject();
+            $crate::provider::attrs::sync_tags_with(
+                $crate::provider::attrs::tag_changes(prior, desired),
+                async |keys| {
+                    client
+                        .remove_tags_from_resource()
+                        .resource_name(arn)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map(drop)
+                        .map_err(aws(&subject, ctx.region, "RemoveTagsFromResource"))
+                },
+                async |tags| {
+                    client
+                        .add_tags_to_resource()
+                        .resource_name(arn)
+                        .set_tags(Some(to_tags(&tags)))
+                        .send()
+                        .await
+                        .map(drop)
+                        .map_err(aws(&subject, ctx.region, "AddTagsToResource"))
+                },
+            )
+            .await
+        }
+    };
+}
+
 mod ec2;
 mod eks;
 mod elasticache;

@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 
 use aws_sdk_elasticache::types::Tag;
 
-use super::attrs::Attrs;
 use super::error::{aws, has_code};
 use super::{Ctx, Hints, Observed, Provider, ProviderError, Subject};
 
@@ -65,43 +64,7 @@ async fn list_tags(
     }
 }
 
-/// Makes the resource's user tags equal to the desired ones, leaving the `regionctl:*` tags
-/// alone: RemoveTagsFromResource for keys no longer wanted, AddTagsToResource for new or
-/// changed values.
-async fn sync_tags(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    arn: &str,
-    prior: &BTreeMap<String, String>,
-    desired: &Attrs,
-) -> Result<(), ProviderError> {
-    let client = p.clients.elasticache(ctx.region);
-    let subject = ctx.subject();
-    crate::provider::attrs::sync_tags_with(
-        crate::provider::attrs::tag_changes(prior, desired),
-        async |keys| {
-            client
-                .remove_tags_from_resource()
-                .resource_name(arn)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map(drop)
-                .map_err(aws(&subject, ctx.region, "RemoveTagsFromResource"))
-        },
-        async |tags| {
-            client
-                .add_tags_to_resource()
-                .resource_name(arn)
-                .set_tags(Some(to_tags(&tags)))
-                .send()
-                .await
-                .map(drop)
-                .map_err(aws(&subject, ctx.region, "AddTagsToResource"))
-        },
-    )
-    .await
-}
+arn_tag_sync!(elasticache);
 
 /// Whether an existing resource is the one this address created: for create calls that take no
 /// idempotency token, so a create retried after an interrupted apply adopts what it made.

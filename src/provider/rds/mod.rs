@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 
 use aws_sdk_rds::types::Tag;
 
-use super::attrs::Attrs;
 use super::error::{aws, has_code};
 use super::{Ctx, Observed, Provider, ProviderError, STACK_TAG, Subject};
 
@@ -60,43 +59,7 @@ async fn list_tags(
     }
 }
 
-/// Makes the resource's user tags equal to the desired ones, leaving the `regionctl:*` tags
-/// alone: RemoveTagsFromResource for keys no longer wanted, AddTagsToResource for new or
-/// changed values.
-async fn sync_tags(
-    p: &Provider,
-    ctx: &Ctx<'_>,
-    arn: &str,
-    prior: &BTreeMap<String, String>,
-    desired: &Attrs,
-) -> Result<(), ProviderError> {
-    let client = p.clients.rds(ctx.region);
-    let subject = ctx.subject();
-    crate::provider::attrs::sync_tags_with(
-        crate::provider::attrs::tag_changes(prior, desired),
-        async |keys| {
-            client
-                .remove_tags_from_resource()
-                .resource_name(arn)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map(drop)
-                .map_err(aws(&subject, ctx.region, "RemoveTagsFromResource"))
-        },
-        async |tags| {
-            client
-                .add_tags_to_resource()
-                .resource_name(arn)
-                .set_tags(Some(to_tags(&tags)))
-                .send()
-                .await
-                .map(drop)
-                .map_err(aws(&subject, ctx.region, "AddTagsToResource"))
-        },
-    )
-    .await
-}
+arn_tag_sync!(rds);
 
 /// The ARN of the resource, as recorded in its computed attributes.
 fn arn_of<'a>(ctx: &Ctx<'_>, prior: &'a Observed) -> Result<&'a str, ProviderError> {
