@@ -16,7 +16,7 @@ use super::schedule::Schedule;
 use crate::addr::InstanceAddr;
 use crate::plan::{Action, Plan, ReplaceOrder, ResourceChange};
 use crate::provider::retry::{Backoff, RetryClass, classify};
-use crate::provider::wait::Progress;
+use crate::provider::wait::{self, Progress};
 use crate::provider::{Attrs, Ctx, Observed, Provider, ProviderError, idempotency_token};
 use crate::spec::Spec;
 use crate::spec::expr::resolve;
@@ -99,9 +99,18 @@ impl Outcome {
     }
 }
 
-/// How an interrupt reaches the executor: 0 = run, 1 = stop starting changes, 2 = abandon the
-/// changes in flight too.
+/// How an interrupt reaches the executor: 0 = run; 1 (the first SIGINT or SIGTERM) = start
+/// nothing new and abandon every wait, so the state is saved and the locks released within
+/// seconds, while calls already sent to AWS get their answer; 2 = abandon everything in flight.
+/// What was abandoned is found and adopted by the next run.
 pub type Interrupt = watch::Receiver<u8>;
+
+/// Resolves once an interrupt has come (at once if one came already); never if none can come.
+pub async fn interrupted(mut interrupt: Interrupt) {
+    if interrupt.wait_for(|level| *level >= 1).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
 
 pub struct Executor {
     pub provider: Provider,
@@ -147,6 +156,8 @@ impl Executor {
         let mut started_at: BTreeMap<usize, Instant> = BTreeMap::new();
         let mut stopping = false;
         let mut listening = true;
+        // Turned true by the first interrupt: every wait of every change in flight ends.
+        let (abandon, abandon_signal) = watch::channel(false);
         let mut provider = self.provider.clone();
         let waiting = events.clone();
         provider.progress = Progress::new(move |addr, status, waited| {
@@ -178,7 +189,10 @@ impl Executor {
                         session: sessions.get(&change.addr.env).cloned(),
                         events: events.clone(),
                     };
-                    running.spawn(async move { (i, work.apply(&change).await) });
+                    let signal = abandon_signal.clone();
+                    running.spawn(async move {
+                        (i, wait::abandoning(signal, work.apply(&change)).await)
+                    });
                 }
             }
             if schedule.finished() || (stopping && schedule.running() == 0) {
@@ -205,6 +219,24 @@ impl Executor {
                                 elapsed,
                                 id,
                             });
+                        }
+                        Err(Failure::Provider(ProviderError::Abandoned { .. })) => {
+                            // Not a failure: AWS has what was asked, the next run adopts it.
+                            for j in std::iter::once(i).chain(schedule.fail(i)) {
+                                outcome.skipped.push((changes[j].addr.clone(), changes[j].action));
+                                let _ = events.send(Event::Skipped {
+                                    addr: changes[j].addr.clone(),
+                                    action: changes[j].action,
+                                    region: changes[j].region.clone(),
+                                    because: if j == i {
+                                        "interrupted while waiting for AWS; the next run carries \
+                                         on with it"
+                                            .to_owned()
+                                    } else {
+                                        "interrupted".to_owned()
+                                    },
+                                });
+                            }
                         }
                         Err(failure) => {
                             let message = failure.to_string();
@@ -239,10 +271,13 @@ impl Executor {
                         continue;
                     }
                     let level = *interrupt.borrow();
-                    if level >= 1 && !stopping {
+                    if level >= 1 && !*abandon.borrow() {
+                        if !stopping {
+                            let _ = events.send(Event::Stopping);
+                        }
                         stopping = true;
                         outcome.interrupted = true;
-                        let _ = events.send(Event::Stopping);
+                        let _ = abandon.send(true);
                     }
                     if level >= 2 {
                         // Abandon what is in flight; what it made is found again by its tags.
@@ -394,6 +429,22 @@ impl Work {
     /// not report, such as `skip_final_snapshot`).
     async fn delete(&self, ctx: &Ctx<'_>, c: &ResourceChange, id: &str) -> Result<(), Failure> {
         let Some(prior) = self.provider.read(ctx, id).await? else {
+            // Gone already, maybe deleted by a run killed before it finished: what that run
+            // would have cleaned up after the deletion is cleaned up now.
+            let recorded = match &self.session {
+                Some(s) => s
+                    .lock()
+                    .await
+                    .state
+                    .resources
+                    .get(&c.addr)
+                    .filter(|r| r.id == id)
+                    .map(|r| r.computed.clone()),
+                None => None,
+            };
+            if let Some(computed) = recorded {
+                self.provider.delete_leftovers(ctx, &computed).await?;
+            }
             return Ok(());
         };
         let config = match &self.session {
@@ -518,7 +569,12 @@ impl Work {
                 c,
                 &format!("retrying ({why}, attempt {}): {err}", backoff.attempts()),
             );
-            tokio::time::sleep(delay).await;
+            if wait::pause(delay).await.is_err() {
+                return Err(ProviderError::Abandoned {
+                    subject: err.subject().clone(),
+                    region: err.region().to_owned(),
+                });
+            }
         }
     }
 

@@ -234,7 +234,14 @@ async fn locked(
         .filter(|(_, s)| s.state.serial > 0)
         .map(|(env, s)| (env.clone(), s.state.clone()))
         .collect();
-    let made = match ops::make(prepared, clients, backend, consent, held).await {
+    let made = tokio::select! {
+        made = ops::make(prepared, clients, backend, consent, held) => made,
+        () = crate::apply::exec::interrupted(interrupt.clone()) => {
+            writeln!(io.err, "Interrupted while refreshing; nothing was changed.")?;
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let made = match made {
         Ok(m) => m,
         Err(errors) => {
             super::print_errors(io, &errors)?;

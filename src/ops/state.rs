@@ -37,6 +37,7 @@ pub fn backend(
 ) -> crate::state::Backend {
     crate::state::Backend::for_project(&spec.root, &spec.project.backend, clients)
         .with_stack(&spec.project.name)
+        .with_lease(spec.project.lock_lease)
 }
 
 /// Locks `env`, runs `work` on the session, and releases the lock whatever happened, Ctrl-C

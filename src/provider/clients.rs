@@ -15,14 +15,18 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::shared::IntoShared;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 
-use super::ratelimit::{Bucket, Limited, Rate, default_https_client, rates_from_env};
+use super::ratelimit::{
+    Bucket, Limited, Rate, default_https_client, is_throttling, rates_from_env,
+};
 use crate::service::Service;
 
 /// How to load the AWS configuration; everything else comes from the standard chain.
@@ -142,18 +146,63 @@ struct Limits {
 }
 
 impl Limits {
+    /// The bucket of one (service, region), if the service has a limit.
+    fn bucket(&self, service: &'static str, region: &str) -> Option<Arc<Bucket>> {
+        let rate = self.rates.get(service).copied().flatten()?;
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(
+            buckets
+                .entry((service, region.to_owned()))
+                .or_insert_with(|| Arc::new(Bucket::new(rate)))
+                .clone(),
+        )
+    }
+
     /// The HTTP client for one (service, region): the shared one, behind its bucket if the
     /// service has a limit.
     fn client(&self, service: &'static str, region: &str) -> SharedHttpClient {
-        let Some(rate) = self.rates.get(service).copied().flatten() else {
-            return self.http.clone();
+        match self.bucket(service, region) {
+            Some(bucket) => Limited::new(self.http.clone(), bucket).into_shared(),
+            None => self.http.clone(),
+        }
+    }
+
+    /// The interceptor telling the (service, region) bucket about throttling answers.
+    fn feedback(&self, service: &'static str, region: &str) -> Feedback {
+        Feedback(self.bucket(service, region))
+    }
+}
+
+/// Tells a bucket how AWS answered every attempt sent through it (the SDK's own retries
+/// included), so a throttled (service, region) slows down ([`Bucket::throttled`]).
+#[derive(Debug)]
+struct Feedback(Option<Arc<Bucket>>);
+
+impl Intercept for Feedback {
+    fn name(&self) -> &'static str {
+        "regionctl::ThrottleFeedback"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (Some(bucket), Some(response)) = (&self.0, context.response()) else {
+            return Ok(());
         };
-        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        let bucket = buckets
-            .entry((service, region.to_owned()))
-            .or_insert_with(|| Arc::new(Bucket::new(rate)))
-            .clone();
-        Limited::new(self.http.clone(), bucket).into_shared()
+        let status = response.status().as_u16();
+        if status < 400 {
+            bucket.succeeded();
+        } else if is_throttling(
+            status,
+            response.headers().get("x-amzn-errortype"),
+            response.body().bytes(),
+        ) {
+            bucket.throttled(std::time::Instant::now());
+        }
+        Ok(())
     }
 }
 
@@ -179,6 +228,7 @@ macro_rules! client_getter {
                     let conf = $krate::config::Builder::from(&self.config)
                         .region(Region::new(region.to_owned()))
                         .interceptor(self.counter.clone())
+                        .interceptor(self.limits.feedback($service.name(), region))
                         .http_client(self.limits.client($service.name(), region))
                         .build();
                     $krate::Client::from_conf(conf)

@@ -104,6 +104,10 @@ pub enum ProviderError {
         /// Never empty.
         blockers: Vec<Blocker>,
     },
+    /// The run is being cancelled: a wait (or a pause between retries) was abandoned. What was
+    /// asked of AWS was asked; the next run finds the resource and carries on.
+    #[error("{subject} in {region}: stopped waiting (the run is being cancelled)")]
+    Abandoned { subject: Subject, region: String },
 }
 
 /// What a blocker is, as AWS names the thing to delete.
@@ -193,7 +197,8 @@ impl ProviderError {
             | ProviderError::Failed { subject, .. }
             | ProviderError::Vanished { subject, .. }
             | ProviderError::Invalid { subject, .. }
-            | ProviderError::Blocked { subject, .. } => subject,
+            | ProviderError::Blocked { subject, .. }
+            | ProviderError::Abandoned { subject, .. } => subject,
         }
     }
 
@@ -205,7 +210,8 @@ impl ProviderError {
             | ProviderError::Failed { region, .. }
             | ProviderError::Vanished { region, .. }
             | ProviderError::Invalid { region, .. }
-            | ProviderError::Blocked { region, .. } => region,
+            | ProviderError::Blocked { region, .. }
+            | ProviderError::Abandoned { region, .. } => region,
         }
     }
 

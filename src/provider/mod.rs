@@ -179,7 +179,11 @@ impl Provider {
         region: &str,
         hints: &Hints,
     ) -> Result<Vec<Observed>, ProviderError> {
-        per_kind!(kind, refresh(self, region, hints))
+        // A list changes nothing: throttling and server errors are retried for a while.
+        retry::patiently(&self.wait, || async {
+            per_kind!(kind, refresh(self, region, hints))
+        })
+        .await
     }
 
     /// Refreshes many (kind, region) pairs at once: every pair is its own task, so a
@@ -258,7 +262,11 @@ impl Provider {
 
     /// One resource by its id, or `None` if it does not exist (or is fully deleted).
     pub async fn read(&self, ctx: &Ctx<'_>, id: &str) -> Result<Option<Observed>, ProviderError> {
-        per_kind!(ctx.kind, read(self, ctx, id))
+        // A describe changes nothing: throttling and server errors are retried for a while.
+        retry::patiently(&self.wait, || async {
+            per_kind!(ctx.kind, read(self, ctx, id))
+        })
+        .await
     }
 
     /// Starts creating the resource and returns it as AWS first reports it (possibly still
@@ -290,6 +298,20 @@ impl Provider {
         config: &Attrs,
     ) -> Result<(), ProviderError> {
         per_kind!(ctx.kind, delete(self, ctx, prior, config))
+    }
+
+    /// Cleans up what a deletion makes besides the resource, once the resource itself is gone:
+    /// a NAT gateway's Elastic IP, which a run killed during the gateway's deletion never
+    /// released. `computed` is what state recorded of the resource.
+    pub async fn delete_leftovers(
+        &self,
+        ctx: &Ctx<'_>,
+        computed: &Attrs,
+    ) -> Result<(), ProviderError> {
+        match ctx.kind {
+            Kind::NatGateway => ec2::nat_gateway::release_leftover(self, ctx, computed).await,
+            _ => Ok(()),
+        }
     }
 
     /// Polls the resource until AWS reports it ready, failing on a terminal failure status, on

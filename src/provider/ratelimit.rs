@@ -9,6 +9,12 @@
 //!
 //! The limit sits in the HTTP client, below the SDK's retry loop, so every attempt counts. It
 //! wraps the SDK's own default HTTPS client; all buckets share its connection pool.
+//!
+//! A bucket also slows down when AWS throttles it anyway (another tool sharing the account, a
+//! lower quota): every throttling answer of its (service, region) cuts its pace by 30 % (at most
+//! once a second, never below [`MIN_PACE`] of the rate), and every successful answer gives back
+//! 1 % of the rate: additive increase, multiplicative decrease, as TCP and the SDK's adaptive
+//! mode do, so a bucket settles just under what AWS accepts.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -75,35 +81,95 @@ pub fn rates_from_env(
     Ok(out)
 }
 
+/// The lowest share of its rate a throttled bucket slows down to.
+pub const MIN_PACE: f64 = 0.25;
+
 /// A token bucket. Callers reserve a token and sleep until it is theirs, so waiting callers are
 /// served in arrival order and the bucket never needs a background task.
 #[derive(Debug)]
 pub struct Bucket {
     rate: Rate,
-    state: Mutex<(f64, Instant)>,
+    state: Mutex<BucketState>,
+}
+
+#[derive(Debug)]
+struct BucketState {
+    tokens: f64,
+    last: Instant,
+    /// The share of `rate` allowed now, from [`MIN_PACE`] to 1.
+    pace: f64,
+    last_cut: Option<Instant>,
 }
 
 impl Bucket {
     pub fn new(rate: Rate) -> Bucket {
         Bucket {
             rate,
-            state: Mutex::new((rate.burst, Instant::now())),
+            state: Mutex::new(BucketState {
+                tokens: rate.burst,
+                last: Instant::now(),
+                pace: 1.0,
+                last_cut: None,
+            }),
         }
     }
 
     /// Takes one token at `now`; returns how long the caller must wait before sending.
     pub fn reserve(&self, now: Instant) -> Duration {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let (tokens, last) = &mut *state;
-        let refill = now.saturating_duration_since(*last).as_secs_f64() * self.rate.per_second;
-        *tokens = (*tokens + refill).min(self.rate.burst) - 1.0;
-        *last = now.max(*last);
-        if *tokens >= 0.0 {
+        let per_second = self.rate.per_second * state.pace;
+        let refill = now.saturating_duration_since(state.last).as_secs_f64() * per_second;
+        state.tokens = (state.tokens + refill).min(self.rate.burst) - 1.0;
+        state.last = now.max(state.last);
+        if state.tokens >= 0.0 {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64(-*tokens / self.rate.per_second)
+            Duration::from_secs_f64(-state.tokens / per_second)
         }
     }
+
+    /// AWS throttled a request sent through this bucket: slow down.
+    pub fn throttled(&self, now: Instant) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        // Requests in flight together are throttled together; that is one signal, not many.
+        if state
+            .last_cut
+            .is_some_and(|t| now.saturating_duration_since(t) < Duration::from_secs(1))
+        {
+            return;
+        }
+        state.pace = (state.pace * 0.7).max(MIN_PACE);
+        state.last_cut = Some(now);
+        tracing::debug!(pace = state.pace, "throttled: slowing down");
+    }
+
+    /// AWS answered a request sent through this bucket: speed back up a little.
+    pub fn succeeded(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.pace = (state.pace + 0.01).min(1.0);
+    }
+
+    /// The share of the rate allowed now.
+    pub fn pace(&self) -> f64 {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pace
+    }
+}
+
+/// Whether an HTTP answer is AWS throttling: 429, or a 400 or 503 whose error type header or
+/// body names a throttling code (EC2 answers `RequestLimitExceeded` with 503, the query APIs
+/// `Throttling` with 400, S3 `SlowDown` with 503).
+pub fn is_throttling(status: u16, error_type: Option<&str>, body: Option<&[u8]>) -> bool {
+    if status == 429 {
+        return true;
+    }
+    if status != 400 && status != 503 {
+        return false;
+    }
+    let named = |text: &str| super::retry::THROTTLING.iter().any(|c| text.contains(c));
+    error_type.is_some_and(named) || body.is_some_and(|b| named(&String::from_utf8_lossy(b)))
 }
 
 /// The SDK's default HTTPS client (rustls with aws-lc, proxy settings from the environment),
@@ -139,6 +205,7 @@ impl fmt::Debug for Limited {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Limited")
             .field("rate", &self.bucket.rate)
+            .field("pace", &self.bucket.pace())
             .finish_non_exhaustive()
     }
 }
@@ -238,5 +305,53 @@ mod tests {
         assert!(err.contains("service=requests_per_second"), "{err}");
         assert!(rates_from_env(Some("ec2=fast")).is_err());
         assert!(rates_from_env(Some("ec2=-1")).is_err());
+    }
+
+    #[test]
+    fn a_throttled_bucket_slows_down_then_recovers() {
+        let bucket = Bucket::new(Rate {
+            per_second: 10.0,
+            burst: 1.0,
+        });
+        let t0 = Instant::now();
+        assert_eq!(bucket.reserve(t0), Duration::ZERO);
+        assert_eq!(bucket.reserve(t0), Duration::from_millis(100));
+        bucket.throttled(t0);
+        // A burst of throttling answers is one signal.
+        bucket.throttled(t0 + Duration::from_millis(10));
+        assert!((bucket.pace() - 0.7).abs() < 1e-9, "{}", bucket.pace());
+        for s in 1..20 {
+            bucket.throttled(t0 + Duration::from_secs(s));
+        }
+        assert_eq!(bucket.pace(), MIN_PACE, "never slower than the floor");
+        // At a quarter of the pace a token takes 400 ms instead of 100.
+        let later = t0 + Duration::from_secs(100);
+        bucket.reserve(later);
+        let wait = bucket.reserve(later);
+        assert!(wait > Duration::from_millis(350), "{wait:?}");
+        for _ in 0..200 {
+            bucket.succeeded();
+        }
+        assert_eq!(bucket.pace(), 1.0);
+    }
+
+    #[test]
+    fn throttling_answers_are_recognised_in_every_service_shape() {
+        let ec2 = b"<Response><Errors><Error><Code>RequestLimitExceeded</Code></Error></Errors></Response>";
+        assert!(is_throttling(503, None, Some(ec2)));
+        assert!(is_throttling(400, None, Some(b"<Code>Throttling</Code>")));
+        assert!(is_throttling(400, Some("TooManyRequestsException"), None));
+        assert!(is_throttling(429, None, None));
+        assert!(!is_throttling(
+            400,
+            None,
+            Some(b"<Code>InvalidParameterValue</Code>")
+        ));
+        assert!(!is_throttling(
+            500,
+            None,
+            Some(b"<Code>InternalError</Code>")
+        ));
+        assert!(!is_throttling(200, None, Some(b"Throttling")));
     }
 }

@@ -12,6 +12,12 @@
 //!
 //! [`classify`] sorts an error into those cases; the executor retries a change accordingly,
 //! after finding again what an earlier attempt made. Every retry is bounded by [`Backoff`].
+//!
+//! Reads are another matter: a describe or list changes nothing, so throttling, a 5xx or a
+//! broken connection on one is retried by [`patiently`] for a bounded *time*
+//! ([`READ_PATIENCE`]) rather than a bounded number of attempts, with exponential backoff and
+//! jitter. That is as patient as Terraform's AWS provider (25 attempts), never unbounded, and
+//! a refresh no longer gives up on the third throttled describe of a busy account.
 
 use std::time::{Duration, Instant};
 
@@ -34,7 +40,7 @@ pub enum RetryClass {
     InUse,
 }
 
-const THROTTLING: &[&str] = &[
+pub(crate) const THROTTLING: &[&str] = &[
     "Throttling",
     "ThrottlingException",
     "ThrottledException",
@@ -159,6 +165,73 @@ pub fn classify(err: &ProviderError) -> Option<RetryClass> {
     }
 }
 
+/// How long a read keeps retrying throttling, server errors and broken connections: about what
+/// Terraform's 25 attempts add up to against a throttling API.
+pub const READ_PATIENCE: Duration = Duration::from_secs(300);
+
+/// Runs the read `attempt` until it succeeds, fails in a way that is not throttling, a server
+/// error or a broken connection, or [`READ_PATIENCE`] (times the policy's limit factor) has
+/// passed. Delays double from one second (from the poll interval against an emulator) up to
+/// 20 s (50 poll intervals), each drawn between half and all of that ("equal jitter"), so many
+/// reads throttled together do not come back together. A cancelled run's pause ends at once
+/// ([`super::wait::pause`]) and the last error is returned.
+pub async fn patiently<T, F, Fut>(policy: &WaitPolicy, mut attempt: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    let (first, longest) = match policy.fixed_delay {
+        Some(d) => (
+            d.max(Duration::from_millis(1)),
+            d.max(Duration::from_millis(1)) * 50,
+        ),
+        None => (Duration::from_secs(1), Duration::from_secs(20)),
+    };
+    let deadline = Instant::now() + READ_PATIENCE.mul_f64(policy.limit_factor.max(0.0));
+    let mut ceiling = first;
+    let mut attempts = 0u32;
+    loop {
+        let err = match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(err) => err,
+        };
+        attempts += 1;
+        if !matches!(
+            classify(&err),
+            Some(RetryClass::Throttled | RetryClass::Ambiguous)
+        ) {
+            return Err(err);
+        }
+        let delay = ceiling.mul_f64(0.5 + 0.5 * jitter());
+        if Instant::now() + delay > deadline {
+            return Err(err);
+        }
+        tracing::debug!(attempts, delay_ms = delay.as_millis() as u64, error = %err, "retrying a read");
+        if super::wait::pause(delay).await.is_err() {
+            return Err(err);
+        }
+        ceiling = (ceiling * 2).min(longest);
+    }
+}
+
+/// A number in [0, 1), different on every call (no need for a good generator: it only spreads
+/// retries apart).
+fn jitter() -> f64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let mut z = STATE
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        .wrapping_add(u64::from(seed));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// Delays between attempts: doubling from `first` up to `longest`, until `limit` has passed
 /// since the first failure.
 #[derive(Debug, Clone)]
@@ -182,11 +255,19 @@ impl Backoff {
             RetryClass::NotYetVisible => (s(2), s(15), s(120), 8),
             RetryClass::InUse => (s(5), s(30), s(600), 60),
         };
-        // Against an emulator (a fixed poll interval) the same number of attempts, faster.
+        // Against an emulator (a fixed poll interval) the same number of attempts, faster. The
+        // time limit of throttling and lost answers is not shortened: it must never be what
+        // ends their attempts (each attempt's wait is short anyway), or a burst of throttling
+        // fails a change that the next attempt would have made.
         let (first, longest, limit) = match policy.fixed_delay {
             Some(d) if class != RetryClass::AlreadyDone => {
                 let scale = |x: Duration| d.mul_f64(x.as_secs_f64() / 2.0);
-                (scale(first), scale(longest), scale(limit))
+                let keep = matches!(class, RetryClass::Throttled | RetryClass::Ambiguous);
+                (
+                    scale(first),
+                    scale(longest),
+                    if keep { limit } else { scale(limit) },
+                )
             }
             _ => (first, longest, limit),
         };
@@ -313,6 +394,61 @@ mod tests {
                 "{class:?} gives at least one more attempt"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn reads_retry_throttling_for_a_bounded_time_not_a_number_of_attempts() {
+        // 1 ms polls and a limit factor that makes READ_PATIENCE 300 ms.
+        let policy = WaitPolicy {
+            fixed_delay: Some(Duration::from_millis(1)),
+            limit_factor: 0.001,
+        };
+        let started = Instant::now();
+        let mut calls = 0u32;
+        let result: Result<(), ProviderError> = patiently(&policy, || {
+            calls += 1;
+            async { Err(aws("RequestLimitExceeded", "")) }
+        })
+        .await;
+        assert!(result.is_err());
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(240) && took <= Duration::from_millis(700),
+            "gives up when the time is used up: {took:?}"
+        );
+        // Delays double from 1 ms to 50 ms: the time, not a count, ends it.
+        assert!(calls >= 8, "{calls} attempts");
+
+        let mut left = 5;
+        let ok = patiently(&policy, || {
+            left -= 1;
+            let fail = left > 0;
+            async move {
+                if fail {
+                    Err(aws("HTTP 503", ""))
+                } else {
+                    Ok(7)
+                }
+            }
+        })
+        .await;
+        assert_eq!(ok.ok(), Some(7));
+        let mut calls = 0;
+        let bad: Result<(), _> = patiently(&policy, || {
+            calls += 1;
+            async { Err(aws("UnauthorizedOperation", "")) }
+        })
+        .await;
+        assert!(bad.is_err());
+        assert_eq!(calls, 1, "only throttling, 5xx and resets are retried");
+    }
+
+    #[test]
+    fn jitter_spreads_between_zero_and_one() {
+        let draws: Vec<f64> = (0..1000).map(|_| jitter()).collect();
+        assert!(draws.iter().all(|d| (0.0..1.0).contains(d)));
+        let low = draws.iter().filter(|d| **d < 0.5).count();
+        assert!((350..650).contains(&low), "{low}");
     }
 
     #[test]

@@ -6,10 +6,19 @@
 //! the plan's refresh uses), each poll can report the AWS status to the progress view, and the
 //! delays can be shortened for an emulator. The delays default to the SDK waiters' and every wait
 //! is bounded by the kind's limit.
+//!
+//! A wait can also be *abandoned*: when a run is cancelled (the first SIGINT or SIGTERM) it must
+//! save its state and release its locks within seconds, even while waits of many minutes are in
+//! flight. The executor runs each change inside [`abandoning`]; once its signal turns true,
+//! every wait and every pause between retries in that change ends at once with
+//! [`ProviderError::Abandoned`]. Calls already sent to AWS are never cut short by it: their
+//! answer (the id of a resource just created) is what lets the state keep track.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use super::{Ctx, Observed, Provider, ProviderError, Status, kind_timing};
 use crate::addr::InstanceAddr;
@@ -87,10 +96,54 @@ impl WaitPolicy {
     }
 }
 
+tokio::task_local! {
+    /// Turns true when the waits of the current change are to be abandoned.
+    static ABANDON: watch::Receiver<bool>;
+}
+
+/// Runs `work` so that its waits and retry pauses end with [`ProviderError::Abandoned`] once
+/// `signal` turns true.
+pub async fn abandoning<F: std::future::Future>(
+    signal: watch::Receiver<bool>,
+    work: F,
+) -> F::Output {
+    ABANDON.scope(signal, work).await
+}
+
+/// Whether the current change's waits are being abandoned.
+pub fn abandoned() -> bool {
+    ABANDON.try_with(|s| *s.borrow()).unwrap_or(false)
+}
+
+/// Sleeps for `delay`; `Err(())` at once (or as soon as it happens) when waits are abandoned.
+pub async fn pause(delay: Duration) -> Result<(), ()> {
+    let Ok(mut signal) = ABANDON.try_with(Clone::clone) else {
+        tokio::time::sleep(delay).await;
+        return Ok(());
+    };
+    if *signal.borrow_and_update() {
+        return Err(());
+    }
+    // `wait_for` fails when the signal's sender is gone: nothing can abandon this wait then,
+    // and the branch is disabled (the pattern does not match) while the sleep runs on.
+    let turned = async { signal.wait_for(|abandon| *abandon).await.is_ok() };
+    tokio::select! {
+        () = tokio::time::sleep(delay) => Ok(()),
+        true = turned => Err(()),
+    }
+}
+
 /// What a wait is for.
 enum Goal {
     Ready,
     Gone,
+}
+
+fn abandoned_error(ctx: &Ctx<'_>) -> ProviderError {
+    ProviderError::Abandoned {
+        subject: ctx.subject(),
+        region: ctx.region.to_owned(),
+    }
 }
 
 pub(super) async fn until_ready(
@@ -127,6 +180,9 @@ async fn poll(
     let mut delay = first;
     let mut polls = 0u32;
     loop {
+        if abandoned() {
+            return Err(abandoned_error(ctx));
+        }
         let current = provider.read(ctx, id).await?;
         polls += 1;
         let status = match (&goal, current) {
@@ -157,7 +213,7 @@ async fn poll(
         }
         tracing::info!(address = %ctx.addr, region = ctx.region, %status, polls, "waiting");
         provider.progress.report(ctx.addr, &status, waited);
-        tokio::time::sleep(delay).await;
+        pause(delay).await.map_err(|()| abandoned_error(ctx))?;
         delay = (delay * 2).min(longest);
     }
 }

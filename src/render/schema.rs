@@ -497,6 +497,14 @@ fn project_schema() -> Value {
             "variables": {
                 "$ref": "#/definitions/values",
             },
+            "lock": {
+                "type": ["object", "null"],
+                "description": "State lock settings: `lease_seconds` (2 to 3600, default 30), how long one renewal of a lock keeps it; a holder that stops renewing is taken over once it runs out.",
+                "additionalProperties": false,
+                "properties": {
+                    "lease_seconds": { "type": "integer", "minimum": 2, "maximum": 3600 },
+                },
+            },
             "checks": {
                 "type": ["object", "null"],
                 "description": "Settings of `regionctl check` (docs/checks.md).",

@@ -24,6 +24,9 @@ pub struct ProjectDef {
     /// The `checks:` settings as written; `check::config` reads them, so a spec that only
     /// validates never depends on the policy rules.
     pub checks: Option<Node>,
+    /// `lock: { lease_seconds: N }`: how long one renewal of a state lock keeps it; `None` for
+    /// the default (`state::lease::DEFAULT_LEASE`).
+    pub lock_lease: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,8 +161,14 @@ impl InputType {
 /// Keys every resource may carry besides its kind's attributes.
 pub const META_ATTRS: [&str; 4] = ["for_each", "depends_on", "protect", "ignore_changes"];
 
-pub(crate) const PROJECT_KEYS: [&str; 5] =
-    ["project", "backend", "default_tags", "variables", "checks"];
+pub(crate) const PROJECT_KEYS: [&str; 6] = [
+    "project",
+    "backend",
+    "default_tags",
+    "variables",
+    "checks",
+    "lock",
+];
 pub(crate) const ENV_KEYS: [&str; 6] = [
     "region",
     "global",
@@ -225,6 +234,7 @@ pub fn parse_project(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<P
     let mut default_tags = BTreeMap::new();
     let mut variables = Vec::new();
     let mut checks = None;
+    let mut lock_lease = None;
     for (k, v) in entries {
         match k.name.as_str() {
             "project" => {
@@ -255,6 +265,7 @@ pub fn parse_project(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<P
             }
             "variables" => variables = map_entries(v, "variable names to values", d).to_vec(),
             "checks" => checks = Some(v.clone()),
+            "lock" => lock_lease = parse_lock(v, d),
             _ => unknown_key(d, k, "project setting", &PROJECT_KEYS),
         }
     }
@@ -276,7 +287,36 @@ pub fn parse_project(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<P
         default_tags,
         variables,
         checks,
+        lock_lease,
     })
+}
+
+/// `lock: { lease_seconds: N }`, N from 2 to 3600.
+fn parse_lock(node: &Node, d: &mut Diagnostics) -> Option<std::time::Duration> {
+    let mut lease = None;
+    for (k, v) in map_entries(node, "lock settings", d) {
+        if k.name != "lease_seconds" {
+            unknown_key(d, k, "lock setting", &["lease_seconds"]);
+            continue;
+        }
+        match &v.value {
+            NodeValue::Int(n) if (2..=3600).contains(n) => {
+                lease = u64::try_from(*n).ok().map(std::time::Duration::from_secs);
+            }
+            _ => d.push(
+                Diagnostic::error(
+                    "spec::lock-lease",
+                    "`lock.lease_seconds` must be a whole number of seconds from 2 to 3600",
+                )
+                .with_label(v.span, "here")
+                .with_help(
+                    "the default is 30; a holder renews its lock every third of the lease, and a \
+                     run on another host killed without a trace is taken over once it runs out",
+                ),
+            ),
+        }
+    }
+    lease
 }
 
 /// Numbers and bools written where a string is wanted are taken as their text (tag values).

@@ -11,14 +11,28 @@ use super::lock::LockInfo;
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     /// Another run holds the environment's lock.
-    #[error("{}", locked_message(env, location, lock, *holder_dead))]
+    #[error("{}", locked_message(env, location, lock, *holder_dead, *alive))]
     Locked {
         env: String,
         /// The lock file or object.
         location: String,
         lock: Box<LockInfo>,
-        /// The holder ran on this host and its process no longer exists.
+        /// The holder is provably gone (a gone holder's lock is taken over, so this is only set
+        /// when a takeover could not be done).
         holder_dead: bool,
+        /// The holder provably runs: its process, on this host.
+        alive: bool,
+    },
+    /// This run can no longer count on its lock: its lease could not be renewed in time, or
+    /// another run took the lock over. Nothing more is written.
+    #[error(
+        "this run no longer holds the lock of {env} ({location}): {why}; it stopped writing \
+         state. What it did is found again and adopted by the next run"
+    )]
+    LockLost {
+        env: String,
+        location: String,
+        why: String,
     },
     /// The state changed between this run's read and its write: someone else wrote it, which can
     /// only happen after a forced unlock. Nothing was written.
@@ -136,7 +150,13 @@ pub enum StateError {
     CorruptLock { location: String, message: String },
 }
 
-fn locked_message(env: &str, location: &str, lock: &LockInfo, holder_dead: bool) -> String {
+fn locked_message(
+    env: &str,
+    location: &str,
+    lock: &LockInfo,
+    holder_dead: bool,
+    alive: bool,
+) -> String {
     let mut msg = format!(
         "the state of {env} is locked by {} (pid {} on {}, running `{}`) since {}; lock id: {} \
          ({location})",
@@ -148,8 +168,23 @@ fn locked_message(env: &str, location: &str, lock: &LockInfo, holder_dead: bool)
             lock.pid
         ));
     }
+    if alive {
+        msg.push_str(&format!(
+            "\nprocess {} is still running on this host; wait for it to finish",
+            lock.pid
+        ));
+    } else {
+        match &lock.expires {
+            Some(expires) => msg.push_str(&format!(
+                "\nits lease runs until {expires}; if that run is gone, the first run after then \
+                 takes the lock over by itself"
+            )),
+            None => msg.push_str("\nthe lock has no lease (written by an older regionctl)"),
+        }
+    }
     msg.push_str(&format!(
-        "\nif that run has finished or died, remove the lock with: regionctl force-unlock {}",
+        "\nonly if you know that run has finished or died, remove the lock now with: regionctl \
+         force-unlock {}",
         lock.id
     ));
     msg

@@ -7,6 +7,10 @@
 //!
 //! A lock is created atomically with its content (written to a temp file, then hard-linked to
 //! `<env>.lock`, which fails if the lock exists), so another run never sees an empty lock.
+//! Renewing, taking over and releasing a lock are compare-and-swap operations on its id, each
+//! done while holding an exclusive `flock` on the state directory: of two runs taking over the
+//! same dead lock, the second finds the first one's id and gives up. The kernel drops the flock
+//! with its holder, so a run killed in the middle blocks nobody.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -25,6 +29,8 @@ const STATE_DIR: &str = "state";
 pub struct LocalBackend {
     root: PathBuf,
     pub(crate) stack: Option<String>,
+    /// The lease of the locks taken; `None` for the default.
+    pub(crate) lease: Option<std::time::Duration>,
 }
 
 impl LocalBackend {
@@ -33,6 +39,7 @@ impl LocalBackend {
         LocalBackend {
             root: root.to_path_buf(),
             stack: None,
+            lease: None,
         }
     }
 
@@ -127,6 +134,58 @@ impl LocalBackend {
         }
     }
 
+    /// Replaces the lock with `body` if the lock is still the one with id `expected`; `false`
+    /// when it is gone or another lock is in its place.
+    pub(crate) fn replace_lock(
+        &self,
+        env: &str,
+        expected: &str,
+        body: &[u8],
+    ) -> Result<bool, StateError> {
+        let dir = self.ensure_dir()?;
+        let _guard = Guard::take(&dir)?;
+        if self.current_lock_id(env)?.as_deref() != Some(expected) {
+            return Ok(false);
+        }
+        let lock = self.lock_path(env);
+        let tmp = write_temp(&dir, &format!("{env}.lock"), body)?;
+        if let Err(e) = fs::rename(&tmp, &lock) {
+            let _ = fs::remove_file(&tmp);
+            return Err(StateError::io("replace the lock", &lock, e));
+        }
+        sync_dir(&dir)?;
+        Ok(true)
+    }
+
+    /// Removes the lock if it is still the one with id `expected`.
+    pub(crate) fn remove_lock_if(&self, env: &str, expected: &str) -> Result<Deleted, StateError> {
+        let dir = self.dir();
+        if !dir.exists() {
+            return Ok(Deleted::AlreadyGone);
+        }
+        let _guard = Guard::take(&dir)?;
+        match self.read_lock_raw(env)? {
+            None => Ok(Deleted::AlreadyGone),
+            Some((bytes, _)) => match serde_json::from_slice::<super::LockInfo>(&bytes) {
+                Ok(info) if info.id != expected => Ok(Deleted::Replaced(Box::new(info))),
+                // An unreadable lock is never this run's.
+                Err(e) => Err(StateError::CorruptLock {
+                    location: self.lock_location(env),
+                    message: e.to_string(),
+                }),
+                Ok(_) => self.remove_lock(env),
+            },
+        }
+    }
+
+    /// The id of the current lock; `None` if there is none or it cannot be read.
+    fn current_lock_id(&self, env: &str) -> Result<Option<String>, StateError> {
+        Ok(self
+            .read_lock_raw(env)?
+            .and_then(|(bytes, _)| serde_json::from_slice::<super::LockInfo>(&bytes).ok())
+            .map(|info| info.id))
+    }
+
     pub(crate) fn read_lock_raw(&self, env: &str) -> Result<Option<(Vec<u8>, String)>, StateError> {
         let path = self.lock_path(env);
         match fs::read(&path) {
@@ -170,6 +229,25 @@ impl LocalBackend {
             }
         }
         Ok(envs)
+    }
+}
+
+/// An exclusive `flock` on the state directory, held while a lock is compared and swapped.
+struct Guard(File);
+
+impl Guard {
+    fn take(dir: &Path) -> Result<Guard, StateError> {
+        let file =
+            File::open(dir).map_err(|e| StateError::io("open the state directory", dir, e))?;
+        file.lock()
+            .map_err(|e| StateError::io("lock the state directory", dir, e))?;
+        Ok(Guard(file))
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
     }
 }
 

@@ -13,20 +13,28 @@
 //!   compare for local files), so a run whose lock was force-removed while it worked cannot
 //!   overwrite what the next holder wrote: its save fails with [`StateError::Conflict`].
 //!
-//! A lock is never taken over automatically, not even from a process known to be dead; the error
-//! says so and names `regionctl force-unlock`.
+//! Locks are leased ([`lease`]): a holder renews its lock while it runs and stops writing state
+//! the moment it cannot. A lock whose holder is provably gone ([`LockInfo::liveness`]: its
+//! process no longer runs on this host, or its lease ran out) is taken over by the next run with
+//! one compare-and-swap, so of two runs racing for it exactly one wins; the takeover is logged
+//! with who held the lock, since when, and why it was taken. A live holder, or one nothing can
+//! prove gone, is never taken over: the error names `regionctl force-unlock`.
 
 pub mod error;
+pub mod lease;
 pub mod local;
 pub mod lock;
 pub mod model;
 pub mod s3;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub use error::StateError;
+pub use lease::Takeover;
 pub use local::LocalBackend;
-pub use lock::LockInfo;
+pub use lock::{Liveness, LockInfo};
 pub use model::{STATE_FORMAT_VERSION, State, StateResource};
 pub use s3::S3Backend;
 
@@ -46,7 +54,7 @@ pub(crate) enum Deleted {
     /// There was no lock any more.
     AlreadyGone,
     /// Another lock is in its place now; it was left alone.
-    Replaced(LockInfo),
+    Replaced(Box<LockInfo>),
 }
 
 impl Backend {
@@ -81,6 +89,26 @@ impl Backend {
         };
         *slot = Some(stack.to_owned());
         self
+    }
+
+    /// Sets the lease of the locks this backend takes (`lock.lease_seconds` in regionctl.yaml;
+    /// [`lease::DEFAULT_LEASE`] when `None`).
+    pub fn with_lease(mut self, lease: Option<Duration>) -> Backend {
+        let slot = match &mut self {
+            Backend::Local(b) => &mut b.lease,
+            Backend::S3(b) => &mut b.lease,
+        };
+        *slot = lease;
+        self
+    }
+
+    /// The lease of the locks this backend takes.
+    pub fn lease(&self) -> Duration {
+        match self {
+            Backend::Local(b) => b.lease,
+            Backend::S3(b) => b.lease,
+        }
+        .unwrap_or(lease::DEFAULT_LEASE)
     }
 
     fn stack(&self) -> Option<&str> {
@@ -154,42 +182,87 @@ impl Backend {
         }
     }
 
-    /// Creates the lock and returns its version, or fails with [`StateError::Locked`] naming the
-    /// holder.
-    async fn create_lock(&self, info: &LockInfo) -> Result<String, StateError> {
-        let body = serde_json::to_vec_pretty(info).map_err(|e| StateError::CorruptLock {
-            location: self.lock_location(&info.env),
-            message: format!("cannot serialise the lock: {e}"),
-        })?;
-        // A lock released between our failed create and our look at its holder is simply tried
-        // again; a handful of rounds is plenty for two runs racing.
+    /// Creates the lock, or takes it over from a provably gone holder, and returns its version
+    /// (and the takeover); fails with [`StateError::Locked`] naming the holder when the holder
+    /// may be alive.
+    async fn create_lock(&self, info: &LockInfo) -> Result<(String, Option<Takeover>), StateError> {
+        let body = self.lock_body(info)?;
+        // A lock released or taken over between our failed create and our look at it is simply
+        // tried again; a handful of rounds is plenty for runs racing.
         for _ in 0..5 {
             let created = match self {
                 Backend::Local(b) => b.create_lock(&info.env, &body)?.then(|| info.id.clone()),
                 Backend::S3(b) => b.create_lock(&info.env, body.clone()).await?,
             };
             if let Some(version) = created {
-                return Ok(version);
+                return Ok((version, None));
             }
-            if let Some((holder, _)) = self.read_lock(&info.env).await? {
-                let holder_dead = holder.holder_looks_dead();
-                return Err(StateError::Locked {
-                    env: info.env.clone(),
-                    location: self.lock_location(&info.env),
-                    lock: Box::new(holder),
-                    holder_dead,
-                });
+            let Some((holder, version)) = self.read_lock(&info.env).await? else {
+                continue;
+            };
+            if holder.id == info.id {
+                // Our own create, whose answer was lost and which a retry then found in place.
+                return Ok((version, None));
+            }
+            match holder.liveness(lock::now_ms()) {
+                Liveness::Gone(why) => {
+                    // One conditional write: if anyone changed the lock since we read it (another
+                    // run took it over first), this fails and the next round looks again.
+                    if let Some(version) = self.replace_lock(&info.env, &version, info).await? {
+                        let takeover = Takeover {
+                            previous: holder,
+                            why,
+                        };
+                        tracing::warn!("{takeover}");
+                        return Ok((version, Some(takeover)));
+                    }
+                }
+                liveness => {
+                    return Err(StateError::Locked {
+                        env: info.env.clone(),
+                        location: self.lock_location(&info.env),
+                        lock: Box::new(holder),
+                        holder_dead: false,
+                        alive: liveness == Liveness::Alive,
+                    });
+                }
             }
         }
         Err(StateError::CorruptLock {
             location: self.lock_location(&info.env),
-            message: "the lock kept appearing and disappearing while regionctl tried to take it"
-                .to_owned(),
+            message: "the lock kept changing hands while regionctl tried to take it".to_owned(),
         })
     }
 
+    fn lock_body(&self, info: &LockInfo) -> Result<Vec<u8>, StateError> {
+        serde_json::to_vec_pretty(info).map_err(|e| StateError::CorruptLock {
+            location: self.lock_location(&info.env),
+            message: format!("cannot serialise the lock: {e}"),
+        })
+    }
+
+    /// Overwrites the lock with `info` if its version is still `version`: the new version, or
+    /// `None` when another lock (or none) is there now.
+    pub(crate) async fn replace_lock(
+        &self,
+        env: &str,
+        version: &str,
+        info: &LockInfo,
+    ) -> Result<Option<String>, StateError> {
+        let body = self.lock_body(info)?;
+        match self {
+            Backend::Local(b) => Ok(b
+                .replace_lock(env, version, &body)?
+                .then(|| info.id.clone())),
+            Backend::S3(b) => b.replace_lock(env, version, body).await,
+        }
+    }
+
     /// The lock and its version (S3 etag; the lock id for local files).
-    async fn read_lock(&self, env: &str) -> Result<Option<(LockInfo, String)>, StateError> {
+    pub(crate) async fn read_lock(
+        &self,
+        env: &str,
+    ) -> Result<Option<(LockInfo, String)>, StateError> {
         let raw = match self {
             Backend::Local(b) => b.read_lock_raw(env)?,
             Backend::S3(b) => b.read_lock_raw(env).await?,
@@ -211,19 +284,12 @@ impl Backend {
 
     async fn delete_lock(&self, env: &str, version: &str) -> Result<Deleted, StateError> {
         match self {
-            Backend::Local(b) => {
-                // Local locks are compared by id; there is no conditional delete on a file, and
-                // the window between the look and the removal is the length of one syscall.
-                match self.read_lock(env).await? {
-                    None => Ok(Deleted::AlreadyGone),
-                    Some((info, _)) if info.id != version => Ok(Deleted::Replaced(info)),
-                    Some(_) => b.remove_lock(env),
-                }
-            }
+            // Local locks are compared by id, under the state directory's flock.
+            Backend::Local(b) => b.remove_lock_if(env, version),
             Backend::S3(b) => match b.delete_lock(env, version).await? {
                 Some(deleted) => Ok(deleted),
                 None => Ok(match self.read_lock(env).await? {
-                    Some((info, _)) => Deleted::Replaced(info),
+                    Some((info, _)) => Deleted::Replaced(Box::new(info)),
                     None => Deleted::AlreadyGone,
                 }),
             },
@@ -239,9 +305,18 @@ impl Backend {
         env: &str,
         operation: &str,
     ) -> Result<Session, StateError> {
-        let info = LockInfo::new(env, operation);
-        let lock_version = self.create_lock(&info).await?;
+        let lease = self.lease();
+        let info = LockInfo::new(env, operation).leased(lease);
+        let sent = Instant::now();
+        let (lock_version, takeover) = self.create_lock(&info).await?;
         tracing::debug!(env, lock_id = %info.id, location = %self.lock_location(env), "state locked");
+        let held = Arc::new(std::sync::Mutex::new(lease::Held {
+            info: info.clone(),
+            version: lock_version.clone(),
+            valid_until: sent + lease,
+            lease,
+            lost: None,
+        }));
         match self.read_versioned(env, Some(stack)).await {
             Ok(found) => {
                 let (state, version) = match found {
@@ -252,7 +327,9 @@ impl Backend {
                     state,
                     backend: self.clone(),
                     lock: info,
-                    lock_version,
+                    heartbeat: Some(lease::Heartbeat::start(self.clone(), held.clone())),
+                    held,
+                    takeover,
                     version,
                 })
             }
@@ -291,7 +368,7 @@ impl Backend {
             Deleted::Replaced(now) => Err(StateError::LockMismatch {
                 env: env.to_owned(),
                 expected: lock_id.to_owned(),
-                current: Box::new(now),
+                current: now,
             }),
         }
     }
@@ -337,11 +414,20 @@ impl Backend {
                 tracing::warn!(env = %lock.env, lock_id = %lock.id, "the state lock was already removed (force-unlocked?)");
                 Ok(())
             }
+            Deleted::Replaced(now) if now.id == lock.id => {
+                // Our own lock under a version we have not seen: a renewal whose answer was lost.
+                match self.read_lock(&lock.env).await? {
+                    Some((info, version)) if info.id == lock.id => {
+                        Box::pin(self.release(lock, &version)).await
+                    }
+                    _ => Ok(()),
+                }
+            }
             Deleted::Replaced(now) => Err(StateError::LockTakenOver {
                 env: lock.env.clone(),
                 location: self.lock_location(&lock.env),
                 own_id: lock.id.clone(),
-                now: Some(Box::new(now)),
+                now: Some(now),
             }),
         }
     }
@@ -394,8 +480,13 @@ fn decode(
 pub struct Session {
     pub state: State,
     backend: Backend,
+    /// The lock as taken (its id, holder and first lease).
     lock: LockInfo,
-    lock_version: String,
+    /// The lock as it is now (renewed leases, its version) and whether it is still held.
+    held: lease::Shared,
+    heartbeat: Option<lease::Heartbeat>,
+    /// The gone holder this session's lock was taken over from, if any.
+    takeover: Option<Takeover>,
     /// The stored version the next write is conditional on; `None` when nothing was stored.
     version: Option<String>,
 }
@@ -409,6 +500,23 @@ impl Session {
         &self.backend
     }
 
+    /// The gone holder this session's lock was taken over from, if it was.
+    pub fn takeover(&self) -> Option<&Takeover> {
+        self.takeover.as_ref()
+    }
+
+    /// `Ok` while this session still holds its lock (its lease renewed in time, not taken
+    /// over); otherwise [`StateError::LockLost`].
+    pub fn check_lock(&self) -> Result<(), StateError> {
+        lease::lock(&self.held)
+            .check()
+            .map_err(|why| StateError::LockLost {
+                env: self.lock.env.clone(),
+                location: self.backend.lock_location(&self.lock.env),
+                why,
+            })
+    }
+
     /// Where the state is written.
     pub fn location(&self) -> String {
         self.backend.location(&self.lock.env)
@@ -418,6 +526,9 @@ impl Session {
     /// (or last written) by this session; otherwise [`StateError::Conflict`] and nothing is
     /// written. On any error the in-memory state is as it was before the call.
     pub async fn save(&mut self) -> Result<(), StateError> {
+        // A run that may have lost its lock writes nothing: the run that took it over owns the
+        // state now (the conditional write below would only catch it once that run has written).
+        self.check_lock()?;
         let before = (
             self.state.serial,
             self.state.format_version,
@@ -457,8 +568,12 @@ impl Session {
 
     /// Releases the lock if it is still this session's. If another run has taken it meanwhile
     /// (after a force-unlock), it is left alone and [`StateError::LockTakenOver`] says so.
-    pub async fn unlock(self) -> Result<(), StateError> {
-        self.backend.release(&self.lock, &self.lock_version).await
+    pub async fn unlock(mut self) -> Result<(), StateError> {
+        if let Some(heartbeat) = self.heartbeat.take() {
+            heartbeat.stop().await;
+        }
+        let version = lease::lock(&self.held).version.clone();
+        self.backend.release(&self.lock, &version).await
     }
 }
 
@@ -531,12 +646,14 @@ mod tests {
             pid: 4242,
             created: "2025-01-01T00:00:00Z".into(),
             regionctl_version: "0.1.0".into(),
+            ..LockInfo::default()
         };
         let e = StateError::Locked {
             env: "eu-west-1".into(),
             location: ".regionctl/state/eu-west-1.lock".into(),
             lock: Box::new(lock),
             holder_dead: true,
+            alive: false,
         };
         let text = e.to_string();
         for part in [

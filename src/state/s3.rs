@@ -5,7 +5,10 @@
 //! - the state is written with `If-Match: <etag read>` (or `If-None-Match: *` for the first
 //!   write), so a write based on an outdated read fails instead of losing an update;
 //! - the lock is deleted with `If-Match: <its own etag>`, so a run never deletes a lock another
-//!   run took after a force-unlock.
+//!   run took after a force-unlock;
+//! - the lock is renewed (a new lease) and taken over from a provably gone holder with
+//!   `If-Match: <etag read>`: of two runs taking over one dead lock exactly one gets a 200, and
+//!   a holder whose lock was taken over can never renew it again.
 //!
 //! An interrupted PUT leaves the old object: S3 writes are all-or-nothing.
 
@@ -26,6 +29,8 @@ pub struct S3Backend {
     prefix: String,
     region: String,
     pub(crate) stack: Option<String>,
+    /// The lease of the locks taken; `None` for the default.
+    pub(crate) lease: Option<std::time::Duration>,
 }
 
 /// Codes meaning "a condition did not hold": 412, and 409 when two conditional writes race.
@@ -45,6 +50,7 @@ impl S3Backend {
             prefix: key_prefix.trim_matches('/').to_owned(),
             region: region.to_owned(),
             stack: None,
+            lease: None,
         }
     }
 
@@ -223,6 +229,38 @@ impl S3Backend {
                 }),
             },
             Err(e) if s3_answer(&e).is_some_and(|a| PRECONDITION.contains(&a.code.as_str())) => {
+                Ok(None)
+            }
+            Err(e) => Err(self.error(e, &key, "PutObject")),
+        }
+    }
+
+    /// Overwrites the lock object with `body` if its etag is still `etag`; the new etag, or
+    /// `None` when the lock changed or is gone.
+    pub(crate) async fn replace_lock(
+        &self,
+        env: &str,
+        etag: &str,
+        body: Vec<u8>,
+    ) -> Result<Option<String>, StateError> {
+        let key = self.lock_key(env);
+        let put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type("application/json")
+            .if_match(etag)
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match put {
+            Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_owned())),
+            Err(e)
+                if s3_answer(&e).is_some_and(|a| {
+                    PRECONDITION.contains(&a.code.as_str()) || NOT_FOUND.contains(&a.code.as_str())
+                }) =>
+            {
                 Ok(None)
             }
             Err(e) => Err(self.error(e, &key, "PutObject")),

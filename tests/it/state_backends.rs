@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::support::emulator::{ACCESS_KEY, Emulator, SECRET_KEY};
 use aws_sdk_s3::primitives::ByteStream;
@@ -13,6 +14,7 @@ use regionctl::kind::Kind;
 use regionctl::provider::Clients;
 use regionctl::spec::model::BackendDef;
 use regionctl::spec::value::Value;
+use regionctl::state::lock::now_ms;
 use regionctl::state::{Backend, LockInfo, State, StateError, StateResource};
 
 const STACK: &str = "platform";
@@ -156,8 +158,12 @@ impl Store {
 }
 
 async fn clients(emulator: &Emulator) -> Clients {
+    clients_at(&emulator.endpoint).await
+}
+
+async fn clients_at(endpoint: &str) -> Clients {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&emulator.endpoint)
+        .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_s3::config::Credentials::new(
             ACCESS_KEY,
@@ -205,7 +211,19 @@ fn crashed_lock(id: &str) -> LockInfo {
         pid: 999_999_999,
         created: "2025-03-04T05:06:07Z".into(),
         regionctl_version: "0.1.0".into(),
+        ..LockInfo::default()
     }
+}
+
+/// A lock of a run on another host, whose lease runs for another hour: nothing can prove that
+/// run gone.
+fn remote_lock(id: &str) -> LockInfo {
+    LockInfo {
+        host: "builder-7".into(),
+        pid: 4242,
+        ..crashed_lock(id)
+    }
+    .leased(Duration::from_secs(3600))
 }
 
 async fn first_save_creates_serial_one_and_reads_back(s: &Store) {
@@ -278,9 +296,11 @@ async fn a_held_lock_refuses_a_second_run_and_names_its_holder(s: &Store) {
     again.unlock().await.expect("unlock");
 }
 
+/// A lock nothing can prove stale (another host, a lease not yet run out) is reported, never
+/// taken over, and `force-unlock` removes it.
 async fn a_stale_lock_is_reported_not_stolen_and_force_unlock_removes_it(s: &Store) {
     let b = &s.backend;
-    let stale = crashed_lock("crashed-run-1");
+    let stale = remote_lock("crashed-run-1");
     s.put(
         &format!("{ENV}.lock"),
         &serde_json::to_vec(&stale).expect("json"),
@@ -292,7 +312,7 @@ async fn a_stale_lock_is_reported_not_stolen_and_force_unlock_removes_it(s: &Sto
         .expect_err("a stale lock still holds");
     let text = err.to_string();
     assert!(
-        matches!(&err, StateError::Locked { lock, holder_dead: true, .. } if lock.id == "crashed-run-1"),
+        matches!(&err, StateError::Locked { lock, holder_dead: false, alive: false, .. } if lock.id == "crashed-run-1"),
         "{err:?}"
     );
     for part in [
@@ -300,7 +320,7 @@ async fn a_stale_lock_is_reported_not_stolen_and_force_unlock_removes_it(s: &Sto
         "running `apply`",
         "since 2025-03-04T05:06:07Z",
         "lock id: crashed-run-1",
-        "looks dead",
+        "its lease runs until",
         "regionctl force-unlock crashed-run-1",
     ] {
         assert!(text.contains(part), "{part:?} missing from: {text}");
@@ -476,6 +496,299 @@ async fn a_state_of_another_stack_or_env_is_refused(s: &Store) {
     assert!(matches!(err, StateError::Corrupt { .. }), "{err:?}");
 }
 
+/// Takes the lock with `lock` planted in its place; returns what the takeover said.
+async fn take_over(s: &Store, planted: &LockInfo) -> String {
+    s.put(
+        &format!("{ENV}.lock"),
+        &serde_json::to_vec(planted).expect("json"),
+    )
+    .await;
+    let session = s
+        .backend
+        .lock(STACK, ENV, "apply")
+        .await
+        .unwrap_or_else(|e| panic!("a provably gone holder's lock is taken over, got: {e}"));
+    let takeover = session.takeover().expect("reported as a takeover").clone();
+    assert_eq!(&takeover.previous, planted);
+    let held = s.backend.lock_info(ENV).await.expect("info").expect("held");
+    assert_eq!(held.id, session.lock().id, "the lock is the new run's now");
+    session.unlock().await.expect("unlock");
+    assert!(s.backend.lock_info(ENV).await.expect("info").is_none());
+    takeover.to_string()
+}
+
+async fn a_gone_holder_on_this_host_is_taken_over_and_a_live_one_never(s: &Store) {
+    // Its process no longer runs.
+    let text = take_over(s, &crashed_lock("crashed-run-1")).await;
+    for part in [
+        "took over the lock of eu-west-1 from ci@builder (pid 999999999 on ",
+        "running `apply` since 2025-03-04T05:06:07Z, lock id crashed-run-1)",
+        "its process 999999999 no longer runs on this host",
+    ] {
+        assert!(text.contains(part), "{part:?} missing from {text}");
+    }
+    if !std::path::Path::new("/proc/1/stat").exists() {
+        return;
+    }
+    // PID 1 runs, but it is not the process that took the lock: it started at another time.
+    let init_start = regionctl::state::lock::process_start(1).expect("pid 1's start time");
+    let reused = LockInfo {
+        pid: 1,
+        process_start: Some(init_start + 1),
+        ..LockInfo::new(ENV, "apply")
+    };
+    let text = take_over(s, &reused).await;
+    assert!(text.contains("started later"), "{text}");
+    // PID 1 with its own start time is alive: never taken over.
+    let live = LockInfo {
+        pid: 1,
+        process_start: Some(init_start),
+        ..reused
+    };
+    s.put(
+        &format!("{ENV}.lock"),
+        &serde_json::to_vec(&live).expect("json"),
+    )
+    .await;
+    let err = s.backend.lock(STACK, ENV, "plan").await.expect_err("alive");
+    assert!(
+        matches!(&err, StateError::Locked { alive: true, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("still running on this host"),
+        "{err}"
+    );
+    assert_eq!(
+        s.backend.lock_info(ENV).await.expect("info").expect("kept"),
+        live
+    );
+}
+
+async fn an_expired_lease_is_taken_over_and_a_running_one_is_not(s: &Store) {
+    let running = remote_lock("remote-run-1");
+    s.put(
+        &format!("{ENV}.lock"),
+        &serde_json::to_vec(&running).expect("json"),
+    )
+    .await;
+    let err = s
+        .backend
+        .lock(STACK, ENV, "plan")
+        .await
+        .expect_err("leased");
+    assert!(
+        matches!(
+            &err,
+            StateError::Locked {
+                alive: false,
+                holder_dead: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let mut expired = remote_lock("remote-run-2");
+    expired.expires_ms = Some(now_ms() - 5_000);
+    let text = take_over(s, &expired).await;
+    assert!(text.contains("its lease expired at "), "{text}");
+    assert!(text.contains("without being renewed"), "{text}");
+}
+
+async fn a_held_lease_is_renewed_and_outlives_its_length(s: &Store) {
+    let b = s.backend.clone().with_lease(Some(Duration::from_secs(2)));
+    let mut session = b.lock(STACK, ENV, "apply").await.expect("lock");
+    let first = b.lock_info(ENV).await.expect("info").expect("held");
+    assert_eq!(first.lease_ms, Some(2_000));
+    let first_expiry = first.expires_ms.expect("leased");
+    // Longer than the lease: without renewals it would have run out.
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    let now = b.lock_info(ENV).await.expect("info").expect("held");
+    assert_eq!(now.id, first.id);
+    let expiry = now.expires_ms.expect("leased");
+    assert!(expiry > first_expiry, "renewed: {first_expiry} -> {expiry}");
+    assert!(expiry > now_ms(), "the lease has not run out");
+    let err = b.lock(STACK, ENV, "plan").await.expect_err("still held");
+    assert!(matches!(err, StateError::Locked { .. }), "{err:?}");
+    session.check_lock().expect("still this run's");
+    session.save().await.expect("a renewed holder writes");
+    session.unlock().await.expect("unlock");
+    assert!(b.lock_info(ENV).await.expect("info").is_none());
+}
+
+async fn an_old_holder_cannot_renew_or_write_after_losing_its_lock(s: &Store) {
+    let b = s.backend.clone().with_lease(Some(Duration::from_secs(2)));
+    let mut a = b.lock(STACK, ENV, "apply").await.expect("A locks");
+    a.state.resources.insert(addr("from_a"), vpc("vpc-a"));
+    a.save().await.expect("A saves while it holds the lock");
+    let saved = b.read(ENV).await.expect("read").expect("state");
+    // Another run takes the lock over (as if A had stalled past its lease).
+    let other = remote_lock("run-b");
+    s.put(
+        &format!("{ENV}.lock"),
+        &serde_json::to_vec(&other).expect("json"),
+    )
+    .await;
+    // A's next renewal (a third of the lease) fails its condition: A knows it lost the lock.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while a.check_lock().is_ok() {
+        assert!(std::time::Instant::now() < deadline, "A never noticed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let err = a.check_lock().expect_err("lost");
+    assert!(matches!(err, StateError::LockLost { .. }), "{err:?}");
+    assert!(err.to_string().contains("took the lock over"), "{err}");
+    a.state.resources.insert(addr("late"), vpc("vpc-late"));
+    let refused = a.save().await.expect_err("A may not write any more");
+    assert!(
+        matches!(refused, StateError::LockLost { .. }),
+        "{refused:?}"
+    );
+    assert_eq!(b.read(ENV).await.expect("read").expect("state"), saved);
+    // A's renewals stopped: B's lock stays as B wrote it.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(b.lock_info(ENV).await.expect("info").expect("B's"), other);
+    let released = a.unlock().await;
+    assert!(
+        matches!(&released, Err(StateError::LockTakenOver { now: Some(now), .. }) if now.id == "run-b"),
+        "{released:?}"
+    );
+    assert_eq!(b.lock_info(ENV).await.expect("info").expect("B's"), other);
+}
+
+/// Where a store is, for a contender process to rebuild its backend.
+fn race_target(s: &Store) -> String {
+    match (&s.raw, &s._emulator) {
+        (Raw::Local(dir), _) => format!(
+            "local:{}",
+            dir.parent()
+                .and_then(|p| p.parent())
+                .expect("<root>/.regionctl/state")
+                .display()
+        ),
+        (Raw::S3(_), Some(emulator)) => format!("s3:{}", emulator.endpoint),
+        (Raw::S3(_), None) => panic!("an S3 store without its emulator"),
+    }
+}
+
+async fn a_takeover_race_between_two_processes_has_one_winner(s: &Store) {
+    let rounds = match s.raw {
+        Raw::Local(_) => 8,
+        Raw::S3(_) => 4,
+    };
+    let exe = std::env::current_exe().expect("this test binary");
+    for round in 0..rounds {
+        let dead = format!("dead-run-{round}");
+        s.put(
+            &format!("{ENV}.lock"),
+            &serde_json::to_vec(&crashed_lock(&dead)).expect("json"),
+        )
+        .await;
+        // Both start their attempt at the same instant, well after both processes are up.
+        let at = now_ms() + 1_500;
+        let contenders: Vec<std::process::Child> = (0..2)
+            .map(|_| {
+                std::process::Command::new(&exe)
+                    .args([
+                        "--exact",
+                        // The test's name in this binary: its module path without the crate.
+                        &format!(
+                            "{}::race_contender",
+                            module_path!().split_once("::").map_or("", |(_, m)| m)
+                        ),
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
+                    .env("REGIONCTL_RACE", race_target(s))
+                    .env("REGIONCTL_RACE_AT", at.to_string())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("start a contender")
+            })
+            .collect();
+        let outputs: Vec<String> = contenders
+            .into_iter()
+            .map(|c| {
+                let out = c.wait_with_output().expect("a contender ends");
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            })
+            .collect();
+        let won: Vec<&String> = outputs.iter().filter(|o| o.contains("RACE WON ")).collect();
+        assert_eq!(
+            won.len(),
+            1,
+            "round {round}: exactly one winner: {outputs:#?}"
+        );
+        assert!(
+            won[0].contains(&format!("RACE TOOK {dead}")),
+            "round {round}: {outputs:#?}"
+        );
+        let winner_id = won[0]
+            .lines()
+            // libtest prints `test race_contender ... ` before the test's own output.
+            .find_map(|l| l.split_once("RACE WON ").map(|(_, id)| id))
+            .expect("the winner's lock id")
+            .trim()
+            .to_owned();
+        let lost: Vec<&String> = outputs
+            .iter()
+            .filter(|o| o.contains("RACE LOST "))
+            .collect();
+        assert_eq!(lost.len(), 1, "round {round}: {outputs:#?}");
+        assert!(
+            lost[0].contains(&format!("RACE LOST to {winner_id}")),
+            "the loser names the winner, a live holder: {outputs:#?}"
+        );
+        assert!(s.backend.lock_info(ENV).await.expect("info").is_none());
+    }
+}
+
+/// One contender of [`a_takeover_race_between_two_processes_has_one_winner`], run in its own
+/// process by that test (with `REGIONCTL_RACE` set); on its own it does nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn race_contender() {
+    let Ok(target) = std::env::var("REGIONCTL_RACE") else {
+        return;
+    };
+    let at: u64 = std::env::var("REGIONCTL_RACE_AT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .expect("REGIONCTL_RACE_AT");
+    let backend = if let Some(root) = target.strip_prefix("local:") {
+        let clients = Clients::from_config(aws_config::SdkConfig::builder().build());
+        Backend::for_project(std::path::Path::new(root), &BackendDef::Local, &clients)
+    } else {
+        let endpoint = target.strip_prefix("s3:").expect("local: or s3:");
+        let clients = clients_at(endpoint).await;
+        Backend::for_project(
+            std::path::Path::new("/nonexistent"),
+            &BackendDef::S3 {
+                bucket: BUCKET.into(),
+                key_prefix: format!("/{PREFIX}/"),
+                region: ENV.into(),
+            },
+            &clients,
+        )
+    };
+    tokio::time::sleep(Duration::from_millis(at.saturating_sub(now_ms()))).await;
+    match backend.lock(STACK, ENV, "apply").await {
+        Ok(session) => {
+            println!("\nRACE WON {}", session.lock().id);
+            if let Some(t) = session.takeover() {
+                println!("RACE TOOK {}", t.previous.id);
+            }
+            // Held long enough that the loser's attempt is surely over.
+            tokio::time::sleep(Duration::from_millis(1_500)).await;
+            session.unlock().await.expect("the winner unlocks");
+        }
+        Err(StateError::Locked { lock, alive, .. }) => {
+            println!("RACE LOST to {} (alive: {alive})", lock.id);
+        }
+        Err(e) => println!("RACE ERROR {e}"),
+    }
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod local {
@@ -509,6 +822,11 @@ conformance!(
     an_interrupted_write_leaves_the_previous_state,
     a_newer_format_is_refused_and_the_lock_released,
     a_state_of_another_stack_or_env_is_refused,
+    a_gone_holder_on_this_host_is_taken_over_and_a_live_one_never,
+    an_expired_lease_is_taken_over_and_a_running_one_is_not,
+    a_held_lease_is_renewed_and_outlives_its_length,
+    an_old_holder_cannot_renew_or_write_after_losing_its_lock,
+    a_takeover_race_between_two_processes_has_one_winner,
 );
 
 #[tokio::test]

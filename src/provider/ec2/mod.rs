@@ -149,7 +149,10 @@ where
             .next_delay();
         let Some(delay) = delay else { return Err(err) };
         tracing::info!(address = %ctx.addr, region = ctx.region, error = %err, "retrying a create");
-        tokio::time::sleep(delay).await;
+        // A cancelled run stops here; the next run finds what an unanswered attempt made.
+        if crate::provider::wait::pause(delay).await.is_err() {
+            return Err(err);
+        }
         if class == Some(RetryClass::Ambiguous)
             && let Some(id) = find_by_token(p, ctx, id_prefix).await?
         {

@@ -204,6 +204,20 @@ pub(in crate::provider) async fn delete(
     }
 }
 
+/// Releases the Elastic IP of a gateway that is already gone, from what state recorded of it
+/// (`computed`): a run killed while it waited for the gateway's deletion never got to release
+/// it, and the next run finds only the address.
+pub(crate) async fn release_leftover(
+    p: &Provider,
+    ctx: &Ctx<'_>,
+    computed: &Attrs,
+) -> Result<(), ProviderError> {
+    match computed.get("allocation_id").and_then(Value::as_str) {
+        Some(allocation_id) => release(p, ctx, allocation_id).await,
+        None => Ok(()),
+    }
+}
+
 /// Releases the gateway's Elastic IP if it is still there and regionctl allocated it for this
 /// stack (never an address someone else owns).
 async fn release(p: &Provider, ctx: &Ctx<'_>, allocation_id: &str) -> Result<(), ProviderError> {

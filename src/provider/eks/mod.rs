@@ -205,7 +205,12 @@ async fn await_update(
             });
         }
         tracing::info!(address = %ctx.addr, region = ctx.region, update = update_id, %word, "waiting for the previous update");
-        tokio::time::sleep(delay).await;
+        if crate::provider::wait::pause(delay).await.is_err() {
+            return Err(ProviderError::Abandoned {
+                subject,
+                region: ctx.region.to_owned(),
+            });
+        }
         delay = (delay * 2).min(longest);
     }
 }

@@ -250,16 +250,20 @@ fn state_rm_forgets_resources_says_what_it_means_and_releases_the_lock() {
 #[test]
 fn a_locked_state_names_its_holder_and_force_unlock_removes_it() {
     let dir = seeded("force-unlock");
+    // A run on another host whose lease has not run out: nothing proves it gone, so only
+    // force-unlock removes its lock (a gone holder on this host would be taken over).
     let stale = LockInfo {
         id: "dead-run-7".into(),
         env: "eu-west-1".into(),
         operation: "apply".into(),
         holder: "ci@builder".into(),
-        host: regionctl::state::lock::hostname(),
+        host: "builder-7".into(),
         pid: 999_999_999,
         created: "2025-03-04T05:06:07Z".into(),
         regionctl_version: "0.1.0".into(),
-    };
+        ..LockInfo::default()
+    }
+    .leased(std::time::Duration::from_secs(3600));
     std::fs::write(lock_file(&dir), serde_json::to_vec(&stale).expect("json")).expect("lock");
 
     let locked = run(&dir, &["state", "rm", "eu-west-1/vpc.main"]);
@@ -269,7 +273,7 @@ fn a_locked_state_names_its_holder_and_force_unlock_removes_it() {
         "running `apply`",
         "since 2025-03-04T05:06:07Z",
         "lock id: dead-run-7",
-        "the holder looks dead",
+        "its lease runs until",
         "regionctl force-unlock dead-run-7",
     ] {
         assert!(

@@ -93,6 +93,11 @@ pub struct Faults {
     pub lost_response: f64,
     /// When set, only requests it accepts may get a fault; the others always pass.
     pub only: Option<fn(&RequestInfo) -> bool>,
+    /// Lost responses only on creates ([`RequestInfo::is_create`]); other requests drawn into
+    /// the lost-response share pass.
+    pub lost_only_creates: bool,
+    /// Added before every answer (and before every fault), as a network would.
+    pub latency: Duration,
 }
 
 /// One recorded decision.
@@ -279,7 +284,7 @@ impl Shared {
             return Fault::Reset;
         }
         edge += f.lost_response;
-        if draw < edge {
+        if draw < edge && (!f.lost_only_creates || info.is_create()) {
             return Fault::LostResponse;
         }
         Fault::Pass
@@ -622,6 +627,9 @@ fn serve(conn: TcpStream, shared: &Shared) {
         let info = req.info();
         let fault = shared.decide(&info);
         shared.record(&info, fault);
+        if !shared.faults.latency.is_zero() {
+            thread::sleep(shared.faults.latency);
+        }
         let answer = match fault {
             Fault::Pass => match forward(shared.upstream_port, &req) {
                 Ok(resp) => resp,
