@@ -521,7 +521,7 @@ fn a_second_apply_on_a_locked_state_fails_fast_naming_the_holder() {
     let dir = project_copy("apply", "locked");
     emu.set_delay("eks_cluster", 100);
 
-    let mut command = Command::new(env!("CARGO_BIN_EXE_regionctl"));
+    let mut command = Command::new(crate::harness::bin());
     command
         .args(["apply", "--all-regions", "--auto-approve"])
         .current_dir(&dir)

@@ -112,7 +112,7 @@ struct Live {
 
 impl Live {
     fn spawn(dir: &Path, emu: &Emulator, args: &[&str]) -> Live {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_regionctl"));
+        let mut command = Command::new(crate::harness::bin());
         command
             .args(args)
             .current_dir(dir)
@@ -176,11 +176,22 @@ impl Live {
                 self.eof = true;
                 None
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-                "regionctl (pid {}) printed nothing for {PATIENCE:?}; so far:\n{}",
-                self.pid,
-                self.seen.join("\n")
-            ),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // A hung regionctl must not outlive the test; its stderr says where it stopped.
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                let stderr = self
+                    .stderr
+                    .take()
+                    .map(|h| h.join().unwrap_or_default())
+                    .unwrap_or_default();
+                panic!(
+                    "regionctl (pid {}) printed nothing for {PATIENCE:?}; so far:\n{}\n\
+                     --- stderr ---\n{stderr}",
+                    self.pid,
+                    self.seen.join("\n")
+                )
+            }
         }
     }
 
@@ -1431,7 +1442,13 @@ fn kills_at_random_instants_of_apply_and_destroy_need_no_force_unlock() {
         }
         duplicates += assert_no_duplicates(&emu, &format!("after apply #{n}"));
     }
-    let last = apply(&dir, &emu, ALL);
+    // Through `Live`, so that a run that hangs is killed and shown instead of blocking the test.
+    let last = Live::spawn(
+        &dir,
+        &emu,
+        &["apply", "--all-regions", "--auto-approve", "--json"],
+    )
+    .finish(Duration::from_secs(600));
     assert_eq!(last.code, Some(0), "{}", last.describe());
     assert_not_refused(&last.stderr, "the last apply");
     duplicates += assert_no_duplicates(&emu, "after the applies");

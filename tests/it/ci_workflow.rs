@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value as J;
@@ -405,9 +405,8 @@ impl<'a> JobRun<'a> {
             })
             .collect();
         let program = argv.remove(0);
-        let bin = Path::new(env!("CARGO_BIN_EXE_regionctl"))
-            .parent()
-            .expect("the binary has a directory");
+        let exe = crate::harness::bin();
+        let bin = exe.parent().expect("the binary has a directory");
         let mut command = Command::new(program);
         command.args(&argv).current_dir(&self.dir).env_clear();
         command

@@ -7,6 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The repository root (the directory holding Cargo.toml, regionctl.yaml and envs/).
+/// The regionctl executable under test: the one cargo built for this test binary, or
+/// `REGIONCTL_TEST_BIN` when set (a copy taken aside, so that another build writing the shared
+/// target directory cannot swap the binary under a long run).
+pub fn bin() -> PathBuf {
+    std::env::var_os("REGIONCTL_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_regionctl")))
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -45,7 +54,7 @@ impl Run {
 /// Runs `regionctl <args>` in `dir` with colour off, a fixed width and no logging overrides, so
 /// the output is the same on every machine and terminal.
 pub fn regionctl<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_regionctl"))
+    let output = Command::new(bin())
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -250,7 +259,7 @@ pub fn regionctl_env<S: AsRef<std::ffi::OsStr>>(
     args: &[S],
     env: &[(&str, String)],
 ) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_regionctl"));
+    let mut command = Command::new(bin());
     command
         .args(args)
         .current_dir(dir)

@@ -7,6 +7,7 @@ use regionctl::kind::Kind;
 use regionctl::provider::{Attrs, Hints, Observed, Provider, Status};
 use regionctl::spec::value::Value;
 use serde_json::json;
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn vpc_lifecycle_in_two_regions() {
@@ -350,6 +351,25 @@ async fn internet_gateway_lifecycle_moves_between_vpcs_in_place() {
         let moved = attrs(json!({"vpc_id": second.id, "tags": {"Name": "moved"}}));
         let updated = p.update_and_wait(&ctx, &igw, &moved).await.expect("update");
         assert_eq!(updated.id, igw.id, "moved in place");
+        assert_eq!(updated.attrs, moved);
+        // Detached behind regionctl's back (or by a run killed between create and attach): a
+        // detached gateway is settled, not pending, so apply's wait before the update that
+        // re-attaches it returns at once instead of polling until the kind's time limit.
+        emu.boto3(&format!(
+            "client('ec2', '{region}').detach_internet_gateway(\
+             InternetGatewayId='{}', VpcId='{}')",
+            igw.id, second.id
+        ));
+        let detached = tokio::time::timeout(Duration::from_secs(10), p.wait_ready(&ctx, &igw.id))
+            .await
+            .expect("a detached gateway is not waited for")
+            .expect("read the detached gateway");
+        assert_eq!(detached.status, Status::Ready, "{detached:?}");
+        assert_eq!(detached.attrs.get("vpc_id"), None, "{detached:?}");
+        let updated = p
+            .update_and_wait(&ctx, &detached, &moved)
+            .await
+            .expect("attach again");
         assert_eq!(updated.attrs, moved);
         // The first VPC is free of it: it can be deleted.
         let first_res = Res::new(&format!("{region}/vpc.first"));

@@ -20,7 +20,7 @@ fn repo_root() -> PathBuf {
 
 /// Runs the built binary; returns (exit code, stdout, stderr).
 fn regionctl(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_regionctl"))
+    let out = Command::new(crate::harness::bin())
         .args(args)
         .current_dir(repo_root())
         .env("NO_COLOR", "1")

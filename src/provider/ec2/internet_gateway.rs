@@ -141,14 +141,16 @@ fn observe(region: &str, gateway: InternetGateway) -> Observed {
     let id = gateway.internet_gateway_id.clone().unwrap_or_default();
     let tags = from_tags(gateway.tags());
     let attachment = gateway.attachments().first();
-    // EC2 reports an attached internet gateway as "available" (not the enum's "attached").
+    // EC2 reports an attached internet gateway as "available" (not the enum's "attached"). Only
+    // a gateway on its way between states is pending. A detached one is settled: a run killed
+    // between create and attach (or someone behind regionctl's back) left it so, and the update
+    // that attaches it must not first wait for it to become attached.
     let status = match attachment
         .and_then(|a| a.state.as_ref())
         .map(|s| s.as_str())
     {
-        Some("available" | "attached") => Status::Ready,
-        Some(other) => Status::Pending(other.to_owned()),
-        None => Status::Pending("detached".to_owned()),
+        Some(moving @ ("attaching" | "detaching")) => Status::Pending(moving.to_owned()),
+        _ => Status::Ready,
     };
     let vpc_id = attachment.and_then(|a| a.vpc_id.clone()).map(s);
     Observed {

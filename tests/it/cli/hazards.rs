@@ -15,7 +15,7 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Runs `regionctl <args>` in `dir`, killing it after [`DEADLINE`].
 fn run_bounded(dir: &Path, args: &[&str]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_regionctl"))
+    let mut child = Command::new(crate::harness::bin())
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
