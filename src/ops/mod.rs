@@ -3,9 +3,12 @@
 //! Between `cmd` (arguments in, text out) and the stages (spec, graph, state, refresh, plan,
 //! apply), each use case composes the stages into one operation: prepare a selection of the
 //! spec, make a plan (read states and refresh AWS concurrently, then diff), read or write a saved
-//! plan. Nothing here prints or parses arguments: results and errors come back as values for
-//! `cmd` to render, so a library user gets the same operations as the CLI.
+//! plan, apply or destroy under the environments' locks. Nothing here prints or parses
+//! arguments: results and errors come back as values for `cmd` to render (an apply asks and
+//! shows through a trait `cmd` implements), so a library user gets the same operations as the
+//! CLI.
 
+pub mod apply;
 pub mod import;
 pub mod plan;
 pub mod prepare;

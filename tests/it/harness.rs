@@ -9,7 +9,8 @@ use std::process::{Command, Output};
 /// The repository root (the directory holding Cargo.toml, regionctl.yaml and envs/).
 /// The regionctl executable under test: the one cargo built for this test binary, or
 /// `REGIONCTL_TEST_BIN` when set (a copy taken aside, so that another build writing the shared
-/// target directory cannot swap the binary under a long run).
+/// target directory cannot swap the binary under a long run). The copy must be named
+/// `regionctl`: the CI workflow test puts its directory on `PATH`.
 pub fn bin() -> PathBuf {
     std::env::var_os("REGIONCTL_TEST_BIN")
         .map(PathBuf::from)
