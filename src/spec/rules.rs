@@ -31,6 +31,7 @@ pub fn check(spec: &Spec) -> Diagnostics {
             Kind::Route53Record => record(r, &mut d),
             Kind::Route53HealthCheck => health_check(r, &mut d),
             Kind::SecurityGroup => security_group(r, &mut d),
+            Kind::CloudwatchMetricAlarm => alarm(spec, r, &mut d),
             _ => {}
         }
     }
@@ -510,6 +511,103 @@ fn failover_pairs(resources: &[&Resource], d: &mut Diagnostics) {
                 d.push(Diagnostic::error("rule::failover-pair", format!("failover record {name} {ty} is {role} but has no {partner}"))
                     .with_label(span_of(r, "routing"), format!("{role} without a {partner}"))
                     .with_help(format!("add a second record for {name} with the same zone and type, `routing: {{ failover: {partner} }}` and its own set_identifier")));
+            }
+        }
+    }
+}
+
+/// What is wrong with an alarm's periods, if anything (PutMetricAlarm's constraints): the period
+/// is 10, 20, 30 or a multiple of 60 seconds, the evaluated span is at most one day, and the
+/// datapoints to alarm are at most the evaluated periods. The provider asks the same before it
+/// calls AWS, for values known only at apply.
+pub fn alarm_timing_problem(
+    period: i64,
+    evaluation_periods: i64,
+    datapoints_to_alarm: Option<i64>,
+) -> Option<String> {
+    if !(matches!(period, 10 | 20 | 30) || (period >= 60 && period % 60 == 0)) {
+        return Some(format!(
+            "period {period} is not 10, 20, 30 or a multiple of 60 seconds"
+        ));
+    }
+    if period.saturating_mul(evaluation_periods) > 86_400 {
+        return Some(format!(
+            "period × evaluation_periods = {} seconds; CloudWatch evaluates at most one day (86400)",
+            period.saturating_mul(evaluation_periods)
+        ));
+    }
+    match datapoints_to_alarm {
+        Some(m) if m > evaluation_periods => Some(format!(
+            "datapoints_to_alarm {m} is more than evaluation_periods {evaluation_periods}"
+        )),
+        _ => None,
+    }
+}
+
+/// The region in an SNS topic ARN (`arn:aws:sns:<region>:...`).
+fn sns_arn_region(arn: &str) -> Option<&str> {
+    let rest = arn.strip_prefix("arn:")?;
+    let mut parts = rest.splitn(4, ':');
+    let (_partition, service, region) = (parts.next()?, parts.next()?, parts.next()?);
+    (service == "sns").then_some(region)
+}
+
+fn alarm(spec: &Spec, r: &Resource, d: &mut Diagnostics) {
+    let period = r.attrs.get("period").and_then(Value::as_i64);
+    let evaluations = r.attrs.get("evaluation_periods").and_then(Value::as_i64);
+    if let (Some(period), Some(evaluations)) = (period, evaluations) {
+        let datapoints = r.attrs.get("datapoints_to_alarm").and_then(Value::as_i64);
+        if let Some(problem) = alarm_timing_problem(period, evaluations, datapoints) {
+            d.push(
+                Diagnostic::error("rule::alarm-period", problem)
+                    .with_label(span_of(r, "period"), "not a period CloudWatch evaluates"),
+            );
+        }
+    }
+    let Some(region) = r.region.as_deref() else {
+        return;
+    };
+    // Route 53 publishes health check metrics only in us-east-1, whatever the endpoint's region:
+    // an alarm on them anywhere else has no data and never fires.
+    if str_attr(r, "namespace") == Some("AWS/Route53") && region != "us-east-1" {
+        d.push(
+            Diagnostic::error(
+                "rule::route53-metrics-region",
+                format!(
+                    "Route 53 health check metrics ({}) exist only in us-east-1; this alarm is in {region}",
+                    str_attr(r, "metric_name").unwrap_or("HealthCheckStatus")
+                ),
+            )
+            .with_label(span_of(r, "namespace"), "no data in this region")
+            .with_help(
+                "declare the alarm in the us-east-1 environment (its actions then need an SNS topic in us-east-1)",
+            ),
+        );
+    }
+    // An alarm notifies only SNS topics of its own region.
+    for attr in ["alarm_actions", "ok_actions", "insufficient_data_actions"] {
+        let Some(Value::List(items)) = r.attrs.get(attr) else {
+            continue;
+        };
+        for item in items {
+            let topic_region = match item {
+                Value::Str(arn) => sns_arn_region(arn).map(str::to_owned),
+                other => referenced(spec, Some(other), Kind::SnsTopic)
+                    .and_then(|topic| topic.region.clone()),
+            };
+            if let Some(topic_region) = topic_region
+                && topic_region != region
+            {
+                d.push(
+                    Diagnostic::error(
+                        "rule::alarm-action-region",
+                        format!(
+                            "`{attr}`: an alarm in {region} cannot notify an SNS topic in {topic_region}"
+                        ),
+                    )
+                    .with_label(span_of(r, attr), "topic in another region")
+                    .with_help(format!("use a topic of the {region} environment")),
+                );
             }
         }
     }
