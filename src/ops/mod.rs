@@ -7,6 +7,8 @@
 //! `cmd` to render, so a library user gets the same operations as the CLI.
 
 pub mod import;
+pub mod kubeconfig;
+pub mod output;
 pub mod plan;
 pub mod prepare;
 pub mod refresh;
