@@ -640,6 +640,10 @@ impl Work {
 
     /// Removes a deleted resource from its state and saves it.
     async fn forget(&self, c: &ResourceChange) -> Result<(), Failure> {
+        // Gone, so nothing (the recorded outputs among it) may read its values any more.
+        if let Ok(mut known) = self.known.lock() {
+            known.remove(&c.addr);
+        }
         let Some(session) = &self.session else {
             return Ok(());
         };

@@ -612,3 +612,99 @@ fn alarm(spec: &Spec, r: &Resource, d: &mut Diagnostics) {
         }
     }
 }
+
+#[cfg(test)]
+mod alarm_tests {
+    use super::*;
+    use crate::source::SourceMap;
+    use crate::spec::load;
+    use crate::spec::loader::{LoadOptions, MemFs};
+
+    fn codes(files: &[(&str, &str)]) -> Vec<String> {
+        let fs = files
+            .iter()
+            .fold(MemFs::new(), |fs, (path, text)| fs.with(path, text));
+        let mut sources = SourceMap::new();
+        let (_, d) = load(&fs, &LoadOptions::all("."), &mut sources);
+        d.into_sorted()
+            .into_iter()
+            .filter(|d| d.code.starts_with("rule::"))
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect()
+    }
+
+    const ALARM: &str = "    namespace: AWS/Route53\n    metric_name: HealthCheckStatus\n    \
+                         statistic: Minimum\n    period: 60\n    evaluation_periods: 2\n    \
+                         threshold: 1\n    comparison_operator: LessThanThreshold\n";
+
+    fn env(region: &str, extra: &str) -> String {
+        format!(
+            "region: {region}\nresources:\n  sns_topic.alerts:\n    name: alerts\n  \
+             cloudwatch_metric_alarm.health:\n    name: health\n{ALARM}{extra}"
+        )
+    }
+
+    #[test]
+    fn route53_health_check_alarms_belong_in_us_east_1() {
+        let east = env(
+            "us-east-1",
+            "    alarm_actions: [\"${sns_topic.alerts.arn}\"]\n",
+        );
+        assert_eq!(
+            codes(&[
+                ("regionctl.yaml", "project: t\n"),
+                ("envs/us-east-1/main.yaml", &east)
+            ]),
+            Vec::<String>::new()
+        );
+        let west = env(
+            "us-west-2",
+            "    alarm_actions: [\"${sns_topic.alerts.arn}\"]\n",
+        );
+        let found = codes(&[
+            ("regionctl.yaml", "project: t\n"),
+            ("envs/us-west-2/main.yaml", &west),
+        ]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("rule::route53-metrics-region"),
+            "{found:?}"
+        );
+        assert!(found[0].contains("us-east-1"), "{found:?}");
+    }
+
+    #[test]
+    fn alarms_notify_topics_of_their_own_region_only() {
+        let east = env(
+            "us-east-1",
+            "    alarm_actions:\n      - \"${env.us-west-2.sns_topic.alerts.arn}\"\n      - arn:aws:sns:eu-west-1:123456789012:x\n",
+        );
+        let west = "region: us-west-2\nresources:\n  sns_topic.alerts:\n    name: alerts\n";
+        let found = codes(&[
+            ("regionctl.yaml", "project: t\n"),
+            ("envs/us-east-1/main.yaml", &east),
+            ("envs/us-west-2/main.yaml", west),
+        ]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found
+                .iter()
+                .all(|f| f.starts_with("rule::alarm-action-region"))
+        );
+    }
+
+    #[test]
+    fn periods_follow_put_metric_alarm() {
+        assert_eq!(alarm_timing_problem(60, 5, Some(3)), None);
+        assert_eq!(alarm_timing_problem(10, 1, None), None);
+        assert_eq!(
+            alarm_timing_problem(300, 288, None),
+            None,
+            "exactly one day"
+        );
+        assert!(alarm_timing_problem(45, 1, None).is_some());
+        assert!(alarm_timing_problem(90, 1, None).is_some());
+        assert!(alarm_timing_problem(300, 289, None).is_some());
+        assert!(alarm_timing_problem(60, 2, Some(3)).is_some());
+    }
+}
