@@ -782,6 +782,10 @@ const EKS_NODE_GROUP: KindSchema = KindSchema {
         computed("arn", "The node group ARN."),
         computed("id", "cluster_name/name, as regionctl identifies it."),
         computed("status", "The node group status, e.g. ACTIVE."),
+        computed(
+            "autoscaling_group",
+            "The name of the Auto Scaling group of the nodes: the AutoScalingGroupName dimension of their EC2 metrics (node CPU alarms).",
+        ),
     ],
     taggable: true,
     natural_name: Some("name"),
