@@ -80,6 +80,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Remove a lock left behind by a run that died (the lock id is in the "locked" error).
     ForceUnlock(ForceUnlockArgs),
+    /// Print the outputs the last apply recorded per environment (no AWS call).
+    Output(OutputArgs),
+    /// Write or merge one kubeconfig context per EKS cluster, named after its environment.
+    Kubeconfig(KubeconfigArgs),
     /// Print the language reference (Markdown) or a JSON Schema of the spec files for editors.
     Schema(SchemaArgs),
     /// Print a shell completion script.
@@ -87,6 +91,32 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `regionctl output`: environment outputs from the state.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Environments (a name such as eu-west-1, or a directory such as envs/eu-west-1; default:
+    /// every environment), then optionally the name of one output, printed bare.
+    #[arg(value_name = "ENV... [NAME]")]
+    pub args: Vec<String>,
+    /// Print JSON (with format_version).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `regionctl kubeconfig`: contexts for the clusters the state records.
+#[derive(Debug, Args)]
+pub struct KubeconfigArgs {
+    /// Environments whose clusters to add (a name or a directory); default: every environment.
+    #[arg(value_name = "ENV", conflicts_with = "all_regions")]
+    pub envs: Vec<String>,
+    /// Every environment of the project.
+    #[arg(long)]
+    pub all_regions: bool,
+    /// The kubeconfig to write (default: $KUBECONFIG's first file, else ~/.kube/config).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// `regionctl schema`: generated from the kind declarations (docs/spec.md, docs/editors.md).

@@ -18,6 +18,9 @@ pub enum Service {
     Route53,
     /// CloudWatch Logs.
     Logs,
+    Sns,
+    /// CloudWatch (metrics and alarms).
+    Cloudwatch,
     /// The state backend's bucket, not a resource kind's service.
     S3,
 }
@@ -30,7 +33,7 @@ pub struct Rate {
 }
 
 impl Service {
-    pub const ALL: [Service; 8] = [
+    pub const ALL: [Service; 10] = [
         Service::Ec2,
         Service::Eks,
         Service::Rds,
@@ -38,6 +41,8 @@ impl Service {
         Service::Iam,
         Service::Route53,
         Service::Logs,
+        Service::Sns,
+        Service::Cloudwatch,
         Service::S3,
     ];
 
@@ -52,6 +57,8 @@ impl Service {
             Service::Iam => "iam",
             Service::Route53 => "route53",
             Service::Logs => "logs",
+            Service::Sns => "sns",
+            Service::Cloudwatch => "cloudwatch",
             Service::S3 => "s3",
         }
     }
@@ -82,6 +89,14 @@ impl Service {
             // transactions per second per account and region ("CloudWatch Logs quotas"), and
             // one bucket covers every operation of the service.
             Service::Logs => r(5.0, 5.0),
+            // CloudWatch: PutMetricAlarm and DeleteAlarms are 3 transactions per second per
+            // account and region ("CloudWatch service quotas"), the lowest of the operations one
+            // bucket covers; the burst is DescribeAlarms' 9, so a refresh reading the tags of a
+            // few alarms does not crawl.
+            Service::Cloudwatch => r(3.0, 9.0),
+            // SNS: CreateTopic, DeleteTopic, SetTopicAttributes and ListSubscriptions are 10 or
+            // more per second per account in every region ("Amazon SNS quotas").
+            Service::Sns => r(10.0, 10.0),
             // AWS publishes no single figure for these; 10/s stays well under what they take.
             Service::Eks | Service::Rds | Service::Elasticache | Service::Iam => r(10.0, 20.0),
             // S3 (the state backend) scales per prefix far beyond what one run sends.

@@ -291,6 +291,9 @@ impl Executor {
                 }
             }
         }
+        // Every environment's outputs as they stand now, so `regionctl output` reads them from
+        // the state. Saved only when they changed, so a no-op apply writes nothing.
+        record_outputs(&self.spec, sessions, &known, &mut outcome).await;
         for j in schedule.skip_waiting() {
             outcome
                 .skipped
@@ -307,6 +310,40 @@ impl Executor {
             });
         }
         outcome
+    }
+}
+
+async fn record_outputs(
+    spec: &crate::spec::Spec,
+    sessions: &Sessions,
+    known: &std::sync::Mutex<BTreeMap<InstanceAddr, Known>>,
+    outcome: &mut Outcome,
+) {
+    for (env, session) in sessions {
+        let Some(declared) = spec.envs.get(env).map(|e| &e.outputs) else {
+            continue;
+        };
+        let outputs = {
+            let Ok(known) = known.lock() else { return };
+            let lookup = |r: &Reference| -> Option<Value> {
+                let RefTarget::Resolved { addr } = &r.target else {
+                    return None;
+                };
+                let k = known.get(addr)?;
+                k.computed
+                    .get(&r.attr)
+                    .or_else(|| k.attrs.get(&r.attr))
+                    .cloned()
+            };
+            super::outputs::evaluate(declared, &lookup)
+        };
+        let mut s = session.lock().await;
+        if s.state.outputs != outputs {
+            s.state.outputs = outputs;
+            if let Err(e) = s.save().await {
+                outcome.state_errors.push(e.to_string());
+            }
+        }
     }
 }
 
@@ -659,6 +696,10 @@ impl Work {
 
     /// Removes a deleted resource from its state and saves it.
     async fn forget(&self, c: &ResourceChange) -> Result<(), Failure> {
+        // Gone, so nothing (the recorded outputs among it) may read its values any more.
+        if let Ok(mut known) = self.known.lock() {
+            known.remove(&c.addr);
+        }
         let Some(session) = &self.session else {
             return Ok(());
         };

@@ -2,4 +2,5 @@
 
 #[allow(clippy::result_large_err)] // errors are rare and carry whole messages, like the provider's
 pub mod exec;
+pub mod outputs;
 pub mod schedule;

@@ -117,6 +117,17 @@ pub static RULES: &[Rule] = &[
         check: data_store_in_public_subnet,
     },
     Rule {
+        id: "RC110",
+        name: "sns-topic-unencrypted",
+        level: Level::Warning,
+        category: Category::Security,
+        scope: Scope::Spec,
+        summary: "An SNS topic does not encrypt messages at rest (no kms_master_key_id).",
+        rationale: "Alarm and application messages (host names, error text, sometimes customer data) are then stored unencrypted while SNS delivers them.",
+        fix: "Set `kms_master_key_id` to a customer managed KMS key whose policy lets the publishers (cloudwatch.amazonaws.com for alarms) use it.",
+        check: sns_topic_unencrypted,
+    },
+    Rule {
         id: "RC201",
         name: "rds-no-deletion-protection",
         level: Level::Warning,
@@ -170,6 +181,17 @@ pub static RULES: &[Rule] = &[
         rationale: "Route 53 considers a record without a health check always healthy: a primary without one is never failed over from.",
         fix: "Set `health_check_id` (or an alias with `evaluate_target_health: true`); for a deliberately always-healthy secondary, skip the finding with a reason.",
         check: failover_record_no_health_check,
+    },
+    Rule {
+        id: "RC206",
+        name: "alarm-no-actions",
+        level: Level::Warning,
+        category: Category::Resilience,
+        scope: Scope::Spec,
+        summary: "A CloudWatch alarm notifies nobody: no alarm_actions, or actions_enabled: false.",
+        rationale: "An alarm that changes state without notifying anyone is found only by someone looking at the console, usually after the incident.",
+        fix: "Set `alarm_actions` (and `ok_actions`) to an SNS topic of the alarm's region, and leave `actions_enabled` out or true.",
+        check: alarm_no_actions,
     },
     Rule {
         id: "RC301",
@@ -260,6 +282,51 @@ fn require_true(r: &Resource, attr: &'static str, hits: &mut Hits, absent: &str,
 }
 
 // -------------------------------------------------------------------------------------- rules
+
+fn sns_topic_unencrypted(input: &Input, hits: &mut Hits) {
+    for r in of_kind(input, Kind::SnsTopic) {
+        match get(r, "kms_master_key_id") {
+            Known::Absent => hits.resource(
+                &r.addr,
+                "messages are not encrypted at rest: `kms_master_key_id` is not set",
+            ),
+            Known::Is(Value::Str(key)) if key.trim().is_empty() => hits.attr(
+                &r.addr,
+                "kms_master_key_id",
+                Vec::new(),
+                "messages are not encrypted at rest: `kms_master_key_id` is empty",
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn alarm_no_actions(input: &Input, hits: &mut Hits) {
+    for r in of_kind(input, Kind::CloudwatchMetricAlarm) {
+        if bool_attr(r, "actions_enabled") == Ok(Some(false)) {
+            hits.attr(
+                &r.addr,
+                "actions_enabled",
+                Vec::new(),
+                "the alarm's actions are disabled (`actions_enabled: false`)",
+            );
+            continue;
+        }
+        match get(r, "alarm_actions") {
+            Known::Absent => hits.resource(
+                &r.addr,
+                "the alarm notifies nobody when it fires: `alarm_actions` is not set",
+            ),
+            Known::Is(Value::List(items)) if items.is_empty() => hits.attr(
+                &r.addr,
+                "alarm_actions",
+                Vec::new(),
+                "the alarm notifies nobody when it fires: `alarm_actions` is empty",
+            ),
+            _ => {}
+        }
+    }
+}
 
 fn rds_storage_unencrypted(input: &Input, hits: &mut Hits) {
     // A replica's encryption follows its source, which is checked itself.

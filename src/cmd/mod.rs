@@ -7,6 +7,8 @@ mod force_unlock;
 mod graph;
 mod import;
 mod inventory;
+mod kubeconfig;
+mod output;
 mod plan;
 mod schema;
 mod state;
@@ -65,6 +67,8 @@ pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
         Command::Apply(args) => apply::run(&start, &args.selection, &args.run, false, &aws, io),
         Command::Destroy(args) => apply::run(&start, &args.selection, &args.run, true, &aws, io),
         Command::Schema(args) => schema::run(&start, &args, io),
+        Command::Output(args) => output::run(&start, &args, &aws, io),
+        Command::Kubeconfig(args) => kubeconfig::run(&start, &args, &aws, io),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "regionctl", io.out);

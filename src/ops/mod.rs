@@ -10,6 +10,8 @@
 
 pub mod apply;
 pub mod import;
+pub mod kubeconfig;
+pub mod output;
 pub mod plan;
 pub mod prepare;
 pub mod refresh;

@@ -125,6 +125,8 @@ struct Cache {
     route53: HashMap<String, aws_sdk_route53::Client>,
     iam: HashMap<String, aws_sdk_iam::Client>,
     logs: HashMap<String, aws_sdk_cloudwatchlogs::Client>,
+    sns: HashMap<String, aws_sdk_sns::Client>,
+    cloudwatch: HashMap<String, aws_sdk_cloudwatch::Client>,
     s3: HashMap<String, aws_sdk_s3::Client>,
 }
 
@@ -315,6 +317,8 @@ impl Clients {
     client_getter!(route53, aws_sdk_route53, Service::Route53);
     client_getter!(iam, aws_sdk_iam, Service::Iam);
     client_getter!(logs, aws_sdk_cloudwatchlogs, Service::Logs);
+    client_getter!(sns, aws_sdk_sns, Service::Sns);
+    client_getter!(cloudwatch, aws_sdk_cloudwatch, Service::Cloudwatch);
 
     /// S3 (the state backend). Path-style addressing when an endpoint is set, since emulators and
     /// S3-compatible stores rarely serve virtual-hosted buckets.

@@ -213,6 +213,7 @@ pub fn type_text(ty: &Ty) -> String {
             (None, None) => "number".to_string(),
         },
         Ty::Bool => "bool".to_string(),
+        Ty::Number => "decimal number".to_string(),
         Ty::Cidr => "cidr".to_string(),
         Ty::List(inner) => format!("list({})", type_text(inner)),
         Ty::Map(inner) => format!("map({})", type_text(inner)),
@@ -753,6 +754,7 @@ fn value_schemas(ty: &Ty) -> Vec<Value> {
             vec![Value::Object(int), expression]
         }
         Ty::Bool => vec![json!({ "type": "boolean" }), expression],
+        Ty::Number => vec![json!({ "type": "number" }), expression],
         // The format's own rule (length, characters) is checked by `validate`; editors show it.
         Ty::Format(format) => vec![
             json!({ "type": "string", "description": format.rule() }),

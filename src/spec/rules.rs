@@ -31,6 +31,7 @@ pub fn check(spec: &Spec) -> Diagnostics {
             Kind::Route53Record => record(r, &mut d),
             Kind::Route53HealthCheck => health_check(r, &mut d),
             Kind::SecurityGroup => security_group(r, &mut d),
+            Kind::CloudwatchMetricAlarm => alarm(spec, r, &mut d),
             _ => {}
         }
     }
@@ -512,5 +513,198 @@ fn failover_pairs(resources: &[&Resource], d: &mut Diagnostics) {
                     .with_help(format!("add a second record for {name} with the same zone and type, `routing: {{ failover: {partner} }}` and its own set_identifier")));
             }
         }
+    }
+}
+
+/// What is wrong with an alarm's periods, if anything (PutMetricAlarm's constraints): the period
+/// is 10, 20, 30 or a multiple of 60 seconds, the evaluated span is at most one day, and the
+/// datapoints to alarm are at most the evaluated periods. The provider asks the same before it
+/// calls AWS, for values known only at apply.
+pub fn alarm_timing_problem(
+    period: i64,
+    evaluation_periods: i64,
+    datapoints_to_alarm: Option<i64>,
+) -> Option<String> {
+    if !(matches!(period, 10 | 20 | 30) || (period >= 60 && period % 60 == 0)) {
+        return Some(format!(
+            "period {period} is not 10, 20, 30 or a multiple of 60 seconds"
+        ));
+    }
+    if period.saturating_mul(evaluation_periods) > 86_400 {
+        return Some(format!(
+            "period × evaluation_periods = {} seconds; CloudWatch evaluates at most one day (86400)",
+            period.saturating_mul(evaluation_periods)
+        ));
+    }
+    match datapoints_to_alarm {
+        Some(m) if m > evaluation_periods => Some(format!(
+            "datapoints_to_alarm {m} is more than evaluation_periods {evaluation_periods}"
+        )),
+        _ => None,
+    }
+}
+
+/// The region in an SNS topic ARN (`arn:aws:sns:<region>:...`).
+fn sns_arn_region(arn: &str) -> Option<&str> {
+    let rest = arn.strip_prefix("arn:")?;
+    let mut parts = rest.splitn(4, ':');
+    let (_partition, service, region) = (parts.next()?, parts.next()?, parts.next()?);
+    (service == "sns").then_some(region)
+}
+
+fn alarm(spec: &Spec, r: &Resource, d: &mut Diagnostics) {
+    let period = r.attrs.get("period").and_then(Value::as_i64);
+    let evaluations = r.attrs.get("evaluation_periods").and_then(Value::as_i64);
+    if let (Some(period), Some(evaluations)) = (period, evaluations) {
+        let datapoints = r.attrs.get("datapoints_to_alarm").and_then(Value::as_i64);
+        if let Some(problem) = alarm_timing_problem(period, evaluations, datapoints) {
+            d.push(
+                Diagnostic::error("rule::alarm-period", problem)
+                    .with_label(span_of(r, "period"), "not a period CloudWatch evaluates"),
+            );
+        }
+    }
+    let Some(region) = r.region.as_deref() else {
+        return;
+    };
+    // Route 53 publishes health check metrics only in us-east-1, whatever the endpoint's region:
+    // an alarm on them anywhere else has no data and never fires.
+    if str_attr(r, "namespace") == Some("AWS/Route53") && region != "us-east-1" {
+        d.push(
+            Diagnostic::error(
+                "rule::route53-metrics-region",
+                format!(
+                    "Route 53 health check metrics ({}) exist only in us-east-1; this alarm is in {region}",
+                    str_attr(r, "metric_name").unwrap_or("HealthCheckStatus")
+                ),
+            )
+            .with_label(span_of(r, "namespace"), "no data in this region")
+            .with_help(
+                "declare the alarm in the us-east-1 environment (its actions then need an SNS topic in us-east-1)",
+            ),
+        );
+    }
+    // An alarm notifies only SNS topics of its own region.
+    for attr in ["alarm_actions", "ok_actions", "insufficient_data_actions"] {
+        let Some(Value::List(items)) = r.attrs.get(attr) else {
+            continue;
+        };
+        for item in items {
+            let topic_region = match item {
+                Value::Str(arn) => sns_arn_region(arn).map(str::to_owned),
+                other => referenced(spec, Some(other), Kind::SnsTopic)
+                    .and_then(|topic| topic.region.clone()),
+            };
+            if let Some(topic_region) = topic_region
+                && topic_region != region
+            {
+                d.push(
+                    Diagnostic::error(
+                        "rule::alarm-action-region",
+                        format!(
+                            "`{attr}`: an alarm in {region} cannot notify an SNS topic in {topic_region}"
+                        ),
+                    )
+                    .with_label(span_of(r, attr), "topic in another region")
+                    .with_help(format!("use a topic of the {region} environment")),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod alarm_tests {
+    use super::*;
+    use crate::source::SourceMap;
+    use crate::spec::load;
+    use crate::spec::loader::{LoadOptions, MemFs};
+
+    fn codes(files: &[(&str, &str)]) -> Vec<String> {
+        let fs = files
+            .iter()
+            .fold(MemFs::new(), |fs, (path, text)| fs.with(path, text));
+        let mut sources = SourceMap::new();
+        let (_, d) = load(&fs, &LoadOptions::all("."), &mut sources);
+        d.into_sorted()
+            .into_iter()
+            .filter(|d| d.code.starts_with("rule::"))
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect()
+    }
+
+    const ALARM: &str = "    namespace: AWS/Route53\n    metric_name: HealthCheckStatus\n    \
+                         statistic: Minimum\n    period: 60\n    evaluation_periods: 2\n    \
+                         threshold: 1\n    comparison_operator: LessThanThreshold\n";
+
+    fn env(region: &str, extra: &str) -> String {
+        format!(
+            "region: {region}\nresources:\n  sns_topic.alerts:\n    name: alerts\n  \
+             cloudwatch_metric_alarm.health:\n    name: health\n{ALARM}{extra}"
+        )
+    }
+
+    #[test]
+    fn route53_health_check_alarms_belong_in_us_east_1() {
+        let east = env(
+            "us-east-1",
+            "    alarm_actions: [\"${sns_topic.alerts.arn}\"]\n",
+        );
+        assert_eq!(
+            codes(&[
+                ("regionctl.yaml", "project: t\n"),
+                ("envs/us-east-1/main.yaml", &east)
+            ]),
+            Vec::<String>::new()
+        );
+        let west = env(
+            "us-west-2",
+            "    alarm_actions: [\"${sns_topic.alerts.arn}\"]\n",
+        );
+        let found = codes(&[
+            ("regionctl.yaml", "project: t\n"),
+            ("envs/us-west-2/main.yaml", &west),
+        ]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("rule::route53-metrics-region"),
+            "{found:?}"
+        );
+        assert!(found[0].contains("us-east-1"), "{found:?}");
+    }
+
+    #[test]
+    fn alarms_notify_topics_of_their_own_region_only() {
+        let east = env(
+            "us-east-1",
+            "    alarm_actions:\n      - \"${env.us-west-2.sns_topic.alerts.arn}\"\n      - arn:aws:sns:eu-west-1:123456789012:x\n",
+        );
+        let west = "region: us-west-2\nresources:\n  sns_topic.alerts:\n    name: alerts\n";
+        let found = codes(&[
+            ("regionctl.yaml", "project: t\n"),
+            ("envs/us-east-1/main.yaml", &east),
+            ("envs/us-west-2/main.yaml", west),
+        ]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found
+                .iter()
+                .all(|f| f.starts_with("rule::alarm-action-region"))
+        );
+    }
+
+    #[test]
+    fn periods_follow_put_metric_alarm() {
+        assert_eq!(alarm_timing_problem(60, 5, Some(3)), None);
+        assert_eq!(alarm_timing_problem(10, 1, None), None);
+        assert_eq!(
+            alarm_timing_problem(300, 288, None),
+            None,
+            "exactly one day"
+        );
+        assert!(alarm_timing_problem(45, 1, None).is_some());
+        assert!(alarm_timing_problem(90, 1, None).is_some());
+        assert!(alarm_timing_problem(300, 289, None).is_some());
+        assert!(alarm_timing_problem(60, 2, Some(3)).is_some());
     }
 }

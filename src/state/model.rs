@@ -27,6 +27,12 @@ pub struct State {
     /// Increases by one on every write.
     pub serial: u64,
     pub resources: BTreeMap<InstanceAddr, StateResource>,
+    /// The environment's `outputs:` as the last apply evaluated them (every reference resolved),
+    /// so `regionctl output` and `regionctl kubeconfig` read them without AWS. An output whose
+    /// value was not known (a resource missing) is left out. Absent in states written before
+    /// outputs were recorded, which read as none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, serde_json::Value>,
 }
 
 /// One managed resource.
@@ -65,6 +71,7 @@ impl State {
             lineage: crate::hash::unique_id(&[stack, env]),
             serial: 0,
             resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
         }
     }
 }

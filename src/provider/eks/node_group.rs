@@ -488,6 +488,19 @@ fn observe(region: &str, group: Nodegroup) -> Observed {
                 "status",
                 opt_s(group.status.as_ref().map(|st| st.as_str().to_owned())),
             ),
+            // The Auto Scaling group EKS made for the nodes: the dimension of their EC2 metrics
+            // (node CPU alarms). EKS makes one per node group.
+            (
+                "autoscaling_group",
+                opt_s(
+                    group
+                        .resources
+                        .as_ref()
+                        .and_then(|r| r.auto_scaling_groups.as_ref())
+                        .and_then(|g| g.first())
+                        .and_then(|g| g.name.clone()),
+                ),
+            ),
         ]),
         status: status(group.status.as_ref().map(|st| st.as_str())),
         id: id(&cluster, &name),

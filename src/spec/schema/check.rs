@@ -234,6 +234,19 @@ pub fn check_value(
             }
             Value::Int(i)
         }
+        Ty::Number => match value {
+            Value::Int(_) | Value::Float(_) => value,
+            _ => {
+                let mut diag = mismatch(span, path, "a number", &value);
+                if let Value::Str(s) = &value
+                    && s.parse::<f64>().is_ok()
+                {
+                    diag = diag.with_help(format!("remove the quotes: {s}"));
+                }
+                d.push(diag);
+                value
+            }
+        },
         Ty::Bool => match value {
             Value::Bool(_) => value,
             _ => {

@@ -71,6 +71,9 @@ kinds! {
     Route53HealthCheck = "route53_health_check" => ROUTE53_HEALTH_CHECK,
     Route53Record = "route53_record" => ROUTE53_RECORD,
     CloudwatchLogGroup = "cloudwatch_log_group" => CLOUDWATCH_LOG_GROUP,
+    SnsTopic = "sns_topic" => SNS_TOPIC,
+    SnsSubscription = "sns_subscription" => SNS_SUBSCRIPTION,
+    CloudwatchMetricAlarm = "cloudwatch_metric_alarm" => CLOUDWATCH_METRIC_ALARM,
 }
 
 /// The per-kind facts, read from the kind's declaration.
@@ -779,6 +782,10 @@ const EKS_NODE_GROUP: KindSchema = KindSchema {
         computed("arn", "The node group ARN."),
         computed("id", "cluster_name/name, as regionctl identifies it."),
         computed("status", "The node group status, e.g. ACTIVE."),
+        computed(
+            "autoscaling_group",
+            "The name of the Auto Scaling group of the nodes: the AutoScalingGroupName dimension of their EC2 metrics (node CPU alarms).",
+        ),
     ],
     taggable: true,
     natural_name: Some("name"),
@@ -1483,6 +1490,249 @@ const CLOUDWATCH_LOG_GROUP: KindSchema = KindSchema {
     stateful: true,
     import_id: "the log group name",
     // Create, update and delete take effect at once; a wait only confirms.
+    timing: Timing::secs_mins(1, 5, 2),
+};
+
+// ---------------------------------------------------------------------------------------------
+// SNS and CloudWatch alarms.
+
+const SNS_TOPIC: KindSchema = KindSchema {
+    kind: Kind::SnsTopic,
+    doc: "An SNS topic (standard or FIFO) that alarms and applications publish to, optionally encrypted with a KMS key.",
+    fields: &[
+        Field::req(
+            "name",
+            STRING,
+            "Topic name, unique in the region and account: 1 to 256 characters of A-Z a-z 0-9 _ -, ending in .fifo for a FIFO topic.",
+        )
+        .force_new()
+        // Topic names are case-sensitive and SNS reports them as given (in the ARN).
+        .keep(Plain),
+        Field::opt(
+            "display_name",
+            STRING,
+            "Display name used as the sender of email notifications (up to 100 characters).",
+        )
+        // Absent clears it (SetTopicAttributes with an empty value), as the spec then asks for none.
+        .clear(Plain),
+        Field::opt(
+            "kms_master_key_id",
+            STRING,
+            "KMS key (id, ARN or alias) that encrypts messages at rest; absent leaves them unencrypted. CloudWatch alarms can publish only with a customer managed key whose policy allows cloudwatch.amazonaws.com.",
+        )
+        // Absent turns encryption off (an empty KmsMasterKeyId); SNS reports the key as given,
+        // and an alias cannot be resolved offline, hence the KMS key comparison.
+        .clear(KmsKey),
+        Field::opt(
+            "fifo_topic",
+            BOOL,
+            "Whether the topic is FIFO (fixed at creation; the name must end in .fifo).",
+        )
+        .force_new()
+        // Absent is no opinion: SNS derives nothing from it, and the name already says .fifo.
+        .keep(Plain),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed("arn", "The topic ARN, which subscriptions and alarm actions take."),
+        computed("id", "The topic ARN, as regionctl identifies it."),
+    ],
+    taggable: true,
+    natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Regional,
+    service: Service::Sns,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the topic ARN, arn:aws:sns:<region>:<account>:<name>",
+    // Topics are usable as soon as CreateTopic answers; a wait only confirms.
+    timing: Timing::secs_mins(1, 5, 2),
+};
+
+const SNS_SUBSCRIPTION: KindSchema = KindSchema {
+    kind: Kind::SnsSubscription,
+    doc: "A subscription of an email address or an HTTP(S) endpoint to an SNS topic. Email and HTTP(S) subscriptions stay pending until the endpoint confirms them.",
+    fields: &[
+        Field::req(
+            "topic_arn",
+            Ty::RefTo {
+                kind: Kind::SnsTopic,
+                attr: "arn",
+            },
+            "The topic to subscribe to, in the environment's region.",
+        )
+        .force_new()
+        .keep(Plain),
+        Field::req(
+            "protocol",
+            Ty::Enum(&["email", "email-json", "http", "https"]),
+            "How messages are delivered.",
+        )
+        .force_new()
+        .keep(Plain),
+        Field::req(
+            "endpoint",
+            STRING,
+            "Where messages are delivered: an email address, or an http:// / https:// URL matching the protocol.",
+        )
+        .force_new()
+        // SNS reports the endpoint exactly as subscribed.
+        .keep(Plain),
+    ],
+    computed: &[
+        computed(
+            "arn",
+            "The subscription ARN (SNS gives it at once, even while the subscription is pending).",
+        ),
+        computed("id", "The subscription ARN, as regionctl identifies it."),
+        computed(
+            "pending_confirmation",
+            "Whether the endpoint has not confirmed the subscription yet (true or false).",
+        ),
+    ],
+    // Subscriptions take no tags: they are identified by the ARN in state, and a Subscribe
+    // repeated after a lost answer returns the same subscription (SNS deduplicates by topic,
+    // protocol and endpoint).
+    taggable: false,
+    natural_name: None,
+    refresh_hint: None,
+    placement: Placement::Regional,
+    service: Service::Sns,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the subscription ARN, arn:aws:sns:<region>:<account>:<topic>:<uuid>",
+    timing: Timing::secs_mins(1, 5, 2),
+};
+
+const ALARM_STATISTICS: &[&str] = &["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
+const ALARM_COMPARISONS: &[&str] = &[
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+];
+
+const CLOUDWATCH_METRIC_ALARM: KindSchema = KindSchema {
+    kind: Kind::CloudwatchMetricAlarm,
+    doc: "A CloudWatch alarm on one metric (node CPU, RDS replica lag, a Route 53 health check's status), notifying SNS topics when its state changes.",
+    fields: &[
+        Field::req(
+            "name",
+            STRING,
+            "Alarm name, unique in the region: 1 to 255 characters.",
+        )
+        .force_new()
+        // Alarm names are case-sensitive and CloudWatch reports them as given.
+        .keep(Plain),
+        Field::opt(
+            "description",
+            STRING,
+            "Description of the alarm (up to 1024 characters), shown in notifications.",
+        )
+        // PutMetricAlarm replaces the whole alarm: absent means no description.
+        .clear(Plain),
+        Field::req(
+            "namespace",
+            STRING,
+            "Metric namespace, e.g. AWS/EC2, AWS/RDS, AWS/Route53, ContainerInsights.",
+        )
+        .keep(Plain),
+        Field::req(
+            "metric_name",
+            STRING,
+            "Metric name, e.g. CPUUtilization, ReplicaLag, HealthCheckStatus.",
+        )
+        .keep(Plain),
+        Field::opt(
+            "dimensions",
+            Ty::Map(&Ty::String),
+            "Metric dimensions, name to value (e.g. AutoScalingGroupName, DBInstanceIdentifier, HealthCheckId).",
+        )
+        // PutMetricAlarm replaces the whole alarm: absent means no dimensions. A map has no order.
+        .clear(StrMap),
+        Field::req(
+            "statistic",
+            Ty::Enum(ALARM_STATISTICS),
+            "Statistic applied to the metric over each period.",
+        )
+        .keep(Plain),
+        Field::req(
+            "period",
+            int_min(10),
+            "Seconds per evaluated period: 10, 20, 30 or a multiple of 60.",
+        )
+        .keep(Plain),
+        Field::req(
+            "evaluation_periods",
+            int_min(1),
+            "Number of most recent periods evaluated (period × evaluation_periods at most one day).",
+        )
+        .keep(Plain),
+        Field::opt(
+            "datapoints_to_alarm",
+            int_min(1),
+            "Breaching periods among evaluation_periods that trigger the alarm (\"M out of N\"); absent means all of them.",
+        )
+        // PutMetricAlarm replaces the whole alarm: absent removes it (then all periods count).
+        .clear(Plain),
+        Field::req("threshold", Ty::Number, "Value the statistic is compared with.").keep(Plain),
+        Field::req(
+            "comparison_operator",
+            Ty::Enum(ALARM_COMPARISONS),
+            "How the statistic is compared with the threshold.",
+        )
+        .keep(Plain),
+        Field::opt(
+            "treat_missing_data",
+            Ty::Enum(&["missing", "notBreaching", "breaching", "ignore"]),
+            "How periods without data count (AWS default missing).",
+        )
+        // PutMetricAlarm without it makes it missing, which the update writes explicitly.
+        .defaults_to("missing", Plain),
+        Field::opt(
+            "alarm_actions",
+            STRINGS,
+            "ARNs notified when the alarm enters ALARM (SNS topics in the alarm's region).",
+        )
+        // PutMetricAlarm replaces the whole alarm: absent means none; order carries no meaning.
+        .clear(Set),
+        Field::opt(
+            "ok_actions",
+            STRINGS,
+            "ARNs notified when the alarm returns to OK.",
+        )
+        // As alarm_actions.
+        .clear(Set),
+        Field::opt(
+            "insufficient_data_actions",
+            STRINGS,
+            "ARNs notified when the alarm enters INSUFFICIENT_DATA.",
+        )
+        // As alarm_actions.
+        .clear(Set),
+        Field::opt(
+            "actions_enabled",
+            BOOL,
+            "Whether the actions run on state changes (AWS default true).",
+        )
+        // Absent is no opinion: the update sends the value the alarm has, so an alarm whose
+        // actions someone disabled during an incident is not re-enabled behind their back.
+        .keep(Plain),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed("arn", "The alarm ARN."),
+        computed("id", "The alarm name, as regionctl identifies it."),
+    ],
+    taggable: true,
+    natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Regional,
+    service: Service::Cloudwatch,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the alarm name",
+    // PutMetricAlarm and DeleteAlarms take effect at once; a wait only confirms.
     timing: Timing::secs_mins(1, 5, 2),
 };
 

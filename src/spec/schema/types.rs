@@ -20,6 +20,8 @@ pub enum Ty {
         max: Option<i64>,
     },
     Bool,
+    /// Any number, whole or decimal (an alarm threshold).
+    Number,
     /// An IPv4 CIDR block such as `10.0.0.0/16`.
     Cidr,
     List(&'static Ty),
