@@ -18,6 +18,10 @@ pub enum Service {
     Route53,
     /// CloudWatch Logs.
     Logs,
+    /// Key Management Service.
+    Kms,
+    /// Elastic Container Registry.
+    Ecr,
     /// The state backend's bucket, not a resource kind's service.
     S3,
 }
@@ -30,7 +34,7 @@ pub struct Rate {
 }
 
 impl Service {
-    pub const ALL: [Service; 8] = [
+    pub const ALL: [Service; 10] = [
         Service::Ec2,
         Service::Eks,
         Service::Rds,
@@ -38,6 +42,8 @@ impl Service {
         Service::Iam,
         Service::Route53,
         Service::Logs,
+        Service::Kms,
+        Service::Ecr,
         Service::S3,
     ];
 
@@ -52,6 +58,8 @@ impl Service {
             Service::Iam => "iam",
             Service::Route53 => "route53",
             Service::Logs => "logs",
+            Service::Kms => "kms",
+            Service::Ecr => "ecr",
             Service::S3 => "s3",
         }
     }
@@ -82,8 +90,15 @@ impl Service {
             // transactions per second per account and region ("CloudWatch Logs quotas"), and
             // one bucket covers every operation of the service.
             Service::Logs => r(5.0, 5.0),
+            // KMS: CreateKey, CreateAlias, UpdateAlias, PutKeyPolicy, EnableKeyRotation,
+            // ScheduleKeyDeletion and TagResource are 5 requests per second per account and
+            // region ("AWS KMS request quotas"); the reads are far higher, but one bucket covers
+            // every operation of the service, so it keeps the writes under theirs.
+            Service::Kms => r(5.0, 10.0),
             // AWS publishes no single figure for these; 10/s stays well under what they take.
-            Service::Eks | Service::Rds | Service::Elasticache | Service::Iam => r(10.0, 20.0),
+            Service::Eks | Service::Rds | Service::Elasticache | Service::Iam | Service::Ecr => {
+                r(10.0, 20.0)
+            }
             // S3 (the state backend) scales per prefix far beyond what one run sends.
             Service::S3 => None,
         }

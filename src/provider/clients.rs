@@ -121,6 +121,8 @@ struct Cache {
     route53: HashMap<String, aws_sdk_route53::Client>,
     iam: HashMap<String, aws_sdk_iam::Client>,
     logs: HashMap<String, aws_sdk_cloudwatchlogs::Client>,
+    kms: HashMap<String, aws_sdk_kms::Client>,
+    ecr: HashMap<String, aws_sdk_ecr::Client>,
     s3: HashMap<String, aws_sdk_s3::Client>,
 }
 
@@ -265,6 +267,8 @@ impl Clients {
     client_getter!(route53, aws_sdk_route53, Service::Route53);
     client_getter!(iam, aws_sdk_iam, Service::Iam);
     client_getter!(logs, aws_sdk_cloudwatchlogs, Service::Logs);
+    client_getter!(kms, aws_sdk_kms, Service::Kms);
+    client_getter!(ecr, aws_sdk_ecr, Service::Ecr);
 
     /// S3 (the state backend). Path-style addressing when an endpoint is set, since emulators and
     /// S3-compatible stores rarely serve virtual-hosted buckets.

@@ -70,6 +70,7 @@ mod ec2;
 mod eks;
 mod elasticache;
 mod iam;
+mod kms;
 mod logs;
 mod rds;
 pub(crate) mod route53;
@@ -134,6 +135,8 @@ macro_rules! per_kind {
             Kind::Route53HealthCheck => route53::health_check::$op($($arg),*).await,
             Kind::Route53Record => route53::record::$op($($arg),*).await,
             Kind::CloudwatchLogGroup => logs::$op($($arg),*).await,
+            Kind::KmsKey => kms::key::$op($($arg),*).await,
+            Kind::KmsAlias => kms::alias::$op($($arg),*).await,
         }
     };
 }
