@@ -70,6 +70,7 @@ mod ec2;
 mod eks;
 mod elasticache;
 mod iam;
+mod iam_policy;
 mod kms;
 mod logs;
 mod rds;
@@ -137,6 +138,7 @@ macro_rules! per_kind {
             Kind::CloudwatchLogGroup => logs::$op($($arg),*).await,
             Kind::KmsKey => kms::key::$op($($arg),*).await,
             Kind::KmsAlias => kms::alias::$op($($arg),*).await,
+            Kind::IamPolicy => iam_policy::$op($($arg),*).await,
         }
     };
 }

@@ -73,6 +73,7 @@ kinds! {
     CloudwatchLogGroup = "cloudwatch_log_group" => CLOUDWATCH_LOG_GROUP,
     KmsKey = "kms_key" => KMS_KEY,
     KmsAlias = "kms_alias" => KMS_ALIAS,
+    IamPolicy = "iam_policy" => IAM_POLICY,
 }
 
 /// The per-kind facts, read from the kind's declaration.
@@ -490,15 +491,15 @@ const IAM_ROLE: KindSchema = KindSchema {
         .keep(Document),
         Field::opt(
             "managed_policy_arns",
-            STRINGS,
-            "ARNs of managed policies attached to the role (the set is managed exactly).",
+            Ty::List(&IAM_POLICY_ARN),
+            "ARNs of managed policies attached to the role: iam_policy references or AWS managed policy ARNs (the set is managed exactly).",
         )
         // Managed exactly: absent detaches every policy.
         .clear(Set),
         Field::opt(
             "inline_policies",
             Ty::Map(&Ty::Document),
-            "Inline policies embedded in the role, by policy name.",
+            "Inline policies embedded in the role, by policy name, each a document compared as JSON.",
         )
         // Managed exactly: absent deletes every inline policy.
         .clear(Documents),
@@ -1598,6 +1599,70 @@ const KMS_ALIAS: KindSchema = KindSchema {
     stateful: false,
     import_id: "the alias name (alias/...)",
     timing: Timing::secs_mins(1, 5, 2),
+};
+
+// ---------------------------------------------------------------------------------------------
+// IAM customer managed policies.
+
+const IAM_POLICY_ARN: Ty = Ty::RefTo {
+    kind: Kind::IamPolicy,
+    attr: "arn",
+};
+
+const IAM_POLICY: KindSchema = KindSchema {
+    kind: Kind::IamPolicy,
+    doc: "A customer managed IAM policy (for example the permissions of an IRSA role), attached to roles through their managed_policy_arns.",
+    fields: &[
+        Field::req(
+            "name",
+            STRING,
+            "Policy name, unique in the account and path: 1 to 128 letters, digits and + = , . @ _ -.",
+        )
+        .force_new()
+        .keep(Plain),
+        Field::req(
+            "policy",
+            Ty::Document,
+            "The policy document (a map, or a JSON string). A change is a new default version; the oldest versions beyond IAM's limit of 5 are deleted.",
+        )
+        // Compared as JSON, not text: IAM answers the document URL-encoded and reformatted, and
+        // reads a one-element list and its element alike.
+        .keep(Document),
+        Field::opt(
+            "description",
+            Ty::Format(Format::IamDescription),
+            "Description of the policy, fixed at creation.",
+        )
+        .force_new()
+        // Absent is no opinion: a live description never replaces a policy attached to roles.
+        .keep(Plain),
+        Field::opt(
+            "path",
+            Ty::Format(Format::IamPath),
+            "Path of the policy, e.g. /platform/ (AWS default /).",
+        )
+        .force_new()
+        .keep(Plain),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed(
+            "arn",
+            "The policy ARN (arn:aws:iam::<account>:policy/<path><name>), as roles attach it.",
+        ),
+        computed("id", "The policy ARN, as regionctl identifies it."),
+        computed("policy_id", "The stable unique id AWS assigns (ANPA...)."),
+        computed("default_version_id", "The version in force (v1, v2 ...)."),
+    ],
+    taggable: true,
+    natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Global,
+    service: Service::Iam,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the policy ARN",
+    timing: Timing::secs_mins(2, 15, 10),
 };
 
 #[cfg(test)]
