@@ -18,6 +18,10 @@ pub enum Service {
     Route53,
     /// CloudWatch Logs.
     Logs,
+    /// Key Management Service.
+    Kms,
+    /// Elastic Container Registry.
+    Ecr,
     Sns,
     /// CloudWatch (metrics and alarms).
     Cloudwatch,
@@ -33,11 +37,13 @@ pub struct Rate {
 }
 
 impl Service {
-    pub const ALL: [Service; 10] = [
+    pub const ALL: [Service; 12] = [
         Service::Ec2,
         Service::Eks,
         Service::Rds,
         Service::Elasticache,
+        Service::Kms,
+        Service::Ecr,
         Service::Iam,
         Service::Route53,
         Service::Logs,
@@ -52,6 +58,8 @@ impl Service {
         match self {
             Service::Ec2 => "ec2",
             Service::Eks => "eks",
+            Service::Kms => "kms",
+            Service::Ecr => "ecr",
             Service::Rds => "rds",
             Service::Elasticache => "elasticache",
             Service::Iam => "iam",
@@ -97,8 +105,15 @@ impl Service {
             // SNS: CreateTopic, DeleteTopic, SetTopicAttributes and ListSubscriptions are 10 or
             // more per second per account in every region ("Amazon SNS quotas").
             Service::Sns => r(10.0, 10.0),
+            // KMS: CreateKey, CreateAlias, UpdateAlias, PutKeyPolicy, EnableKeyRotation,
+            // ScheduleKeyDeletion and TagResource are 5 requests per second per account and
+            // region ("AWS KMS request quotas"); the reads are far higher, but one bucket covers
+            // every operation of the service, so it keeps the writes under theirs.
+            Service::Kms => r(5.0, 10.0),
             // AWS publishes no single figure for these; 10/s stays well under what they take.
-            Service::Eks | Service::Rds | Service::Elasticache | Service::Iam => r(10.0, 20.0),
+            Service::Eks | Service::Rds | Service::Elasticache | Service::Iam | Service::Ecr => {
+                r(10.0, 20.0)
+            }
             // S3 (the state backend) scales per prefix far beyond what one run sends.
             Service::S3 => None,
         }

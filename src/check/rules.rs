@@ -117,6 +117,17 @@ pub static RULES: &[Rule] = &[
         check: data_store_in_public_subnet,
     },
     Rule {
+        id: "RC111",
+        name: "kms-key-rotation-off",
+        level: Level::Error,
+        category: Category::Security,
+        scope: Scope::Spec,
+        summary: "A KMS key does not rotate its key material automatically.",
+        rationale: "Without rotation one key material protects every secret, database and cache encrypted with the key for its whole life; rotation limits what a leaked or broken key material exposes, and compliance frameworks (CIS, PCI DSS) require it.",
+        fix: "Set `enable_key_rotation: true` (optionally `rotation_period_in_days`, 90 to 2560, default 365); rotation keeps old material for decryption, so it breaks nothing.",
+        check: kms_key_rotation_off,
+    },
+    Rule {
         id: "RC110",
         name: "sns-topic-unencrypted",
         level: Level::Warning,
@@ -471,6 +482,18 @@ fn cache_at_rest_unencrypted(input: &Input, hits: &mut Hits) {
             "data at rest is not encrypted: `at_rest_encryption` is not set and AWS defaults to \
              unencrypted",
             "data at rest is not encrypted (`at_rest_encryption: false`)",
+        );
+    }
+}
+
+fn kms_key_rotation_off(input: &Input, hits: &mut Hits) {
+    for r in of_kind(input, Kind::KmsKey) {
+        require_true(
+            r,
+            "enable_key_rotation",
+            hits,
+            "the key does not rotate: `enable_key_rotation` is not set and AWS defaults to off",
+            "the key does not rotate (`enable_key_rotation: false`)",
         );
     }
 }

@@ -121,6 +121,8 @@ struct Cache {
     ec2: HashMap<String, aws_sdk_ec2::Client>,
     eks: HashMap<String, aws_sdk_eks::Client>,
     rds: HashMap<String, aws_sdk_rds::Client>,
+    kms: HashMap<String, aws_sdk_kms::Client>,
+    ecr: HashMap<String, aws_sdk_ecr::Client>,
     elasticache: HashMap<String, aws_sdk_elasticache::Client>,
     route53: HashMap<String, aws_sdk_route53::Client>,
     iam: HashMap<String, aws_sdk_iam::Client>,
@@ -265,6 +267,8 @@ impl Clients {
             loader = loader.retry_config(retry);
         }
         let rates = rates_from_env(opts.request_rate.as_deref()).unwrap_or_else(|e| {
+    client_getter!(kms, aws_sdk_kms, Service::Kms);
+    client_getter!(ecr, aws_sdk_ecr, Service::Ecr);
             // The command line validates the value; a library caller gets the defaults.
             tracing::warn!("{e}; using the default request rates");
             rates_from_env(None).unwrap_or_default()

@@ -380,7 +380,10 @@ async fn sync_tags(
     .await
 }
 
-fn to_tags(ctx: &Ctx<'_>, tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
+pub(super) fn to_tags(
+    ctx: &Ctx<'_>,
+    tags: &BTreeMap<String, String>,
+) -> Result<Vec<Tag>, ProviderError> {
     tags.iter()
         .map(|(k, v)| {
             Tag::builder()
@@ -532,7 +535,7 @@ fn observed(
 /// A policy document as AWS reports it, shaped as the spec writes it: IAM answers documents
 /// URL-encoded (RFC 3986; an encoded document never starts with a raw `{`), and a parsed map
 /// compares with the spec's map whatever the key order or whitespace.
-fn aws_document(text: &str) -> Value {
+pub(super) fn aws_document(text: &str) -> Value {
     if text.trim_start().starts_with('{') {
         return json_document(text);
     }

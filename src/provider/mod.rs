@@ -71,6 +71,8 @@ mod ec2;
 mod eks;
 mod elasticache;
 mod iam;
+mod iam_policy;
+mod kms;
 mod logs;
 mod rds;
 pub(crate) mod route53;
@@ -135,6 +137,9 @@ macro_rules! per_kind {
             Kind::Route53Zone => route53::zone::$op($($arg),*).await,
             Kind::Route53HealthCheck => route53::health_check::$op($($arg),*).await,
             Kind::Route53Record => route53::record::$op($($arg),*).await,
+            Kind::KmsKey => kms::key::$op($($arg),*).await,
+            Kind::KmsAlias => kms::alias::$op($($arg),*).await,
+            Kind::IamPolicy => iam_policy::$op($($arg),*).await,
             Kind::CloudwatchLogGroup => logs::$op($($arg),*).await,
             Kind::SnsTopic => sns::topic::$op($($arg),*).await,
             Kind::SnsSubscription => sns::subscription::$op($($arg),*).await,

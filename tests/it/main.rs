@@ -31,6 +31,8 @@ mod provider_ec2_blockers;
 mod provider_eks;
 mod provider_elasticache;
 mod provider_iam;
+mod provider_iam_policy;
+mod provider_kms;
 mod provider_logs;
 mod provider_platform;
 mod provider_rds;

@@ -71,6 +71,9 @@ kinds! {
     Route53HealthCheck = "route53_health_check" => ROUTE53_HEALTH_CHECK,
     Route53Record = "route53_record" => ROUTE53_RECORD,
     CloudwatchLogGroup = "cloudwatch_log_group" => CLOUDWATCH_LOG_GROUP,
+    KmsKey = "kms_key" => KMS_KEY,
+    KmsAlias = "kms_alias" => KMS_ALIAS,
+    IamPolicy = "iam_policy" => IAM_POLICY,
     SnsTopic = "sns_topic" => SNS_TOPIC,
     SnsSubscription = "sns_subscription" => SNS_SUBSCRIPTION,
     CloudwatchMetricAlarm = "cloudwatch_metric_alarm" => CLOUDWATCH_METRIC_ALARM,
@@ -491,15 +494,15 @@ const IAM_ROLE: KindSchema = KindSchema {
         .keep(Document),
         Field::opt(
             "managed_policy_arns",
-            STRINGS,
-            "ARNs of managed policies attached to the role (the set is managed exactly).",
+            Ty::List(&IAM_POLICY_ARN),
+            "ARNs of managed policies attached to the role: iam_policy references or AWS managed policy ARNs (the set is managed exactly).",
         )
         // Managed exactly: absent detaches every policy.
         .clear(Set),
         Field::opt(
             "inline_policies",
             Ty::Map(&Ty::Document),
-            "Inline policies embedded in the role, by policy name.",
+            "Inline policies embedded in the role, by policy name, each a document compared as JSON.",
         )
         // Managed exactly: absent deletes every inline policy.
         .clear(Documents),
@@ -876,7 +879,7 @@ const RDS_INSTANCE: KindSchema = KindSchema {
             .keep(Plain),
         Field::opt("storage_encrypted", BOOL, "Whether storage is encrypted at rest; a replica follows its source.").force_new()
             .keep(Plain),
-        Field::opt("kms_key_id", STRING, "KMS key ARN for storage encryption (AWS default: the aws/rds key).").force_new()
+        Field::opt("kms_key_id", KMS_KEY_ARN, "KMS key for storage encryption: an ARN (a reference to a kms_key's arn, or a literal ARN or alias) in the instance's own region, also for a cross-region replica (AWS default: the aws/rds key).").force_new()
             // RDS reports the key's ARN whatever the spec names; leans to "same", because a false "differs" replaces a database.
             .keep(KmsKey),
         Field::opt("availability_zone", STRING, "Availability zone of a single-AZ instance.").force_new()
@@ -1071,8 +1074,8 @@ const ELASTICACHE_REPLICATION_GROUP: KindSchema = KindSchema {
         .keep(Plain),
         Field::opt(
             "kms_key_id",
-            STRING,
-            "KMS key ARN for encryption at rest (AWS default: an AWS-owned key).",
+            KMS_KEY_ARN,
+            "KMS key ARN for encryption at rest, a key of the group's region (AWS default: an AWS-owned key).",
         )
         .force_new()
         // ElastiCache reports the key's ARN whatever the spec names.
@@ -1456,7 +1459,7 @@ const CLOUDWATCH_LOG_GROUP: KindSchema = KindSchema {
         .clear(Plain),
         Field::opt(
             "kms_key_id",
-            STRING,
+            KMS_KEY_ARN,
             "ARN of the KMS key that encrypts the log data; absent leaves the data encrypted by CloudWatch Logs.",
         )
         // Absent disassociates the key (DisassociateKmsKey), as the spec then asks for no key;
@@ -1734,6 +1737,182 @@ const CLOUDWATCH_METRIC_ALARM: KindSchema = KindSchema {
     import_id: "the alarm name",
     // PutMetricAlarm and DeleteAlarms take effect at once; a wait only confirms.
     timing: Timing::secs_mins(1, 5, 2),
+};
+
+// ---------------------------------------------------------------------------------------------
+// KMS.
+
+const KMS_KEY_ID: Ty = Ty::RefTo {
+    kind: Kind::KmsKey,
+    attr: "id",
+};
+const KMS_KEY_ARN: Ty = Ty::RefTo {
+    kind: Kind::KmsKey,
+    attr: "arn",
+};
+
+const KMS_KEY: KindSchema = KindSchema {
+    kind: Kind::KmsKey,
+    doc: "A symmetric customer managed KMS key (ENCRYPT_DECRYPT), with its key policy and automatic rotation: for EKS secrets, RDS, ElastiCache and log encryption.",
+    fields: &[
+        Field::opt(
+            "description",
+            STRING,
+            "Description of the key (at most 8192 characters).",
+        )
+        // Absent is no description: UpdateKeyDescription writes an empty one, as KMS reports.
+        .clear(Plain),
+        Field::opt(
+            "enable_key_rotation",
+            BOOL,
+            "Whether KMS rotates the key material automatically (AWS default false; `check` requires true).",
+        )
+        // Absent leaves rotation as it is (off for a new key): RC111 flags that in `check`.
+        .keep(Plain),
+        Field::opt(
+            "rotation_period_in_days",
+            int(90, 2560),
+            "Days between automatic rotations, with rotation on (AWS default 365).",
+        )
+        // Absent leaves AWS's period; KMS reports it only while rotation is on.
+        .keep(Plain),
+        Field::opt(
+            "policy",
+            Ty::Document,
+            "Key policy (a map, or a JSON string); absent gives the default policy, which lets the account's IAM policies grant use of the key.",
+        )
+        // Compared as JSON, not as text: KMS returns the policy reformatted. Absent keeps the
+        // live policy, as a key always has one and KMS has no call to remove it.
+        .keep(Document),
+        Field::opt(
+            "deletion_window_in_days",
+            int(7, 30),
+            "Days between a delete (ScheduleKeyDeletion) and the key's deletion, during which it can be cancelled (AWS default 30).",
+        )
+        // KMS reports the window only while a deletion is pending; it is read from state at
+        // delete time.
+        .write_only(),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed("id", "The key id (a UUID)."),
+        computed(
+            "arn",
+            "The key ARN (arn:aws:kms:<region>:<account>:key/<id>), as RDS, ElastiCache and EKS take it.",
+        ),
+    ],
+    taggable: true,
+    natural_name: None,
+    refresh_hint: None,
+    placement: Placement::Regional,
+    service: Service::Kms,
+    // Deleting a key makes everything encrypted with it unreadable once the window passes.
+    needs_consent: true,
+    stateful: true,
+    import_id: "the key id (1234abcd-12ab-34cd-56ef-1234567890ab)",
+    // Keys are usable at once; a deletion is only scheduled.
+    timing: Timing::secs_mins(1, 5, 2),
+};
+
+const KMS_ALIAS: KindSchema = KindSchema {
+    kind: Kind::KmsAlias,
+    doc: "A KMS alias (alias/<name>) pointing at a customer managed key of the same region.",
+    fields: &[
+        Field::req(
+            "name",
+            STRING,
+            "Alias name: alias/ followed by 1 to 250 letters, digits and / _ -; alias/aws/ is reserved for AWS.",
+        )
+        .force_new()
+        // KMS stores alias names as given (case-sensitive).
+        .keep(Plain),
+        Field::req(
+            "target_key_id",
+            KMS_KEY_ID,
+            "The key the alias points at: its id or ARN (UpdateAlias re-points it in place).",
+        )
+        // ListAliases reports the key id; an ARN given in the spec is the same key.
+        .keep(KmsKey),
+    ],
+    computed: &[
+        computed("id", "The alias name, as regionctl identifies it."),
+        computed("arn", "The alias ARN."),
+        computed("target_key_arn", "The ARN of the key the alias points at."),
+    ],
+    // KMS aliases take no tags: one named in the spec is found again by its name.
+    taggable: false,
+    natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Regional,
+    service: Service::Kms,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the alias name (alias/...)",
+    timing: Timing::secs_mins(1, 5, 2),
+};
+
+// ---------------------------------------------------------------------------------------------
+// IAM customer managed policies.
+
+const IAM_POLICY_ARN: Ty = Ty::RefTo {
+    kind: Kind::IamPolicy,
+    attr: "arn",
+};
+
+const IAM_POLICY: KindSchema = KindSchema {
+    kind: Kind::IamPolicy,
+    doc: "A customer managed IAM policy (for example the permissions of an IRSA role), attached to roles through their managed_policy_arns.",
+    fields: &[
+        Field::req(
+            "name",
+            STRING,
+            "Policy name, unique in the account and path: 1 to 128 letters, digits and + = , . @ _ -.",
+        )
+        .force_new()
+        .keep(Plain),
+        Field::req(
+            "policy",
+            Ty::Document,
+            "The policy document (a map, or a JSON string). A change is a new default version; the oldest versions beyond IAM's limit of 5 are deleted.",
+        )
+        // Compared as JSON, not text: IAM answers the document URL-encoded and reformatted, and
+        // reads a one-element list and its element alike.
+        .keep(Document),
+        Field::opt(
+            "description",
+            Ty::Format(Format::IamDescription),
+            "Description of the policy, fixed at creation.",
+        )
+        .force_new()
+        // Absent is no opinion: a live description never replaces a policy attached to roles.
+        .keep(Plain),
+        Field::opt(
+            "path",
+            Ty::Format(Format::IamPath),
+            "Path of the policy, e.g. /platform/ (AWS default /).",
+        )
+        .force_new()
+        .keep(Plain),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed(
+            "arn",
+            "The policy ARN (arn:aws:iam::<account>:policy/<path><name>), as roles attach it.",
+        ),
+        computed("id", "The policy ARN, as regionctl identifies it."),
+        computed("policy_id", "The stable unique id AWS assigns (ANPA...)."),
+        computed("default_version_id", "The version in force (v1, v2 ...)."),
+    ],
+    taggable: true,
+    natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Global,
+    service: Service::Iam,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the policy ARN",
+    timing: Timing::secs_mins(2, 15, 10),
 };
 
 #[cfg(test)]

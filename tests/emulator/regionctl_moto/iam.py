@@ -1,10 +1,15 @@
-"""IAM: UpdateRole as the IAM API reference describes it.
+"""IAM: UpdateRole and DeletePolicy as the IAM API reference describes them.
 
 moto 5.2 sets the description to nothing and the maximum session duration to 3600 whenever
 UpdateRole omits them; IAM leaves an omitted parameter unchanged.
+
+moto 5.2 deletes a managed policy that is still attached to a role, user or group (leaving the
+attachment behind) or that still has non-default versions; IAM refuses both with DeleteConflict
+("You must detach the policy ... and delete all of its versions except the default").
 """
 
 from moto.core.responses import EmptyResult
+from moto.iam.exceptions import DeleteConflictException
 from moto.iam.models import IAMBackend
 from moto.iam.responses import IamResponse
 
@@ -27,6 +32,24 @@ def r_update_role(self):
     return EmptyResult()
 
 
+_original_delete_policy = IAMBackend.delete_policy
+
+
+def delete_policy(self, policy_arn):
+    policy = self.get_policy(policy_arn)
+    if policy.attachment_count > 0:
+        raise DeleteConflictException(
+            "Cannot delete a policy attached to entities."
+        )
+    if any(v.version_id != policy.default_version_id for v in policy.versions):
+        raise DeleteConflictException(
+            "This policy has more than one version. Before you delete a policy, you must "
+            "delete the policy's versions. The default version is deleted with the policy."
+        )
+    _original_delete_policy(self, policy_arn)
+
+
 def install() -> None:
+    IAMBackend.delete_policy = delete_policy
     IAMBackend.update_role = update_role
     IamResponse.update_role = r_update_role
