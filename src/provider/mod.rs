@@ -134,6 +134,7 @@ macro_rules! per_kind {
             Kind::Route53HealthCheck => route53::health_check::$op($($arg),*).await,
             Kind::Route53Record => route53::record::$op($($arg),*).await,
             Kind::CloudwatchLogGroup => logs::$op($($arg),*).await,
+            Kind::LaunchTemplate => ec2::launch_template::$op($($arg),*).await,
         }
     };
 }
