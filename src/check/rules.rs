@@ -117,6 +117,17 @@ pub static RULES: &[Rule] = &[
         check: data_store_in_public_subnet,
     },
     Rule {
+        id: "RC112",
+        name: "launch-template-imdsv1",
+        level: Level::Error,
+        category: Category::Security,
+        scope: Scope::Spec,
+        summary: "A launch template does not require IMDSv2 (`http_tokens: required`).",
+        rationale: "With IMDSv1 allowed, any SSRF in a pod or a process on the node can read the node role's credentials from the instance metadata service with a plain GET.",
+        fix: "Set `http_tokens: required` (with `http_put_response_hop_limit: 1` to keep pods off the node's metadata, or 2 for agents that need it).",
+        check: launch_template_imdsv1,
+    },
+    Rule {
         id: "RC111",
         name: "kms-key-rotation-off",
         level: Level::Error,
@@ -456,6 +467,25 @@ fn eks_logging_off(input: &Input, hits: &mut Hits) {
                 }
             }
             Known::Is(_) => {}
+        }
+    }
+}
+
+fn launch_template_imdsv1(input: &Input, hits: &mut Hits) {
+    for r in of_kind(input, Kind::LaunchTemplate) {
+        match get(r, "http_tokens") {
+            Known::Later => {}
+            Known::Absent => hits.resource(
+                &r.addr,
+                "IMDSv1 is allowed: `http_tokens` is not set and the EKS AMIs default to optional",
+            ),
+            Known::Is(v) if v.as_str() == Some("required") => {}
+            Known::Is(_) => hits.attr(
+                &r.addr,
+                "http_tokens",
+                Vec::new(),
+                "IMDSv1 is allowed (`http_tokens` is not `required`)",
+            ),
         }
     }
 }

@@ -429,10 +429,18 @@ fn after_of(change: &ResourceChange, live: Option<&Observed>) -> After {
         (Action::NoOp | Action::Update, Some(o)) => {
             let mut attrs = o.attrs.clone();
             attrs.extend(desired.into_iter().filter(|(_, v)| !v.has_unknown()));
-            After {
-                computed: o.computed.clone(),
-                attrs,
+            let mut computed = o.computed.clone();
+            // What the update will change (a launch template's new version) is known after it.
+            if change.action == Action::Update {
+                for c in schema(o.kind)
+                    .computed
+                    .iter()
+                    .filter(|c| c.changes_on_update)
+                {
+                    computed.remove(c.name);
+                }
             }
+            After { computed, attrs }
         }
         _ => After {
             computed: Attrs::new(),

@@ -134,6 +134,7 @@ macro_rules! per_kind {
             Kind::RdsInstance => rds::instance::$op($($arg),*).await,
             Kind::CacheSubnetGroup => elasticache::subnet_group::$op($($arg),*).await,
             Kind::ElasticacheReplicationGroup => elasticache::replication_group::$op($($arg),*).await,
+            Kind::LaunchTemplate => ec2::launch_template::$op($($arg),*).await,
             Kind::Route53Zone => route53::zone::$op($($arg),*).await,
             Kind::Route53HealthCheck => route53::health_check::$op($($arg),*).await,
             Kind::Route53Record => route53::record::$op($($arg),*).await,

@@ -29,6 +29,7 @@ mod provider_cloudwatch;
 mod provider_ec2;
 mod provider_ec2_blockers;
 mod provider_eks;
+mod provider_eks_platform;
 mod provider_elasticache;
 mod provider_iam;
 mod provider_iam_policy;

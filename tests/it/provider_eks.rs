@@ -10,7 +10,7 @@ use serde_json::json;
 
 const REGIONS: [&str; 2] = ["eu-west-1", "ap-southeast-1"];
 
-fn trust(service: &str) -> serde_json::Value {
+pub(crate) fn trust(service: &str) -> serde_json::Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
@@ -19,7 +19,7 @@ fn trust(service: &str) -> serde_json::Value {
 
 /// The cluster and node roles, made by the provider (which checks that AWS managed policies
 /// attach in the emulator): `(cluster role ARN, node role ARN)`.
-async fn roles(p: &Provider) -> (String, String) {
+pub(crate) async fn roles(p: &Provider) -> (String, String) {
     let cluster = Res::new("global/iam_role.eks_cluster");
     let cluster = p
         .create_and_wait(
@@ -61,7 +61,7 @@ async fn roles(p: &Provider) -> (String, String) {
 }
 
 /// A VPC with two subnets in two zones of `region`, made with plain EC2 calls: the sorted ids.
-async fn subnets(p: &Provider, region: &str) -> Vec<String> {
+pub(crate) async fn subnets(p: &Provider, region: &str) -> Vec<String> {
     let ec2 = p.clients.ec2(region);
     let vpc = ec2
         .create_vpc()
@@ -102,7 +102,7 @@ fn assert_as_specified(observed: &Observed, desired: &Attrs) {
     }
 }
 
-fn with(base: &Attrs, changes: serde_json::Value) -> Attrs {
+pub(crate) fn with(base: &Attrs, changes: serde_json::Value) -> Attrs {
     let mut out = base.clone();
     for (k, v) in attrs(changes) {
         if v == Value::Null {

@@ -1,4 +1,5 @@
-//! EC2 networking: VPCs, subnets, internet and NAT gateways, route tables, security groups.
+//! EC2: VPCs, subnets, internet and NAT gateways, route tables, security groups, and the launch
+//! templates of EKS node groups.
 //!
 //! Everything here is created with `TagSpecifications` carrying the identity tags, so refresh is
 //! one `Describe*` per kind and region filtered by `tag:regionctl:stack`, and the create's
@@ -58,6 +59,7 @@ macro_rules! ec2_describe {
 
 mod blockers;
 pub(super) mod internet_gateway;
+pub(super) mod launch_template;
 pub(super) mod nat_gateway;
 pub(super) mod route_table;
 pub(super) mod security_group;
@@ -172,6 +174,7 @@ pub(super) fn id_prefix(kind: crate::kind::Kind) -> Option<&'static str> {
         Kind::NatGateway => Some("nat-"),
         Kind::RouteTable => Some("rtb-"),
         Kind::SecurityGroup => Some("sg-"),
+        Kind::LaunchTemplate => Some("lt-"),
         _ => None,
     }
 }

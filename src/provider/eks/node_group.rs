@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_eks::types::{
-    AmiTypes, CapacityTypes, Nodegroup, NodegroupScalingConfig, NodegroupUpdateConfig, Taint,
-    TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
+    AmiTypes, CapacityTypes, LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig,
+    NodegroupUpdateConfig, Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
 };
 
 use super::{
@@ -146,6 +146,7 @@ pub(in crate::provider) async fn create(
         .set_disk_size(d.i32("disk_size")?)
         .set_version(d.str("version")?.map(str::to_owned))
         .set_release_version(d.str("release_version")?.map(str::to_owned))
+        .set_launch_template(launch_template(&d)?)
         .set_labels((!labels.is_empty()).then_some(labels))
         .set_taints((!taints.is_empty()).then_some(taints.into_values().collect()))
         .set_update_config(
@@ -220,7 +221,10 @@ pub(in crate::provider) async fn update(
     };
     let version = d.str("version")?;
     let release = d.str("release_version")?;
-    if differs("version", version) || differs("release_version", release) {
+    // A new launch template version rolls the nodes like a new AMI release: the same call.
+    let template = d.str("launch_template_version")?;
+    let template_changed = differs("launch_template_version", template);
+    if differs("version", version) || differs("release_version", release) || template_changed {
         seq.ready(p, ctx).await?;
         let out = client
             .update_nodegroup_version()
@@ -228,6 +232,11 @@ pub(in crate::provider) async fn update(
             .nodegroup_name(name)
             .set_version(version.map(str::to_owned))
             .set_release_version(release.map(str::to_owned))
+            .set_launch_template(if template_changed {
+                launch_template(&d)?
+            } else {
+                None
+            })
             .send()
             .await
             .map_err(aws(&subject, ctx.region, "UpdateNodegroupVersion"))?;
@@ -264,6 +273,19 @@ pub(in crate::provider) async fn delete(
         Err(e) if has_code(&e, NOT_FOUND) => Ok(()),
         Err(e) => Err(aws(&ctx.subject(), ctx.region, "DeleteNodegroup")(e)),
     }
+}
+
+/// The launch template the spec names, by id and (when given) version.
+fn launch_template(d: &Desired<'_>) -> Result<Option<LaunchTemplateSpecification>, ProviderError> {
+    let Some(id) = d.str("launch_template_id")? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        LaunchTemplateSpecification::builder()
+            .id(id)
+            .set_version(d.str("launch_template_version")?.map(str::to_owned))
+            .build(),
+    ))
 }
 
 fn scaling_config(scaling: &Desired<'_>) -> Result<NodegroupScalingConfig, ProviderError> {
@@ -471,6 +493,19 @@ fn observe(region: &str, group: Nodegroup) -> Observed {
             ),
             ("version", opt_s(group.version.clone())),
             ("release_version", opt_s(group.release_version.clone())),
+            (
+                "launch_template_id",
+                opt_s(group.launch_template.as_ref().and_then(|t| t.id.clone())),
+            ),
+            (
+                "launch_template_version",
+                opt_s(
+                    group
+                        .launch_template
+                        .as_ref()
+                        .and_then(|t| t.version.clone()),
+                ),
+            ),
             ("scaling", scaling),
             ("labels", (!labels.is_empty()).then_some(Value::Map(labels))),
             (

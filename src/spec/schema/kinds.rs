@@ -77,7 +77,11 @@ kinds! {
     SnsTopic = "sns_topic" => SNS_TOPIC,
     SnsSubscription = "sns_subscription" => SNS_SUBSCRIPTION,
     CloudwatchMetricAlarm = "cloudwatch_metric_alarm" => CLOUDWATCH_METRIC_ALARM,
+    LaunchTemplate = "launch_template" => LAUNCH_TEMPLATE,
 }
+
+mod platform;
+use platform::*;
 
 /// The per-kind facts, read from the kind's declaration.
 impl Kind {
@@ -122,7 +126,20 @@ const fn int_min(min: i64) -> Ty {
 }
 
 const fn computed(name: &'static str, doc: &'static str) -> Computed {
-    Computed { name, doc }
+    Computed {
+        name,
+        doc,
+        changes_on_update: false,
+    }
+}
+
+/// A computed attribute an update in place changes; see [`Computed::changes_on_update`].
+const fn computed_updated(name: &'static str, doc: &'static str) -> Computed {
+    Computed {
+        name,
+        doc,
+        changes_on_update: true,
+    }
 }
 
 const PORT: Ty = int(0, 65535);
@@ -756,6 +773,23 @@ const EKS_NODE_GROUP: KindSchema = KindSchema {
             STRING,
             "EKS-optimized AMI release to use (defaults to the latest for the version).",
         )
+        .keep(Plain),
+        Field::opt(
+            "launch_template_id",
+            Ty::RefTo {
+                kind: Kind::LaunchTemplate,
+                attr: "id",
+            },
+            "Launch template the nodes start from (IMDSv2, root volume, instance tags); EKS cannot switch a node group to another template.",
+        )
+        .force_new()
+        .keep(Plain),
+        Field::opt(
+            "launch_template_version",
+            STRING,
+            "Version of the launch template, usually ${launch_template.<name>.latest_version}; a new version rolls the nodes in place (UpdateNodegroupVersion).",
+        )
+        // Absent leaves the version EKS has (the template's default at creation).
         .keep(Plain),
         Field::req(
             "scaling",

@@ -271,6 +271,10 @@ pub enum Norm {
 pub struct Computed {
     pub name: &'static str,
     pub doc: &'static str,
+    /// An update in place changes it (a launch template's latest version): the plan leaves
+    /// references to it unknown until the update is applied, so what depends on it is updated
+    /// in the same apply rather than the next one.
+    pub changes_on_update: bool,
 }
 
 /// Everything regionctl knows about one kind of resource: the one declaration the planner,

@@ -1,0 +1,103 @@
+//! The declarations of the kinds that make an EKS cluster a platform (issue 15): launch templates
+//! for node groups, the cluster's IAM OIDC provider, managed add-ons and access entries. A child
+//! of `kinds.rs` so it shares that table's shorthands; `kinds!` lists them with the others.
+
+use super::*;
+
+/// The EBS volume types a launch template's block device mapping takes.
+const VOLUME_TYPES: Ty = Ty::Enum(&["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"]);
+
+// ---------------------------------------------------------------------------------------------
+// EC2 launch templates.
+
+// Every data field is `clear`: an update writes a whole new version from the spec (EC2 versions
+// are immutable), so what the spec leaves out is not in the new version, and a live value the
+// spec dropped is a change.
+pub(super) const LAUNCH_TEMPLATE: KindSchema = KindSchema {
+    kind: Kind::LaunchTemplate,
+    doc: "An EC2 launch template for EKS managed node groups: instance metadata options (IMDSv2), the root volume and instance tags. A change writes a new version and makes it the default; a node group refers to it by id and version.",
+    fields: &[
+        Field::req(
+            "name",
+            STRING,
+            "Launch template name, unique in the region: 3 to 128 characters of A-Z a-z 0-9 ( ) . - / _.",
+        )
+        .force_new()
+        // EC2 keeps the name as given.
+        .keep(Plain),
+        Field::opt(
+            "http_tokens",
+            Ty::Enum(&["required", "optional"]),
+            "Instance metadata service: required means IMDSv2 only (session tokens), optional also allows IMDSv1; absent leaves the AMI's default (optional for the EKS AMIs).",
+        )
+        .clear(Plain),
+        Field::opt(
+            "http_put_response_hop_limit",
+            int(1, 64),
+            "Network hops a metadata token may travel; 2 lets pods without host networking reach IMDS, 1 keeps them out (AWS default 1).",
+        )
+        .clear(Plain),
+        Field::opt(
+            "http_endpoint",
+            Ty::Enum(&["enabled", "disabled"]),
+            "Whether the instance metadata endpoint is reachable at all (AWS default enabled).",
+        )
+        .clear(Plain),
+        Field::opt(
+            "root_volume_size",
+            int(1, 16384),
+            "Root volume size in GiB (replaces a node group's disk_size, which EKS refuses with a launch template).",
+        )
+        .clear(Plain),
+        Field::opt("root_volume_type", VOLUME_TYPES, "Root volume EBS type, e.g. gp3.")
+            .clear(Plain),
+        Field::opt(
+            "root_volume_encrypted",
+            BOOL,
+            "Whether the root volume is encrypted (with root_volume_kms_key_id, or the account's EBS default key).",
+        )
+        .clear(Plain),
+        Field::opt(
+            "root_volume_kms_key_id",
+            STRING,
+            "ARN of the KMS key that encrypts the root volume; needs root_volume_encrypted: true.",
+        )
+        // EC2 keeps the key as given; an alias cannot be resolved offline (see Norm::KmsKey).
+        .clear(KmsKey),
+        Field::opt(
+            "root_device_name",
+            STRING,
+            "Device name of the root volume the settings above apply to (the EKS AL2 and AL2023 AMIs use /dev/xvda).",
+        )
+        // The provider writes /dev/xvda when a root volume setting is given without a name.
+        .defaults_to("/dev/xvda", Plain),
+        Field::opt("image_id", STRING, "AMI id for the nodes (a custom AMI); absent lets EKS pick its optimized AMI.")
+            .clear(Plain),
+        Field::opt(
+            "instance_tags",
+            TAGS,
+            "Tags for the instances (and their volumes) launched from the template.",
+        )
+        .clear(StrMap),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed("id", "The launch template id (lt-...)."),
+        computed("arn", "The launch template ARN."),
+        computed_updated(
+            "latest_version",
+            "The newest version number, as a string (the one regionctl made the default); a node group's launch_template_version.",
+        ),
+        computed_updated("default_version", "The default version number, as a string."),
+    ],
+    taggable: true,
+    natural_name: Some("name"),
+    refresh_hint: None,
+    placement: Placement::Regional,
+    service: Service::Ec2,
+    needs_consent: false,
+    stateful: false,
+    import_id: "lt-...",
+    // Create, new versions and delete take effect at once.
+    timing: Timing::secs_mins(1, 5, 2),
+};

@@ -1,0 +1,247 @@
+//! The kinds that make an EKS cluster a platform, against the emulator through the real SDK:
+//! `launch_template` (IMDSv2, root volume, instance tags; a change is a new default version; a
+//! node group rolls to it in place), with create, read back as the spec under the declared
+//! comparison, refresh in a fixed number of calls, update, adoption after a crash, delete.
+
+use crate::provider_eks::{roles, subnets, with};
+use crate::support::emulator::Emulator;
+use crate::support::{Res, attr, attrs};
+use regionctl::kind::Kind;
+use regionctl::provider::{Attrs, Hints, Observed, Status};
+use regionctl::spec::schema::compare::{AttrCmp, compare, compare_all};
+use regionctl::spec::value::Value;
+use serde_json::json;
+
+const REGIONS: [&str; 2] = ["eu-west-1", "us-west-2"];
+
+/// Asserts that `live` plans clean against `desired`: every attribute the same under the kind's
+/// declared comparison.
+fn assert_no_op(kind: Kind, desired: &Attrs, live: &Observed) {
+    let out = compare_all(kind, desired, &live.attrs);
+    assert!(
+        out.values().all(|c| *c == AttrCmp::Same),
+        "{out:?}\ndesired {desired:?}\nlive {:?}",
+        live.attrs
+    );
+}
+
+fn template_spec(name: &str) -> Attrs {
+    attrs(json!({
+        "name": name,
+        "http_tokens": "required",
+        "http_put_response_hop_limit": 2,
+        "http_endpoint": "enabled",
+        "root_volume_size": 50,
+        "root_volume_type": "gp3",
+        "root_volume_encrypted": true,
+        "instance_tags": {"team": "platform", "Name": "eks-node"},
+        "tags": {"team": "platform"},
+    }))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn launch_template_lifecycle_in_two_regions() {
+    let emu = Emulator::start();
+    let p = emu.provider("tests").await;
+    let other = emu.provider("other").await;
+    for region in REGIONS {
+        let r = Res::new(&format!("{region}/launch_template.nodes"));
+        let ctx = r.ctx();
+        let desired = template_spec("eks-nodes");
+        let created = p.create_and_wait(&ctx, &desired).await.expect("create");
+        assert_eq!(created.status, Status::Ready);
+        assert!(created.id.starts_with("lt-"), "{}", created.id);
+        assert_eq!(attr(&created.computed, "id"), created.id);
+        assert_eq!(attr(&created.computed, "latest_version"), "1");
+        assert_eq!(attr(&created.computed, "default_version"), "1");
+        let arn = attr(&created.computed, "arn");
+        assert!(
+            arn.starts_with(&format!("arn:aws:ec2:{region}:"))
+                && arn.ends_with(&format!(":launch-template/{}", created.id)),
+            "{arn}"
+        );
+        assert_eq!(attr(&created.attrs, "http_tokens"), "required");
+        assert_eq!(
+            created.attrs.get("http_put_response_hop_limit"),
+            Some(&Value::Int(2))
+        );
+        assert_eq!(created.attrs.get("root_volume_size"), Some(&Value::Int(50)));
+        assert_eq!(attr(&created.attrs, "root_volume_type"), "gp3");
+        assert_eq!(
+            created.attrs.get("root_volume_encrypted"),
+            Some(&Value::Bool(true))
+        );
+        assert_eq!(attr(&created.attrs, "root_device_name"), "/dev/xvda");
+        assert_eq!(
+            created.attrs.get("instance_tags"),
+            desired.get("instance_tags")
+        );
+        assert_eq!(
+            created.attrs.get("tags"),
+            desired.get("tags"),
+            "user tags only"
+        );
+        assert_eq!(created.stack_tag(), Some("tests"));
+        assert_no_op(Kind::LaunchTemplate, &desired, &created);
+        assert_eq!(
+            p.read(&ctx, &created.id)
+                .await
+                .expect("read")
+                .expect("exists"),
+            created
+        );
+
+        // Another stack's template is not listed, and the listing costs two calls whatever the
+        // number of templates.
+        let foreign = Res::new(&format!("{region}/launch_template.foreign"));
+        other
+            .create(&foreign.ctx(), &template_spec("foreign"))
+            .await
+            .expect("foreign template");
+        let second = Res::new(&format!("{region}/launch_template.second"));
+        let second = p
+            .create(
+                &second.ctx(),
+                &attrs(json!({"name": "second", "http_tokens": "required"})),
+            )
+            .await
+            .expect("second template");
+        let before = p.clients.requests();
+        let mut listed = p
+            .refresh(Kind::LaunchTemplate, region, &Hints::default())
+            .await
+            .expect("refresh");
+        listed.sort_by(|a, b| attr(&a.attrs, "name").cmp(attr(&b.attrs, "name")));
+        assert_eq!(listed, vec![created.clone(), second.clone()]);
+        let after = p.clients.requests();
+        assert_eq!(after.total() - before.total(), 2, "{after:?}");
+
+        // Adoption after a crash: the template an interrupted create made is found by its token.
+        let found = p.find(&ctx, &desired).await.expect("find").expect("found");
+        assert_eq!(found, created);
+
+        // A data change is a new version, made the default; the template's own tags change in
+        // place; a tags-only change makes no version.
+        let changed = with(
+            &desired,
+            json!({"http_put_response_hop_limit": 1, "root_volume_size": 80, "instance_tags": null}),
+        );
+        assert_eq!(
+            compare(
+                Kind::LaunchTemplate,
+                "instance_tags",
+                None,
+                created.attrs.get("instance_tags")
+            ),
+            AttrCmp::Differs,
+            "instance tags removed from the spec are a change"
+        );
+        let updated = p
+            .update_and_wait(&ctx, &created, &changed)
+            .await
+            .expect("update");
+        assert_eq!(attr(&updated.computed, "latest_version"), "2");
+        assert_eq!(attr(&updated.computed, "default_version"), "2");
+        assert_eq!(updated.attrs.get("instance_tags"), None);
+        assert_eq!(updated.attrs.get("root_volume_size"), Some(&Value::Int(80)));
+        assert_no_op(Kind::LaunchTemplate, &changed, &updated);
+        let retagged = with(&changed, json!({"tags": {"team": "sre"}}));
+        let retagged_live = p
+            .update_and_wait(&ctx, &updated, &retagged)
+            .await
+            .expect("retag");
+        assert_eq!(attr(&retagged_live.computed, "latest_version"), "2");
+        assert_no_op(Kind::LaunchTemplate, &retagged, &retagged_live);
+
+        // Delete, and delete again.
+        p.delete_and_wait(&ctx, &retagged_live, &retagged)
+            .await
+            .expect("delete");
+        assert!(p.read(&ctx, &created.id).await.expect("read").is_none());
+        p.delete(&ctx, &retagged_live, &retagged)
+            .await
+            .expect("deleting again succeeds");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_launch_template_version_rolls_the_node_group_in_place() {
+    let emu = Emulator::start();
+    let p = emu.provider("tests").await;
+    let (cluster_role, node_role) = roles(&p).await;
+    let region = "eu-west-1";
+    let subnet_ids = subnets(&p, region).await;
+    let c = Res::new(&format!("{region}/eks_cluster.main"));
+    p.create_and_wait(
+        &c.ctx(),
+        &attrs(json!({
+            "name": "prod",
+            "version": "1.31",
+            "role_arn": cluster_role,
+            "subnet_ids": subnet_ids,
+        })),
+    )
+    .await
+    .expect("cluster");
+    let t = Res::new(&format!("{region}/launch_template.nodes"));
+    let template_desired = template_spec("eks-nodes");
+    let template = p
+        .create_and_wait(&t.ctx(), &template_desired)
+        .await
+        .expect("template");
+
+    let r = Res::new(&format!("{region}/eks_node_group.default"));
+    let ctx = r.ctx();
+    let desired = attrs(json!({
+        "cluster_name": "prod",
+        "name": "default",
+        "node_role_arn": node_role,
+        "subnet_ids": subnet_ids,
+        "instance_types": ["m6i.large"],
+        "launch_template_id": template.id,
+        "launch_template_version": attr(&template.computed, "latest_version"),
+        "scaling": {"min": 1, "desired": 2, "max": 3},
+    }));
+    let group = p.create_and_wait(&ctx, &desired).await.expect("node group");
+    assert_eq!(attr(&group.attrs, "launch_template_id"), template.id);
+    assert_eq!(attr(&group.attrs, "launch_template_version"), "1");
+    assert_no_op(Kind::EksNodeGroup, &desired, &group);
+
+    let template = p
+        .update_and_wait(
+            &t.ctx(),
+            &template,
+            &with(&template_desired, json!({"http_put_response_hop_limit": 1})),
+        )
+        .await
+        .expect("new template version");
+    let version = attr(&template.computed, "latest_version");
+    assert_eq!(version, "2");
+    let rolled = with(&desired, json!({"launch_template_version": version}));
+    assert_eq!(
+        compare(
+            Kind::EksNodeGroup,
+            "launch_template_version",
+            rolled.get("launch_template_version"),
+            group.attrs.get("launch_template_version")
+        ),
+        AttrCmp::Differs
+    );
+    let before = p.clients.requests();
+    let group = p
+        .update_and_wait(&ctx, &group, &rolled)
+        .await
+        .expect("roll");
+    let after = p.clients.requests();
+    assert_eq!(
+        after.operation("UpdateNodegroupVersion") - before.operation("UpdateNodegroupVersion"),
+        1
+    );
+    assert_eq!(
+        after.operation("UpdateNodegroupConfig") - before.operation("UpdateNodegroupConfig"),
+        0
+    );
+    assert_eq!(attr(&group.attrs, "launch_template_version"), "2");
+    assert_eq!(attr(&group.attrs, "launch_template_id"), template.id);
+    assert_no_op(Kind::EksNodeGroup, &rolled, &group);
+}
