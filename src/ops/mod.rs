@@ -6,6 +6,7 @@
 //! plan. Nothing here prints or parses arguments: results and errors come back as values for
 //! `cmd` to render, so a library user gets the same operations as the CLI.
 
+pub mod adopt;
 pub mod import;
 pub mod plan;
 pub mod prepare;
