@@ -78,6 +78,9 @@ pub enum Command {
     State(StateCommand),
     /// Adopt an existing AWS resource into the state under an address of the spec.
     Import(ImportArgs),
+    /// Adopt an existing platform: write the spec and the state from Terraform states.
+    #[command(subcommand)]
+    Adopt(AdoptCommand),
     /// Remove a lock left behind by a run that died (the lock id is in the "locked" error).
     ForceUnlock(ForceUnlockArgs),
     /// Print the outputs the last apply recorded per environment (no AWS call).
@@ -330,6 +333,46 @@ impl PlanArgs {
             (_, true) => PlanFormat::Markdown,
             _ => PlanFormat::Human,
         }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdoptCommand {
+    /// Read Terraform states (`terraform state pull` or `terraform show -json` output) and write
+    /// the spec (one environment per region, plus global) and the regionctl state for every
+    /// resource regionctl can manage; list the others with the reason.
+    Terraform(AdoptTerraformArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptTerraformArgs {
+    /// Terraform state files (format version 4) or `terraform show -json` outputs; `-` reads
+    /// standard input.
+    #[arg(required = true, value_name = "STATE")]
+    pub states: Vec<PathBuf>,
+    /// The project directory to write (default: the current one, or -C).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Overwrite existing spec files and state entries.
+    #[arg(long)]
+    pub force: bool,
+    /// The project (stack) name, when regionctl.yaml does not exist yet (default: the
+    /// directory's name).
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+    /// The region of a provider configuration or module whose resources do not name theirs,
+    /// e.g. `euw1=eu-west-1` or `module.primary=us-east-1` (repeatable).
+    #[arg(long = "provider-region", value_name = "ALIAS=REGION", value_parser = parse_pair)]
+    pub provider_regions: Vec<(String, String)>,
+    /// The region of resources nothing else places (a provider without alias or region hint).
+    #[arg(long, value_name = "REGION")]
+    pub default_region: Option<String>,
+}
+
+fn parse_pair(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("expected ALIAS=REGION, got {value:?}")),
     }
 }
 

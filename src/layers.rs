@@ -72,6 +72,14 @@ const RULES: &[Rule] = &[
         not_modules: &["provider", "state", "apply", "ops", "cmd"],
         not_crates: SDK,
     },
+    // Adopting from Terraform: documents in, spec text and state records out.
+    Rule {
+        module: "adopt",
+        not_modules: &[
+            "plan", "provider", "state", "apply", "ops", "cmd", "render", "check", "graph",
+        ],
+        not_crates: SDK,
+    },
     // Pure functions to text (the terminal drawing is `term`'s).
     Rule {
         module: "render",

@@ -4,6 +4,7 @@
 //! files → `spec` (load, expand, check) → `graph` → plan → `render`, wired by `cmd`.
 
 pub mod addr;
+pub mod adopt;
 pub mod apply;
 pub mod check;
 pub mod cli;

@@ -1,6 +1,7 @@
 //! One module per subcommand, wiring the stages together. The only place that prints (through
 //! the writers it is given) and the only place that knows about the process environment.
 
+mod adopt;
 mod apply;
 mod check;
 mod force_unlock;
@@ -63,6 +64,7 @@ pub fn run(cli: Cli, io: &mut Output) -> ExitStatus {
         Command::Plan(args) => plan::run(&start, &args, &aws, io),
         Command::State(cmd) => state::run(&start, &cmd, &aws, io),
         Command::Import(args) => import::run(&start, &args, &aws, io),
+        Command::Adopt(cmd) => adopt::run(&start, &cmd, &aws, io),
         Command::ForceUnlock(args) => force_unlock::run(&start, &args, &aws, io),
         Command::Apply(args) => apply::run(&start, &args.selection, &args.run, false, &aws, io),
         Command::Destroy(args) => apply::run(&start, &args.selection, &args.run, true, &aws, io),

@@ -6,6 +6,7 @@
 //! plan, apply or destroy under the environments' locks. Nothing here prints or parses
 //! arguments: results and errors come back as values for `cmd` to render (an apply asks and
 //! shows through a trait `cmd` implements), so a library user gets the same operations as the
+pub mod adopt;
 //! CLI.
 
 pub mod apply;

@@ -22,7 +22,7 @@ use super::model::*;
 use crate::addr::{GLOBAL_ENV, InstanceAddr};
 use crate::graph::ResourceGraph;
 use crate::kind::Kind;
-use crate::resource::{ADDRESS_TAG, Attrs, Observed, Status, api_region, natural_id};
+use crate::resource::{ADDRESS_TAG, Attrs, Observed, STACK_TAG, Status, api_region, natural_id};
 use crate::spec::Spec;
 use crate::spec::expr::resolve;
 use crate::spec::schema::compare::{self, AttrCmp};
@@ -234,7 +234,7 @@ pub fn diff(spec: &Spec, graph: &ResourceGraph, inputs: &Inputs) -> Plan {
                 }
             }
             Some(observed) => {
-                let (changed, forces) = compare_attrs(
+                let (mut changed, forces) = compare_attrs(
                     resource.kind,
                     &desired,
                     observed,
@@ -263,6 +263,29 @@ pub fn diff(spec: &Spec, graph: &ResourceGraph, inputs: &Inputs) -> Plan {
                             "replace",
                             &forces,
                         ));
+                    }
+                }
+                // A resource regionctl did not create (imported, or adopted from Terraform) lacks
+                // the identity tags: the update adds them in place, and the plan shows them.
+                let identity = missing_identity(resource.kind, observed, stack, addr);
+                if !identity.is_empty()
+                    && !resource.ignore_changes.iter().any(|n| n == "tags")
+                    && matches!(found, Found::Live { adopted: false, .. })
+                {
+                    if !changed.iter().any(|n| n == "tags") {
+                        changed.push("tags".to_owned());
+                    }
+                    if change.action == Action::NoOp {
+                        change.action = Action::Update;
+                        change.reason = Reason::AttributesDiffer;
+                    }
+                    if let Some(after) = change.after.as_mut() {
+                        let mut tags = match after.get("tags") {
+                            Some(Value::Map(m)) => m.clone(),
+                            _ => BTreeMap::new(),
+                        };
+                        tags.extend(identity.into_iter().map(|(k, v)| (k, Value::Str(v))));
+                        after.insert("tags".to_owned(), Value::Map(tags));
                     }
                 }
                 change.changed = changed;
@@ -447,6 +470,26 @@ fn after_of(change: &ResourceChange, live: Option<&Observed>) -> After {
             attrs: desired,
         },
     }
+}
+
+/// The identity tags a live resource of a taggable kind lacks (or carries with another value).
+fn missing_identity(
+    kind: Kind,
+    live: &Observed,
+    stack: &str,
+    addr: &InstanceAddr,
+) -> BTreeMap<String, String> {
+    if !schema(kind).taggable {
+        return BTreeMap::new();
+    }
+    [
+        (STACK_TAG, stack.to_owned()),
+        (ADDRESS_TAG, addr.to_string()),
+    ]
+    .into_iter()
+    .filter(|(k, v)| live.tags.get(*k) != Some(v))
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 /// Compares every attribute; returns the changed names and those of them that force replacement.

@@ -401,3 +401,41 @@ fn allow_patterns_match_with_stars() {
         &a
     ));
 }
+
+#[test]
+fn resources_in_state_without_identity_tags_get_them_in_place() {
+    // Imported or adopted from Terraform: in state by id, but never tagged by regionctl.
+    let (spec, graph) = load(MAIN);
+    let (mut live, state) = world(&spec);
+    for o in &mut live {
+        o.tags.clear();
+        if o.kind == Kind::Vpc {
+            o.tags.insert("team".into(), "core".into());
+        }
+    }
+    let plan = diff(&spec, &graph, &inputs(live, Some(state)));
+    for c in plan.changes() {
+        assert_eq!(c.action, Action::Update, "{}", c.addr);
+        assert_eq!(c.changed, ["tags"], "{}", c.addr);
+        assert!(c.forces_replacement.is_empty(), "{}", c.addr);
+        let Some(Value::Map(tags)) = c.after.as_ref().and_then(|a| a.get("tags")) else {
+            panic!("{}: no tags after", c.addr);
+        };
+        assert_eq!(
+            tags.get(ADDRESS_TAG),
+            Some(&Value::Str(c.addr.to_string())),
+            "{}",
+            c.addr
+        );
+    }
+    let vpc = change(&plan, "eu-west-1/vpc.main");
+    let Some(Value::Map(tags)) = vpc.after.as_ref().and_then(|a| a.get("tags")) else {
+        panic!("no tags");
+    };
+    assert_eq!(tags.get("team"), Some(&Value::Str("core".into())));
+    assert_eq!(tags.get(STACK_TAG), Some(&Value::Str("minimal".into())));
+    // Tagged as the spec says: nothing to do.
+    let (live, state) = world(&spec);
+    let plan = diff(&spec, &graph, &inputs(live, Some(state)));
+    assert!(plan.changes().all(|c| c.action == Action::NoOp));
+}

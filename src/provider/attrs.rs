@@ -202,6 +202,28 @@ pub fn tag_changes(prior: &BTreeMap<String, String>, desired: &Attrs) -> TagChan
     }
 }
 
+/// [`tag_changes`], plus regionctl's identity tags where the resource lacks them: a resource
+/// imported or adopted from Terraform was not created by regionctl, and gets them on its first
+/// update (in place, like any tag).
+pub fn tag_changes_with_identity(
+    p: &super::Provider,
+    ctx: &Ctx<'_>,
+    prior: &BTreeMap<String, String>,
+    desired: &Attrs,
+) -> TagChanges {
+    let mut changes = tag_changes(prior, desired);
+    let address = ctx.addr.to_string();
+    for (key, value) in [
+        (crate::resource::STACK_TAG, &p.stack),
+        (crate::resource::ADDRESS_TAG, &address),
+    ] {
+        if prior.get(key) != Some(value) {
+            changes.set.insert(key.to_owned(), value.clone());
+        }
+    }
+    changes
+}
+
 /// Makes a resource's user tags the desired ones through the service's own two calls: `untag`
 /// with the keys no longer wanted, then `tag` with the new or changed values, each only when it
 /// has something to do. Every service's tag sync is this with its own calls plugged in.

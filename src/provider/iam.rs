@@ -355,7 +355,7 @@ async fn sync_tags(
     let client = p.clients.iam(ctx.region);
     let subject = ctx.subject();
     super::attrs::sync_tags_with(
-        super::attrs::tag_changes(prior, desired),
+        super::attrs::tag_changes_with_identity(p, ctx, prior, desired),
         async |keys| {
             client
                 .untag_role()

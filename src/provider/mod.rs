@@ -39,7 +39,7 @@ macro_rules! arn_tag_sync {
             let client = p.clients.$client(ctx.region);
             let subject = ctx.subject();
             $crate::provider::attrs::sync_tags_with(
-                $crate::provider::attrs::tag_changes(prior, desired),
+                $crate::provider::attrs::tag_changes_with_identity(p, ctx, prior, desired),
                 async |keys| {
                     client
                         .remove_tags_from_resource()

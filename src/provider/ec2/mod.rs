@@ -233,7 +233,7 @@ pub(super) async fn sync_tags(
     let client = p.clients.ec2(ctx.region);
     let subject = ctx.subject();
     super::attrs::sync_tags_with(
-        super::attrs::tag_changes(prior, desired),
+        super::attrs::tag_changes_with_identity(p, ctx, prior, desired),
         async |keys| {
             let stale: Vec<Tag> = keys.iter().map(|k| Tag::builder().key(k).build()).collect();
             client

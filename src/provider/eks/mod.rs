@@ -112,7 +112,7 @@ async fn sync_tags(
     let client = p.clients.eks(ctx.region);
     let subject = ctx.subject();
     crate::provider::attrs::sync_tags_with(
-        crate::provider::attrs::tag_changes(prior, desired),
+        crate::provider::attrs::tag_changes_with_identity(p, ctx, prior, desired),
         async |keys| {
             client
                 .untag_resource()

@@ -1,0 +1,848 @@
+//! From placed resources to the spec's YAML and the state's records.
+//!
+//! - Every Terraform resource (all its `count` / `for_each` instances) becomes one regionctl
+//!   resource; its name is Terraform's, prefixed with the module's when two would collide.
+//! - A literal that the kind's declaration types as a reference (`Ty::RefTo`) and that is the id,
+//!   ARN or name of an adopted resource becomes a reference to it (`${vpc.main.id}`,
+//!   `${env.global.iam_role.node.arn}`).
+//! - Instances become `for_each`: attributes equal in all stay literal, literals that differ go
+//!   into the `for_each` value (`${each.value.cidr_block}`), references to the instance of
+//!   another repeated resource with the same key become `[each.key]`. Anything else (a differing
+//!   reference of another shape) makes separate resources `name_key`, which can make the
+//!   resources referring to them separate too, so the choice is repeated until it settles.
+//! - The state records each instance with the references resolved, exactly as an apply of the
+//!   written spec would have, so the first plan compares like with like.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value as J};
+
+use super::tfstate::{TfInstance, TfKey};
+use super::{Adoption, Placed, Record};
+use crate::addr::InstanceAddr;
+use crate::kind::{Kind, Placement};
+use crate::spec::schema::{Field, Ty, schema};
+use crate::spec::value::Value;
+
+/// A spec value under construction.
+#[derive(Debug, Clone, PartialEq)]
+enum Sv {
+    Lit(J),
+    /// An attribute of another adopted instance.
+    Ref {
+        target: usize,
+        attr: String,
+    },
+    /// `${kind.name[each.key].attr}` of a repeated resource (a block).
+    EachRef {
+        block: usize,
+        attr: String,
+    },
+    /// `${each.value}` or `${each.value.<attr>}`.
+    EachValue(Option<String>),
+    List(Vec<Sv>),
+    Map(Vec<(String, Sv)>),
+}
+
+impl Sv {
+    fn has_ref(&self) -> bool {
+        match self {
+            Sv::Ref { .. } | Sv::EachRef { .. } => true,
+            Sv::List(l) => l.iter().any(Sv::has_ref),
+            Sv::Map(m) => m.iter().any(|(_, v)| v.has_ref()),
+            _ => false,
+        }
+    }
+    fn targets(&self, out: &mut BTreeSet<usize>) {
+        match self {
+            Sv::Ref { target, .. } => {
+                out.insert(*target);
+            }
+            Sv::List(l) => l.iter().for_each(|v| v.targets(out)),
+            Sv::Map(m) => m.iter().for_each(|(_, v)| v.targets(out)),
+            _ => {}
+        }
+    }
+}
+
+/// One Terraform resource: its instances, as one regionctl resource.
+struct Block {
+    env: String,
+    kind: Kind,
+    name: String,
+    /// The Terraform address without instance key.
+    tf: String,
+    source: String,
+    members: Vec<usize>,
+    /// Whether the instances are written as separate resources.
+    split: bool,
+}
+
+/// What goes where in a `for_each` resource.
+enum Entry {
+    Shared(Sv),
+    PerKey,
+}
+
+struct Ctx<'a> {
+    insts: &'a [TfInstance],
+    placed: &'a [Placed],
+    blocks: Vec<Block>,
+    block_of: Vec<usize>,
+    svs: Vec<Vec<(String, Sv)>>,
+}
+
+impl Ctx<'_> {
+    fn key(&self, i: usize) -> Option<&TfKey> {
+        self.insts[self.placed[i].draft.inst].key.as_ref()
+    }
+
+    /// `kind.name` and key text of an instance, as the spec addresses it.
+    fn local(&self, i: usize) -> String {
+        let b = &self.blocks[self.block_of[i]];
+        match (self.key(i), b.split) {
+            (None, _) => format!("{}.{}", b.kind, b.name),
+            (Some(k), true) => format!("{}.{}_{}", b.kind, b.name, key_suffix(k)),
+            (Some(k), false) => format!("{}.{}{}", b.kind, b.name, key_text(k)),
+        }
+    }
+
+    fn addr(&self, i: usize) -> Option<InstanceAddr> {
+        format!("{}/{}", self.placed[i].env, self.local(i))
+            .parse()
+            .ok()
+    }
+
+    fn env_prefix(&self, from: &str, target_env: &str) -> String {
+        if from == target_env {
+            String::new()
+        } else {
+            format!("env.{target_env}.")
+        }
+    }
+}
+
+fn key_text(k: &TfKey) -> String {
+    match k {
+        TfKey::Int(n) => format!("[{n}]"),
+        TfKey::Str(s) => format!("[{s:?}]"),
+    }
+}
+
+fn key_suffix(k: &TfKey) -> String {
+    match k {
+        TfKey::Int(n) => n.to_string(),
+        TfKey::Str(s) => sanitize(s),
+    }
+}
+
+/// A resource name: letters, digits, `_` and `-`, starting with a letter or `_`.
+fn sanitize(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !out.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        out.insert(0, '_');
+    }
+    out
+}
+
+pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption) {
+    // Blocks: one per Terraform resource and environment.
+    let mut by_tf: BTreeMap<(String, String, Kind), Vec<usize>> = BTreeMap::new();
+    for (i, p) in placed.iter().enumerate() {
+        let inst = &insts[p.draft.inst];
+        let mut tf = inst.address();
+        if let Some(k) = &inst.key {
+            tf.truncate(tf.len() - key_text(k).len());
+        }
+        by_tf
+            .entry((p.env.clone(), tf, p.draft.kind))
+            .or_default()
+            .push(i);
+    }
+    let mut blocks = Vec::new();
+    let mut block_of = vec![0; placed.len()];
+    for ((env, tf, kind), mut members) in by_tf {
+        members.sort_by(|a, b| {
+            insts[placed[*a].draft.inst]
+                .key
+                .cmp(&insts[placed[*b].draft.inst].key)
+        });
+        for m in &members {
+            block_of[*m] = blocks.len();
+        }
+        let first = &insts[placed[members[0]].draft.inst];
+        blocks.push(Block {
+            env,
+            kind,
+            name: sanitize(&first.name),
+            tf,
+            source: first.source.clone(),
+            members,
+            split: false,
+        });
+    }
+    name_blocks(insts, &placed, &mut blocks);
+
+    // References.
+    let mut index: BTreeMap<(Kind, String, String), usize> = BTreeMap::new();
+    for (i, p) in placed.iter().enumerate() {
+        for (name, v) in p.draft.computed.iter().chain(p.draft.attrs.iter()) {
+            if let Some(s) = v.as_str() {
+                index
+                    .entry((p.draft.kind, name.clone(), s.to_owned()))
+                    .or_insert(i);
+            }
+        }
+    }
+    let svs: Vec<Vec<(String, Sv)>> = placed
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let s = schema(p.draft.kind);
+            s.fields
+                .iter()
+                .filter_map(|f| {
+                    let v = p.draft.attrs.get(f.name)?;
+                    Some((f.name.to_owned(), to_sv(&f.ty, v, &index, &placed, i)))
+                })
+                .collect()
+        })
+        .collect();
+    let mut cx = Ctx {
+        insts,
+        placed: &placed,
+        blocks,
+        block_of,
+        svs,
+    };
+
+    // Shapes, until no block needs to be split any more.
+    loop {
+        let mut changed = false;
+        for b in 0..cx.blocks.len() {
+            if !cx.blocks[b].split && has_keys(&cx, b) && shape(&cx, b).is_none() {
+                cx.blocks[b].split = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    // YAML per environment.
+    let mut envs: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (b, block) in cx.blocks.iter().enumerate() {
+        envs.entry(block.env.clone()).or_default().push(b);
+    }
+    let mut sources: Vec<&str> = insts.iter().map(|i| i.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    for (env, mut bs) in envs {
+        bs.sort_by_key(|b| {
+            let k = cx.blocks[*b].kind;
+            (
+                Kind::ALL.iter().position(|x| *x == k),
+                cx.blocks[*b].name.clone(),
+            )
+        });
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "# Adopted from Terraform by `regionctl adopt terraform` ({}).\n\
+             # Each resource names the Terraform address it came from. Review, then plan; see\n\
+             # docs/migrate-from-terraform.md for handing the resources over.",
+            sources.join(", ")
+        );
+        if env == crate::addr::GLOBAL_ENV {
+            text.push_str("global: true\n");
+        } else {
+            let _ = writeln!(text, "region: {env}");
+        }
+        text.push_str("\nresources:\n");
+        for (n, b) in bs.iter().enumerate() {
+            if n > 0 {
+                text.push('\n');
+            }
+            write_block(&cx, *b, &mut text);
+        }
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        out.files.push((format!("envs/{env}/terraform.yaml"), text));
+    }
+
+    // State records.
+    for (i, p) in placed.iter().enumerate() {
+        let Some(addr) = cx.addr(i) else { continue };
+        let mut deps = BTreeSet::new();
+        let mut attrs = crate::resource::Attrs::new();
+        for (name, sv) in &cx.svs[i] {
+            sv.targets(&mut deps);
+            attrs.insert(name.clone(), Value::from_json(&resolve(sv, &placed)));
+        }
+        let computed = p
+            .draft
+            .computed
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from_json(v)))
+            .collect();
+        let region = if p.draft.kind.placement() == Placement::Global {
+            crate::resource::GLOBAL_REGION.to_owned()
+        } else {
+            p.env.clone()
+        };
+        let record = Record {
+            kind: p.draft.kind,
+            region,
+            id: p.draft.id.clone(),
+            arn: p
+                .draft
+                .computed
+                .get("arn")
+                .and_then(J::as_str)
+                .map(str::to_owned),
+            attrs,
+            computed,
+            deps: deps.into_iter().filter_map(|t| cx.addr(t)).collect(),
+            protect: p.draft.kind.needs_consent(),
+        };
+        out.adopted
+            .push((insts[p.draft.inst].address(), addr.clone()));
+        for f in &p.draft.folded {
+            out.adopted.push((f.clone(), addr.clone()));
+        }
+        if let Some(var) = &p.draft.secret_env {
+            out.secret_envs.push(var.clone());
+        }
+        out.records
+            .entry(p.env.clone())
+            .or_default()
+            .push((addr, record));
+    }
+}
+
+/// Makes names unique per environment and kind: the module's name goes in front when two
+/// Terraform resources of one name meet (`euw1_main`), a number after when that is not enough.
+fn name_blocks(insts: &[TfInstance], placed: &[Placed], blocks: &mut [Block]) {
+    let mut count: BTreeMap<(String, Kind, String), usize> = BTreeMap::new();
+    for b in blocks.iter() {
+        *count
+            .entry((b.env.clone(), b.kind, b.name.clone()))
+            .or_default() += 1;
+    }
+    for b in blocks.iter_mut() {
+        if count[&(b.env.clone(), b.kind, b.name.clone())] > 1 {
+            let module = &insts[placed[b.members[0]].draft.inst].module;
+            if let Some(last) = module.rsplit('.').next().filter(|m| !m.is_empty()) {
+                b.name = sanitize(&format!("{}_{}", last.trim_end_matches(']'), b.name));
+            }
+        }
+    }
+    let mut used: BTreeSet<(String, Kind, String)> = BTreeSet::new();
+    for b in blocks.iter_mut() {
+        let base = b.name.clone();
+        let mut n = 2;
+        while !used.insert((b.env.clone(), b.kind, b.name.clone())) {
+            b.name = format!("{base}_{n}");
+            n += 1;
+        }
+    }
+}
+
+/// A Terraform value in the shape of field type `ty`, with references where the type refers to
+/// another kind and an adopted resource has the value.
+fn to_sv(
+    ty: &Ty,
+    v: &J,
+    index: &BTreeMap<(Kind, String, String), usize>,
+    placed: &[Placed],
+    me: usize,
+) -> Sv {
+    match (ty, v) {
+        (Ty::RefTo { kind, attr }, J::String(s)) => {
+            let mut hit = index.get(&(*kind, (*attr).to_owned(), s.clone())).copied();
+            // A same-region replica names its source by identifier, not ARN.
+            if hit.is_none() && *kind == Kind::RdsInstance && !s.starts_with("arn:") {
+                hit = index
+                    .get(&(*kind, "identifier".to_owned(), s.clone()))
+                    .copied()
+                    .filter(|t| placed[*t].env == placed[me].env);
+            }
+            match hit.filter(|t| *t != me) {
+                Some(target) => Sv::Ref {
+                    target,
+                    attr: (*attr).to_owned(),
+                },
+                None => Sv::Lit(v.clone()),
+            }
+        }
+        // The provider keeps some flags and numbers as strings (ElastiCache's
+        // auto_minor_version_upgrade is "true"); the spec takes them typed.
+        (Ty::Bool, J::String(s)) if s == "true" || s == "false" => Sv::Lit(J::Bool(s == "true")),
+        (Ty::Int { .. }, J::String(s)) if s.parse::<i64>().is_ok() => {
+            Sv::Lit(s.parse::<i64>().map(J::from).unwrap_or(J::Null))
+        }
+        (Ty::List(inner), J::Array(items)) => Sv::List(
+            items
+                .iter()
+                .map(|x| to_sv(inner, x, index, placed, me))
+                .collect(),
+        ),
+        (Ty::Object(fields), J::Object(m)) => Sv::Map(object(fields, m, index, placed, me)),
+        _ => Sv::Lit(v.clone()),
+    }
+}
+
+fn object(
+    fields: &[Field],
+    m: &Map<String, J>,
+    index: &BTreeMap<(Kind, String, String), usize>,
+    placed: &[Placed],
+    me: usize,
+) -> Vec<(String, Sv)> {
+    fields
+        .iter()
+        .filter_map(|f| {
+            let v = m.get(f.name).filter(|v| !v.is_null())?;
+            Some((f.name.to_owned(), to_sv(&f.ty, v, index, placed, me)))
+        })
+        .collect()
+}
+
+/// The value a reference reads: the target's computed attribute, else its configured one.
+fn resolve(sv: &Sv, placed: &[Placed]) -> J {
+    match sv {
+        Sv::Lit(j) => j.clone(),
+        Sv::Ref { target, attr } => {
+            let d = &placed[*target].draft;
+            d.computed
+                .get(attr)
+                .or_else(|| d.attrs.get(attr))
+                .cloned()
+                .unwrap_or(J::Null)
+        }
+        Sv::List(l) => J::Array(l.iter().map(|v| resolve(v, placed)).collect()),
+        Sv::Map(m) => J::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), resolve(v, placed)))
+                .collect(),
+        ),
+        Sv::EachRef { .. } | Sv::EachValue(_) => J::Null,
+    }
+}
+
+fn has_keys(cx: &Ctx, b: usize) -> bool {
+    cx.blocks[b].members.iter().any(|m| cx.key(*m).is_some())
+}
+
+/// The value with references to the instance of another repeated resource that has this key
+/// replaced by `[each.key]`.
+fn templatize(cx: &Ctx, sv: &Sv, key: &TfKey) -> Sv {
+    match sv {
+        Sv::Ref { target, attr } => {
+            let tb = cx.block_of[*target];
+            if cx.key(*target) == Some(key) && !cx.blocks[tb].split {
+                Sv::EachRef {
+                    block: tb,
+                    attr: attr.clone(),
+                }
+            } else {
+                sv.clone()
+            }
+        }
+        Sv::List(l) => Sv::List(l.iter().map(|v| templatize(cx, v, key)).collect()),
+        Sv::Map(m) => Sv::Map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), templatize(cx, v, key)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// How a repeated resource is written as one `for_each`, or `None` when it cannot be.
+fn shape(cx: &Ctx, b: usize) -> Option<Vec<(String, Entry)>> {
+    let block = &cx.blocks[b];
+    let keys: Vec<&TfKey> = block.members.iter().filter_map(|m| cx.key(*m)).collect();
+    if keys.len() != block.members.len() {
+        return None;
+    }
+    // Positions of a list must be 0, 1, 2 ... to keep the addresses of `count`.
+    let ints: Vec<usize> = keys
+        .iter()
+        .filter_map(|k| match k {
+            TfKey::Int(n) => Some(*n),
+            TfKey::Str(_) => None,
+        })
+        .collect();
+    if !ints.is_empty()
+        && (ints.len() != keys.len() || ints.iter().enumerate().any(|(i, n)| i != *n))
+    {
+        return None;
+    }
+    let mut out = Vec::new();
+    for f in schema(block.kind).fields {
+        let vals: Vec<Option<&Sv>> = block
+            .members
+            .iter()
+            .map(|m| cx.svs[*m].iter().find(|(n, _)| n == f.name).map(|(_, v)| v))
+            .collect();
+        if vals.iter().all(Option::is_none) {
+            continue;
+        }
+        if let Some(Some(first)) = vals.first()
+            && vals.iter().all(|v| *v == Some(*first))
+        {
+            out.push((f.name.to_owned(), Entry::Shared((*first).clone())));
+            continue;
+        }
+        if vals.iter().all(|v| v.is_none_or(|v| !v.has_ref())) {
+            out.push((f.name.to_owned(), Entry::PerKey));
+            continue;
+        }
+        let templates: Vec<Option<Sv>> = vals
+            .iter()
+            .zip(&keys)
+            .map(|(v, k)| v.map(|v| templatize(cx, v, k)))
+            .collect();
+        match templates.first() {
+            Some(Some(t)) if templates.iter().all(|x| x.as_ref() == Some(t)) => {
+                out.push((f.name.to_owned(), Entry::Shared(t.clone())));
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML
+
+/// A value ready to print: scalars already in their YAML spelling.
+enum Y {
+    S(String),
+    L(Vec<Y>),
+    M(Vec<(String, Y)>),
+}
+
+fn write_block(cx: &Ctx, b: usize, out: &mut String) {
+    let block = &cx.blocks[b];
+    if block.split || !has_keys(cx, b) {
+        for (n, m) in block.members.iter().enumerate() {
+            if n > 0 {
+                out.push('\n');
+            }
+            let d = &cx.placed[*m].draft;
+            let mut head = format!("from {} ({})", cx.insts[d.inst].address(), block.source);
+            comment_tail(&mut head, d);
+            comment(out, &head);
+            let entries: Vec<(String, Y)> = cx.svs[*m]
+                .iter()
+                .map(|(k, v)| (k.clone(), to_y(cx, &block.env, v)))
+                .collect();
+            let _ = writeln!(out, "  {}:", cx.local(*m));
+            write_map(out, 4, &entries);
+            if block.kind.needs_consent() {
+                out.push_str("    protect: true\n");
+            }
+        }
+        return;
+    }
+    let Some(shape) = shape(cx, b) else { return };
+    let first = &cx.placed[block.members[0]].draft;
+    let mut head = format!(
+        "from {}, {} instance{} ({})",
+        block.tf,
+        block.members.len(),
+        if block.members.len() == 1 { "" } else { "s" },
+        block.source
+    );
+    for m in &block.members {
+        comment_tail(&mut head, &cx.placed[*m].draft);
+    }
+    let _ = first;
+    comment(out, &head);
+    let per_key: Vec<&str> = shape
+        .iter()
+        .filter(|(_, e)| matches!(e, Entry::PerKey))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let string_keys = matches!(cx.key(block.members[0]), Some(TfKey::Str(_)));
+    let value_of = |m: usize, attr: &str| -> Y {
+        cx.svs[m]
+            .iter()
+            .find(|(n, _)| n == attr)
+            .map_or(Y::S("null".into()), |(_, v)| to_y(cx, &block.env, v))
+    };
+    let for_each = if string_keys && per_key.len() <= 1 {
+        let entries: Vec<(String, Y)> = block
+            .members
+            .iter()
+            .filter_map(|m| match cx.key(*m) {
+                Some(TfKey::Str(k)) => Some((k.clone(), m)),
+                _ => None,
+            })
+            .map(|(k, m)| match per_key.first() {
+                Some(attr) => (k, value_of(*m, attr)),
+                None => (k, Y::S(String::new())),
+            })
+            .collect();
+        if per_key.is_empty() {
+            Y::L(entries.into_iter().map(|(k, _)| Y::S(scalar(&k))).collect())
+        } else {
+            Y::M(entries.into_iter().map(|(k, v)| (scalar(&k), v)).collect())
+        }
+    } else {
+        let rows = |m: usize| -> Y {
+            Y::M(
+                per_key
+                    .iter()
+                    .map(|a| ((*a).to_owned(), value_of(m, a)))
+                    .collect(),
+            )
+        };
+        if string_keys {
+            Y::M(
+                block
+                    .members
+                    .iter()
+                    .filter_map(|m| match cx.key(*m) {
+                        Some(TfKey::Str(k)) => Some((scalar(k), rows(*m))),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        } else {
+            Y::L(block.members.iter().map(|m| rows(*m)).collect())
+        }
+    };
+    let single = string_keys && per_key.len() == 1;
+    let mut entries = vec![("for_each".to_owned(), for_each)];
+    for (name, e) in &shape {
+        let y = match e {
+            Entry::Shared(sv) => to_y(cx, &block.env, sv),
+            Entry::PerKey if single => to_y(cx, &block.env, &Sv::EachValue(None)),
+            Entry::PerKey => to_y(cx, &block.env, &Sv::EachValue(Some(name.clone()))),
+        };
+        entries.push((name.clone(), y));
+    }
+    let _ = writeln!(out, "  {}.{}:", block.kind, block.name);
+    write_map(out, 4, &entries);
+    if block.kind.needs_consent() {
+        out.push_str("    protect: true\n");
+    }
+}
+
+/// Adds what was folded in, and the notes, to a resource's comment.
+fn comment_tail(head: &mut String, d: &super::map::Draft) {
+    if !d.folded.is_empty() {
+        let shown: Vec<&str> = d.folded.iter().take(4).map(String::as_str).collect();
+        let _ = write!(head, "; with {}", shown.join(", "));
+        if d.folded.len() > 4 {
+            let _ = write!(head, " and {} more", d.folded.len() - 4);
+        }
+    }
+    for n in &d.notes {
+        let _ = write!(head, "; {n}");
+    }
+}
+
+/// A comment, wrapped at about 100 columns.
+fn comment(out: &mut String, text: &str) {
+    let mut line = String::from("  #");
+    for word in text.split(' ') {
+        if line.len() + word.len() > 98 && line.len() > 3 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from("  #");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+}
+
+fn to_y(cx: &Ctx, env: &str, sv: &Sv) -> Y {
+    match sv {
+        Sv::Lit(j) => lit_y(j),
+        Sv::Ref { target, attr } => {
+            let p = &cx.placed[*target];
+            Y::S(quote(&format!(
+                "${{{}{}.{attr}}}",
+                cx.env_prefix(env, &p.env),
+                cx.local(*target)
+            )))
+        }
+        Sv::EachRef { block, attr } => {
+            let b = &cx.blocks[*block];
+            Y::S(quote(&format!(
+                "${{{}{}.{}[each.key].{attr}}}",
+                cx.env_prefix(env, &b.env),
+                b.kind,
+                b.name
+            )))
+        }
+        Sv::EachValue(None) => Y::S(quote("${each.value}")),
+        Sv::EachValue(Some(a)) => Y::S(quote(&format!("${{each.value.{a}}}"))),
+        Sv::List(l) => Y::L(l.iter().map(|v| to_y(cx, env, v)).collect()),
+        Sv::Map(m) => Y::M(
+            m.iter()
+                .map(|(k, v)| (scalar(k), to_y(cx, env, v)))
+                .collect(),
+        ),
+    }
+}
+
+fn lit_y(j: &J) -> Y {
+    match j {
+        J::Null => Y::S("null".into()),
+        J::Bool(b) => Y::S(b.to_string()),
+        J::Number(n) => Y::S(n.to_string()),
+        J::String(s) => Y::S(scalar(s)),
+        J::Array(a) => Y::L(a.iter().map(lit_y).collect()),
+        J::Object(m) => Y::M(m.iter().map(|(k, v)| (scalar(k), lit_y(v))).collect()),
+    }
+}
+
+/// A literal string: `${` is escaped so it stays text, then quoted as needed.
+fn scalar(s: &str) -> String {
+    quote(&s.replace("${", "$${"))
+}
+
+/// Plain when YAML reads it back as the same string, else single or double quoted.
+fn quote(s: &str) -> String {
+    let plain_char = |c: char| c.is_ascii_alphanumeric() || "_./-@+=".contains(c);
+    let looks_other = matches!(
+        s.to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~" | "y" | "n"
+    ) || s.parse::<f64>().is_ok();
+    let starts_ok = s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '/')
+        || (s.starts_with(|c: char| c.is_ascii_digit()) && s.contains('/') && !s.contains('-'));
+    // Inner spaces are plain too ("EKS nodes"), but not around the text or before a `#`.
+    let spaces_ok = !s.ends_with(' ') && !s.contains(" #") && !s.contains("  ");
+    if !s.is_empty()
+        && starts_ok
+        && !looks_other
+        && spaces_ok
+        && s.chars().all(|c| plain_char(c) || c == ' ')
+    {
+        return s.to_owned();
+    }
+    if s.contains('"') && !s.contains('\'') && !s.chars().any(char::is_control) {
+        return format!("'{s}'");
+    }
+    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+/// The one-line flow form of a value, if it has one short enough.
+fn flow(y: &Y) -> Option<String> {
+    match y {
+        Y::S(s) => Some(s.clone()),
+        Y::L(items) => {
+            let parts: Option<Vec<String>> = items
+                .iter()
+                .map(|i| match i {
+                    Y::S(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect();
+            Some(format!("[{}]", parts?.join(", ")))
+        }
+        Y::M(m) if m.is_empty() => Some("{}".into()),
+        Y::M(m) => {
+            let parts: Option<Vec<String>> = m
+                .iter()
+                .map(|(k, v)| match v {
+                    Y::S(s) => Some(format!("{k}: {s}")),
+                    _ => None,
+                })
+                .collect();
+            Some(format!("{{ {} }}", parts?.join(", ")))
+        }
+    }
+}
+
+fn write_map(out: &mut String, indent: usize, entries: &[(String, Y)]) {
+    let pad = " ".repeat(indent);
+    for (k, v) in entries {
+        if let Some(f) = flow(v).filter(|f| indent + k.len() + f.len() < 96) {
+            let _ = writeln!(out, "{pad}{k}: {f}");
+            continue;
+        }
+        let _ = writeln!(out, "{pad}{k}:");
+        match v {
+            Y::M(m) => write_map(out, indent + 2, m),
+            Y::L(l) => write_list(out, indent + 2, l),
+            Y::S(s) => {
+                let _ = writeln!(out, "{pad}  {s}");
+            }
+        }
+    }
+}
+
+fn write_list(out: &mut String, indent: usize, items: &[Y]) {
+    let pad = " ".repeat(indent);
+    for item in items {
+        if let Some(f) = flow(item).filter(|f| indent + f.len() < 96) {
+            let _ = writeln!(out, "{pad}- {f}");
+            continue;
+        }
+        match item {
+            Y::M(m) => {
+                let mut inner = String::new();
+                write_map(&mut inner, indent + 2, m);
+                let inner = inner.replacen(&" ".repeat(indent + 2), &format!("{pad}- "), 1);
+                out.push_str(&inner);
+            }
+            Y::L(l) => {
+                let _ = writeln!(out, "{pad}-");
+                write_list(out, indent + 2, l);
+            }
+            Y::S(s) => {
+                let _ = writeln!(out, "{pad}- {s}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_keeps_strings_strings() {
+        assert_eq!(quote("10.0.0.0/16"), "10.0.0.0/16");
+        assert_eq!(quote("eu-west-1a"), "eu-west-1a");
+        assert_eq!(quote("1.31"), "\"1.31\"");
+        assert_eq!(quote("true"), "\"true\"");
+        assert_eq!(quote("2012-10-17"), "\"2012-10-17\"");
+        assert_eq!(quote("/aws/eks/x/cluster"), "/aws/eks/x/cluster");
+        assert_eq!(quote("${vpc.main.id}"), "\"${vpc.main.id}\"");
+        assert_eq!(quote("${subnet.a[\"x\"].id}"), "'${subnet.a[\"x\"].id}'");
+        assert_eq!(scalar("a ${b}"), "\"a $${b}\"");
+        assert_eq!(quote("*.example.com"), "\"*.example.com\"");
+        assert_eq!(quote(""), "\"\"");
+        assert_eq!(quote("EKS nodes"), "EKS nodes");
+        assert_eq!(quote("a #b"), "\"a #b\"");
+        assert_eq!(quote("a: b"), "\"a: b\"");
+    }
+
+    #[test]
+    fn names_are_spec_names() {
+        assert_eq!(sanitize("eu-west-1a"), "eu-west-1a");
+        assert_eq!(sanitize("1st"), "_1st");
+        assert_eq!(sanitize("a.b"), "a_b");
+    }
+}

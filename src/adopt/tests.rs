@@ -1,0 +1,345 @@
+//! The translation of a whole Terraform state: tests/fixtures/adopt/platform.tfstate is a
+//! two-region platform (provider aliases, one module per region, count and for_each instances, a
+//! cross-region replica, global IAM and Route 53). The spec it gives must load without errors,
+//! its state records must be what an apply of that spec would have recorded, and no secret of
+//! the Terraform state may appear anywhere in the output.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::diag::Severity;
+use crate::source::SourceMap;
+use crate::spec::loader::{LoadOptions, MemFs};
+use crate::spec::value::Value;
+
+const PLATFORM: &str = include_str!("../../tests/fixtures/adopt/platform.tfstate");
+
+fn adopt_platform() -> Adoption {
+    terraform(
+        &[("platform.tfstate".to_owned(), PLATFORM.to_owned())],
+        &Options::default(),
+    )
+    .expect("the fixture reads")
+}
+
+fn file<'a>(a: &'a Adoption, env: &str) -> &'a str {
+    let path = format!("envs/{env}/terraform.yaml");
+    a.files
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, t)| t.as_str())
+        .unwrap_or_else(|| {
+            panic!(
+                "no {path} among {:?}",
+                a.files.iter().map(|f| &f.0).collect::<Vec<_>>()
+            )
+        })
+}
+
+fn load(a: &Adoption) -> (Option<crate::spec::Spec>, Vec<String>) {
+    let fs = a.files.iter().fold(
+        MemFs::new().with("regionctl.yaml", "project: adopted\n"),
+        |fs, (p, t)| fs.with(p, t),
+    );
+    let mut sources = SourceMap::new();
+    let (spec, diags) = crate::spec::load(&fs, &LoadOptions::all("."), &mut sources);
+    let errors = diags
+        .into_sorted()
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            let at = d
+                .primary_span()
+                .map(|s| sources.location(s))
+                .unwrap_or_default();
+            format!("{at}: {} {}", d.code, d.message)
+        })
+        .collect();
+    (spec, errors)
+}
+
+fn record<'a>(a: &'a Adoption, addr: &str) -> &'a Record {
+    a.records
+        .values()
+        .flatten()
+        .find(|(x, _)| x.to_string() == addr)
+        .map(|(_, r)| r)
+        .unwrap_or_else(|| panic!("no record {addr}"))
+}
+
+#[test]
+fn the_platform_becomes_a_spec_that_loads_without_errors() {
+    let a = adopt_platform();
+    let (spec, errors) = load(&a);
+    let all: String = a
+        .files
+        .iter()
+        .map(|(p, t)| format!("--- {p}\n{t}"))
+        .collect();
+    assert!(errors.is_empty(), "{}\n{all}", errors.join("\n"));
+    let spec = spec.expect("a spec");
+    // Every state record is a resource of the spec, and the other way round.
+    let recorded: Vec<String> = a
+        .records
+        .values()
+        .flatten()
+        .map(|(x, _)| x.to_string())
+        .collect();
+    let mut declared: Vec<String> = spec.resources.keys().map(|x| x.to_string()).collect();
+    declared.sort();
+    let mut r = recorded.clone();
+    r.sort();
+    assert_eq!(r, declared, "{all}");
+    assert_eq!(
+        a.files.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+        [
+            "envs/eu-west-1/terraform.yaml",
+            "envs/global/terraform.yaml",
+            "envs/us-east-1/terraform.yaml"
+        ]
+    );
+}
+
+#[test]
+fn records_hold_what_the_spec_evaluates_to() {
+    // Where the spec's values are known at load (literals, and references the state resolves),
+    // the recorded attributes must be equal, or the first plan would see changes.
+    let a = adopt_platform();
+    let (spec, _) = load(&a);
+    let spec = spec.expect("a spec");
+    for (addr, rec) in a.records.values().flatten() {
+        let resource = &spec.resources[addr];
+        for (name, value) in &resource.attrs {
+            if value.has_unknown() {
+                continue;
+            }
+            assert_eq!(
+                rec.attrs.get(name),
+                Some(value),
+                "{addr}.{name}: recorded {:?}, the spec says {value:?}",
+                rec.attrs.get(name)
+            );
+        }
+        assert_eq!(rec.deps, resource.deps, "{addr}: dependencies");
+    }
+}
+
+#[test]
+fn ids_become_references_across_environments() {
+    let a = adopt_platform();
+    let euw1 = file(&a, "eu-west-1");
+    for want in [
+        "vpc_id: \"${vpc.main.id}\"",
+        "replicate_from: \"${env.us-east-1.rds_instance.app.arn}\"",
+        "node_role_arn: \"${env.global.iam_role.eks_node.arn}\"",
+        "cluster_name: \"${eks_cluster.main.name}\"",
+        "db_subnet_group: \"${db_subnet_group.app.name}\"",
+        "source_security_group_id: \"${security_group.node.id}\"",
+        "nat_gateway_id: \"${nat_gateway.main.id}\"",
+    ] {
+        assert!(euw1.contains(want), "missing {want}:\n{euw1}");
+    }
+    let global = file(&a, "global");
+    assert!(
+        global.contains(
+            "health_check_id: \"${route53_health_check.region[each.value.health_check_id].id}\""
+        ) || global.contains("zone_id: \"${route53_zone.main.id}\""),
+        "{global}"
+    );
+    let replica = record(&a, "eu-west-1/rds_instance.app_replica");
+    assert_eq!(
+        replica.attrs.get("replicate_from"),
+        Some(&Value::Str(
+            "arn:aws:rds:us-east-1:123456789012:db:prod-use1-app".into()
+        ))
+    );
+    assert!(
+        replica
+            .deps
+            .iter()
+            .any(|d| d.to_string() == "us-east-1/rds_instance.app")
+    );
+}
+
+#[test]
+fn instances_become_for_each() {
+    let a = adopt_platform();
+    let use1 = file(&a, "us-east-1");
+    // for_each over AZs (string keys) and count (positions) both keep Terraform's keys.
+    assert!(use1.contains("  subnet.public:\n    for_each:"), "{use1}");
+    assert!(
+        use1.contains("availability_zone: \"${each.value.availability_zone}\""),
+        "{use1}"
+    );
+    record(&a, "us-east-1/subnet.public[\"us-east-1a\"]");
+    record(&a, "us-east-1/subnet.private[1]");
+    // The associations of a count resource refer to the subnets' instances.
+    let rt = record(&a, "us-east-1/route_table.private");
+    assert_eq!(
+        rt.attrs.get("subnet_ids"),
+        Some(&Value::List(vec![
+            Value::Str("subnet-use1prv0".into()),
+            Value::Str("subnet-use1prv1".into())
+        ]))
+    );
+    assert!(
+        use1.contains("subnet.private[0].id") && use1.contains("subnet.private[1].id"),
+        "{use1}"
+    );
+    // Health checks are count instances in the global environment.
+    record(&a, "global/route53_health_check.region[0]");
+    // Records keyed by region whose health checks are count instances: no one `for_each` can
+    // say which check each uses, so they are written as separate resources.
+    record(&a, "global/route53_record.api_eu-west-1");
+}
+
+#[test]
+fn regions_come_from_arns_zones_and_aliases() {
+    let a = adopt_platform();
+    // The internet gateways have no ARN in this state: the alias euw1 is learned from its
+    // siblings, the default provider from the us-east-1 module's.
+    let igw = record(&a, "eu-west-1/internet_gateway.main");
+    assert_eq!(igw.region, "eu-west-1");
+    record(&a, "us-east-1/internet_gateway.main");
+    let role = record(&a, "global/iam_role.eks_node");
+    assert_eq!(role.region, "us-east-1");
+    assert_eq!(region_in_name("euw1").as_deref(), Some("eu-west-1"));
+    assert_eq!(region_in_name("apse2").as_deref(), Some("ap-southeast-2"));
+    assert_eq!(region_in_name("us_east_1").as_deref(), Some("us-east-1"));
+    assert_eq!(region_in_name("primary"), None);
+}
+
+#[test]
+fn folded_resources_are_adopted_not_unmapped() {
+    let a = adopt_platform();
+    let unmapped: Vec<&str> = a.unmapped.iter().map(|u| u.address.as_str()).collect();
+    assert_eq!(unmapped, ["aws_s3_bucket.logs"], "{:?}", a.unmapped);
+    assert_eq!(a.data_sources, 1);
+    let role = record(&a, "global/iam_role.eks_node");
+    let Some(Value::List(arns)) = role.attrs.get("managed_policy_arns") else {
+        panic!("no managed policies: {role:?}");
+    };
+    assert_eq!(arns.len(), 3);
+    let sg = record(&a, "eu-west-1/security_group.node");
+    let Some(Value::List(ingress)) = sg.attrs.get("ingress") else {
+        panic!("no ingress: {sg:?}");
+    };
+    assert_eq!(ingress.len(), 1, "the aws_security_group_rule is folded in");
+    for tf in [
+        "module.euw1.aws_eip.nat",
+        "module.euw1.aws_route.private_nat",
+        "module.euw1.aws_vpc_security_group_ingress_rule.db_from_nodes",
+        "aws_iam_role_policy_attachment.eks_node[\"AmazonEKS_CNI_Policy\"]",
+        "module.use1.aws_route_table_association.public[\"us-east-1b\"]",
+    ] {
+        assert!(a.adopted.iter().any(|(t, _)| t == tf), "{tf} not adopted");
+    }
+}
+
+#[test]
+fn the_database_password_never_leaves_terraform() {
+    let a = adopt_platform();
+    let everything = format!("{:?}{:?}", a.files, a.records);
+    assert!(!everything.contains("hunter2"), "the password leaked");
+    let db = record(&a, "us-east-1/rds_instance.app");
+    assert_eq!(
+        db.attrs.get("master_password_env"),
+        Some(&Value::Str("PROD_USE1_APP_PASSWORD".into()))
+    );
+    assert_eq!(a.secret_envs, ["PROD_USE1_APP_PASSWORD"]);
+    assert!(db.protect);
+    assert!(file(&a, "us-east-1").contains("export PROD_USE1_APP_PASSWORD"));
+}
+
+#[test]
+fn unmappable_instances_say_why() {
+    let doc = serde_json::json!({
+        "version": 4, "terraform_version": "1.9.5", "serial": 1, "lineage": "l", "outputs": {},
+        "resources": [
+            {"mode": "managed", "type": "aws_route_table", "name": "tgw",
+             "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                "id": "rtb-1", "vpc_id": "vpc-1",
+                "arn": "arn:aws:ec2:us-west-2:1:route-table/rtb-1",
+                "route": [{"cidr_block": "10.9.0.0/16", "transit_gateway_id": "tgw-1"}]}}]},
+            {"mode": "managed", "type": "aws_security_group", "name": "self",
+             "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+             "instances": [{"schema_version": 1, "attributes": {
+                "id": "sg-1", "name": "x", "vpc_id": "vpc-1",
+                "arn": "arn:aws:ec2:us-west-2:1:security-group/sg-1",
+                "ingress": [{"protocol": "-1", "from_port": 0, "to_port": 0, "self": true,
+                             "cidr_blocks": [], "security_groups": []}], "egress": []}}]},
+            {"mode": "managed", "type": "random_password", "name": "db",
+             "provider": "provider[\"registry.terraform.io/hashicorp/random\"]",
+             "instances": [{"schema_version": 3, "attributes": {"id": "none", "result": "s3cret"}}]},
+            {"mode": "managed", "type": "aws_iam_role_policy_attachment", "name": "orphan",
+             "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+             "instances": [{"schema_version": 0, "attributes": {
+                "id": "r-1", "role": "not-adopted", "policy_arn": "arn:aws:iam::aws:policy/X"}}]},
+            {"mode": "managed", "type": "aws_vpc", "name": "nowhere",
+             "provider": "provider[\"registry.terraform.io/hashicorp/aws\"].primary",
+             "instances": [{"schema_version": 1, "attributes": {
+                "id": "vpc-9", "cidr_block": "10.0.0.0/16"}}]}
+        ]
+    });
+    let a = terraform(
+        &[("x.tfstate".into(), doc.to_string())],
+        &Options::default(),
+    )
+    .expect("reads");
+    let reasons: BTreeMap<&str, &str> = a
+        .unmapped
+        .iter()
+        .map(|u| (u.address.as_str(), u.reason.as_str()))
+        .collect();
+    assert!(
+        reasons["aws_route_table.tgw"].contains("transit gateway"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons["aws_security_group.self"].contains("itself"),
+        "{reasons:?}"
+    );
+    assert!(reasons["random_password.db"].contains("not an AWS resource"));
+    assert!(reasons["aws_iam_role_policy_attachment.orphan"].contains("not-adopted"));
+    assert!(reasons["aws_vpc.nowhere"].contains("--provider-region primary=REGION"));
+    assert!(a.records.is_empty() && a.files.is_empty());
+    // With the alias given, the VPC is placed.
+    let options = Options {
+        provider_regions: [("primary".to_owned(), "us-west-2".to_owned())].into(),
+        ..Options::default()
+    };
+    let a = terraform(&[("x.tfstate".into(), doc.to_string())], &options).expect("reads");
+    record(&a, "us-west-2/vpc.nowhere");
+}
+
+#[test]
+fn show_json_reads_like_the_state() {
+    // The same VPC and subnet in `terraform show -json` form: no provider alias, so the module's
+    // region is learned from the subnet's zone.
+    let doc = serde_json::json!({
+        "format_version": "1.0", "terraform_version": "1.9.5",
+        "values": {"root_module": {"child_modules": [{"address": "module.net", "resources": [
+            {"address": "module.net.aws_vpc.main", "mode": "managed", "type": "aws_vpc",
+             "name": "main", "provider_name": "registry.terraform.io/hashicorp/aws",
+             "schema_version": 1, "values": {"id": "vpc-1", "cidr_block": "10.0.0.0/16",
+             "enable_dns_support": true, "enable_dns_hostnames": true,
+             "instance_tenancy": "default", "tags_all": {}}, "sensitive_values": {}},
+            {"address": "module.net.aws_subnet.a[0]", "mode": "managed", "type": "aws_subnet",
+             "name": "a", "index": 0, "provider_name": "registry.terraform.io/hashicorp/aws",
+             "schema_version": 1, "values": {"id": "subnet-1", "vpc_id": "vpc-1",
+             "cidr_block": "10.0.1.0/24", "availability_zone": "ca-central-1a",
+             "map_public_ip_on_launch": false}, "sensitive_values": {}}
+        ]}]}}
+    });
+    let a = terraform(
+        &[("show.json".into(), doc.to_string())],
+        &Options::default(),
+    )
+    .expect("reads");
+    assert!(a.unmapped.is_empty(), "{:?}", a.unmapped);
+    record(&a, "ca-central-1/vpc.main");
+    let (_, errors) = load(&a);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(file(&a, "ca-central-1").contains("vpc_id: \"${vpc.main.id}\""));
+}
