@@ -6,9 +6,9 @@
 //! plan, apply or destroy under the environments' locks. Nothing here prints or parses
 //! arguments: results and errors come back as values for `cmd` to render (an apply asks and
 //! shows through a trait `cmd` implements), so a library user gets the same operations as the
-pub mod adopt;
 //! CLI.
 
+pub mod adopt;
 pub mod apply;
 pub mod import;
 pub mod kubeconfig;

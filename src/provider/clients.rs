@@ -267,8 +267,6 @@ impl Clients {
             loader = loader.retry_config(retry);
         }
         let rates = rates_from_env(opts.request_rate.as_deref()).unwrap_or_else(|e| {
-    client_getter!(kms, aws_sdk_kms, Service::Kms);
-    client_getter!(ecr, aws_sdk_ecr, Service::Ecr);
             // The command line validates the value; a library caller gets the defaults.
             tracing::warn!("{e}; using the default request rates");
             rates_from_env(None).unwrap_or_default()
@@ -323,6 +321,8 @@ impl Clients {
     client_getter!(logs, aws_sdk_cloudwatchlogs, Service::Logs);
     client_getter!(sns, aws_sdk_sns, Service::Sns);
     client_getter!(cloudwatch, aws_sdk_cloudwatch, Service::Cloudwatch);
+    client_getter!(kms, aws_sdk_kms, Service::Kms);
+    client_getter!(ecr, aws_sdk_ecr, Service::Ecr);
 
     /// S3 (the state backend). Path-style addressing when an endpoint is set, since emulators and
     /// S3-compatible stores rarely serve virtual-hosted buckets.
