@@ -15,14 +15,18 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::shared::IntoShared;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 
-use super::ratelimit::{Bucket, Limited, Rate, default_https_client, rates_from_env};
+use super::ratelimit::{
+    Limited, Limiter, OperationName, Rate, default_https_client, rates_from_env,
+};
 use crate::service::Service;
 
 /// How to load the AWS configuration; everything else comes from the standard chain.
@@ -107,6 +111,23 @@ impl Intercept for SharedCounter {
         *counts.entry(key).or_insert(0) += 1;
         Ok(())
     }
+
+    /// Marks every attempt with its operation, for the operation's own rate limit bucket (the
+    /// limit sits in the HTTP client, which cannot tell one operation from another). Per
+    /// attempt, since a retried request is a copy without the original's extensions.
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(metadata) = cfg.load::<Metadata>() {
+            context
+                .request_mut()
+                .add_extension(OperationName(metadata.name().to_owned()));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -133,27 +154,35 @@ pub struct Clients {
     limits: Arc<Limits>,
 }
 
-/// The request rate limits: one bucket per (service, region), created on first use, all in
-/// front of one HTTP client (one connection pool).
+/// The request rate limits: one [`Limiter`] per (service, region) (the service's bucket and its
+/// operations'), created on first use, all in front of one HTTP client (one connection pool).
 struct Limits {
     rates: BTreeMap<String, Option<Rate>>,
     http: SharedHttpClient,
-    buckets: Mutex<HashMap<(&'static str, String), Arc<Bucket>>>,
+    limiters: Mutex<HashMap<(Service, String), Arc<Limiter>>>,
 }
 
 impl Limits {
-    /// The HTTP client for one (service, region): the shared one, behind its bucket if the
-    /// service has a limit.
-    fn client(&self, service: &'static str, region: &str) -> SharedHttpClient {
-        let Some(rate) = self.rates.get(service).copied().flatten() else {
-            return self.http.clone();
-        };
-        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        let bucket = buckets
+    /// The HTTP client for one (service, region): the shared one, behind its limiter if the
+    /// service or its operations have a limit.
+    fn client(&self, service: Service, region: &str) -> SharedHttpClient {
+        let mut limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
+        let limiter = limiters
             .entry((service, region.to_owned()))
-            .or_insert_with(|| Arc::new(Bucket::new(rate)))
+            .or_insert_with(|| {
+                let configured = self.rates.get(service.name());
+                // Present with no rate: the user lifted every limit of the service.
+                let lifted = configured == Some(&None);
+                Arc::new(Limiter::new(
+                    configured.copied().flatten(),
+                    (!lifted).then_some(service),
+                ))
+            })
             .clone();
-        Limited::new(self.http.clone(), bucket).into_shared()
+        if !limiter.limits() {
+            return self.http.clone();
+        }
+        Limited::new(self.http.clone(), limiter).into_shared()
     }
 }
 
@@ -179,7 +208,7 @@ macro_rules! client_getter {
                     let conf = $krate::config::Builder::from(&self.config)
                         .region(Region::new(region.to_owned()))
                         .interceptor(self.counter.clone())
-                        .http_client(self.limits.client($service.name(), region))
+                        .http_client(self.limits.client($service, region))
                         .build();
                     $krate::Client::from_conf(conf)
                 })
@@ -235,7 +264,7 @@ impl Clients {
             limits: Arc::new(Limits {
                 rates,
                 http,
-                buckets: Mutex::default(),
+                limiters: Mutex::default(),
             }),
         }
     }
@@ -278,7 +307,7 @@ impl Clients {
                     .region(Region::new(region.to_owned()))
                     .force_path_style(self.config.endpoint_url().is_some())
                     .interceptor(self.counter.clone())
-                    .http_client(self.limits.client(Service::S3.name(), region))
+                    .http_client(self.limits.client(Service::S3, region))
                     .build();
                 aws_sdk_s3::Client::from_conf(conf)
             })

@@ -33,5 +33,6 @@ mod provider_logs;
 mod provider_platform;
 mod provider_rds;
 mod provider_route53;
+mod request_rates;
 mod schema;
 mod state_backends;
