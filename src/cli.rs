@@ -292,6 +292,18 @@ pub struct PlanArgs {
     /// Allow deleting this protected or stateful resource (repeatable).
     #[arg(long = "allow-destroy", value_name = "ADDR")]
     pub allow_destroy: Vec<String>,
+    /// What to read from AWS: `full` reads every resource (drift anywhere shows); `changed`
+    /// reads only the resources whose spec differs from the state, what they depend on and
+    /// what depends on them, and trusts the state for the rest (drift there does not show).
+    #[arg(long, value_enum, default_value_t = RefreshMode::Full, value_name = "WHAT")]
+    pub refresh: RefreshMode,
+}
+
+/// `plan --refresh`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RefreshMode {
+    Full,
+    Changed,
 }
 
 impl PlanArgs {

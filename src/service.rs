@@ -167,7 +167,9 @@ mod tests {
 
     #[test]
     fn route53_limits_follow_its_documented_buckets() {
-        let account = Service::Route53.default_rate().expect("account-level limit");
+        let account = Service::Route53
+            .default_rate()
+            .expect("account-level limit");
         assert_eq!(account.per_second, 10.0);
         let create = Service::Route53
             .operation_rate("CreateHealthCheck")
@@ -185,7 +187,10 @@ mod tests {
             ("DeleteHostedZone", 40.0),
         ] {
             let rate = Service::Route53.operation_rate(op).expect("documented");
-            assert!(rate.burst <= capacity && rate.burst <= account.burst, "{op}");
+            assert!(
+                rate.burst <= capacity && rate.burst <= account.burst,
+                "{op}"
+            );
         }
         assert_eq!(Service::Route53.operation_rate("ListHostedZones"), None);
     }
@@ -193,7 +198,9 @@ mod tests {
     #[test]
     fn ec2_reads_and_writes_take_separate_buckets() {
         assert_eq!(Service::Ec2.default_rate(), None);
-        let read = Service::Ec2.operation_rate("DescribeVpcs").expect("limited");
+        let read = Service::Ec2
+            .operation_rate("DescribeVpcs")
+            .expect("limited");
         let write = Service::Ec2.operation_rate("CreateVpc").expect("limited");
         assert_eq!((read.per_second, write.per_second), (20.0, 5.0));
         assert_eq!(

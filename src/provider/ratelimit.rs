@@ -237,7 +237,11 @@ impl HttpConnector for LimitedConnector {
         if wait.is_zero() {
             return inner.call(request);
         }
-        tracing::debug!(operation = operation.as_deref().unwrap_or("unknown"), wait_ms = wait.as_millis() as u64, "request rate limit");
+        tracing::debug!(
+            operation = operation.as_deref().unwrap_or("unknown"),
+            wait_ms = wait.as_millis() as u64,
+            "request rate limit"
+        );
         HttpConnectorFuture::new(async move {
             tokio::time::sleep(wait).await;
             inner.call(request).await

@@ -21,6 +21,7 @@ mod apply_resilience;
 mod check;
 mod ci_workflow;
 mod cli;
+mod plan_changed;
 mod plan_live;
 mod plan_noop;
 mod plan_render;
