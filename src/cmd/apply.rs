@@ -234,7 +234,14 @@ async fn locked(
         .filter(|(_, s)| s.state.serial > 0)
         .map(|(env, s)| (env.clone(), s.state.clone()))
         .collect();
-    let made = match ops::make(prepared, clients, backend, consent, held).await {
+    // A saved changed-only plan is checked the way it was made: what it changes (with what that
+    // depends on and feeds) is read again from AWS before anything is changed, the rest trusted
+    // as when it was planned. Any other apply reads everything.
+    let mode = match saved {
+        Some(p) if !p.not_refreshed.is_empty() => ops::refresh::Mode::Changed,
+        _ => ops::refresh::Mode::Full,
+    };
+    let made = match ops::plan::make_with(prepared, clients, backend, consent, held, mode).await {
         Ok(m) => m,
         Err(errors) => {
             super::print_errors(io, &errors)?;
