@@ -127,4 +127,32 @@ async fn a_changed_only_plan_reads_what_changes_and_says_what_it_trusted() {
     );
     assert!(trusted.contains(&VPC.to_owned()), "the rest is trusted");
     assert!(trusted.len() < total);
+
+    // Applying the saved changed-only plan re-reads what it changes (not the drifted VPC, which
+    // would make a full re-plan differ and refuse the plan) and changes just that.
+    let saved = regionctl_env(
+        &dir,
+        &[
+            "plan",
+            "--all-regions",
+            "--refresh",
+            "changed",
+            "--out",
+            "changed.plan",
+        ],
+        &emu.env(),
+    );
+    assert_eq!(saved.code, Some(0), "{}", saved.describe());
+    let applied = regionctl_env(
+        &dir,
+        &["apply", "changed.plan", "--auto-approve"],
+        &emu.env(),
+    );
+    assert_eq!(applied.code, Some(0), "{}", applied.describe());
+    let after = plan_json(&dir, &emu, "full");
+    assert_eq!(
+        not_noop(&after),
+        BTreeMap::from([(VPC.to_owned(), json!(["update"]))]),
+        "the node group was updated; only the VPC's drift is left for a full plan"
+    );
 }
