@@ -21,7 +21,9 @@
 //! builds each region's backends on their first request after a reset (its IAM backend loads
 //! every AWS managed policy: seconds); each run warms them with a boto3 IAM call and an
 //! unmeasured `plan --all-regions` (which creates nothing) before it starts the clock. regionctl's own request rate
-//! limits apply as they would against AWS (Route 53 at 5 requests per second, AWS's quota), and
+//! limits apply as they would against AWS (Route 53 at 10 requests per second for the account and
+//! CreateHealthCheck at 0.5 per second after a burst, EC2 mutating calls at 5 per second per
+//! action: AWS's documented buckets), and
 //! they bound the Route 53 part of the run; `REGIONCTL_REQUEST_RATE=off cargo bench --bench
 //! apply` shows the figures without them (the variable is passed through).
 //!
@@ -112,7 +114,7 @@ fn main() {
 
     let rates = std::env::var("REGIONCTL_REQUEST_RATE")
         .map(|r| format!("REGIONCTL_REQUEST_RATE={r}"))
-        .unwrap_or_else(|_| "default request rate limits (Route 53: 5/s)".to_owned());
+        .unwrap_or_else(|_| "default request rate limits (AWS's documented buckets)".to_owned());
     println!(
         "regionctl apply/destroy benchmark against moto: the example platform ({resources} \
          resources, 4 environments), `--all-regions --auto-approve`, {iterations} run(s), each on \

@@ -35,8 +35,9 @@ pub struct Cli {
     /// Attempts per AWS request, the first included (default 3); the same as AWS_MAX_ATTEMPTS.
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: Option<u32>,
-    /// Requests per second per service and region, over the defaults (ec2 20, route53 5, the
-    /// others 10), e.g. `ec2=50,iam=5`; 0 lifts a service's limit, `off` lifts them all.
+    /// Requests per second per service and region, over the defaults (route53 10, logs 5, the
+    /// others 10; EC2 and some Route 53 operations also have limits of their own, as AWS),
+    /// e.g. `ec2=50,iam=5`; 0 lifts a service's limits, `off` lifts them all.
     #[arg(long, global = true, env = "REGIONCTL_REQUEST_RATE", value_name = "LIMITS",
           value_parser = parse_request_rate)]
     pub request_rate: Option<String>,
@@ -324,6 +325,18 @@ pub struct PlanArgs {
     /// Allow deleting this protected or stateful resource (repeatable).
     #[arg(long = "allow-destroy", value_name = "ADDR")]
     pub allow_destroy: Vec<String>,
+    /// What to read from AWS: `full` reads every resource (drift anywhere shows); `changed`
+    /// reads only the resources whose spec differs from the state, what they depend on and
+    /// what depends on them, and trusts the state for the rest (drift there does not show).
+    #[arg(long, value_enum, default_value_t = RefreshMode::Full, value_name = "WHAT")]
+    pub refresh: RefreshMode,
+}
+
+/// `plan --refresh`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RefreshMode {
+    Full,
+    Changed,
 }
 
 impl PlanArgs {

@@ -83,19 +83,25 @@ impl Service {
         self.name()
     }
 
-    /// The default request limit for one (service, region): at or under AWS's documented default
-    /// throttles, so one apply never throttles itself (it may still share the account with other
-    /// tools). `None` is no limit.
+    /// The default request limit for one (service, region), all operations together: at or
+    /// under AWS's documented default throttles, so one apply never throttles itself (it may
+    /// still share the account with other tools). `None` is no service-wide limit; the
+    /// operations may still have their own ([`Service::operation_rate`]).
     pub fn default_rate(self) -> Option<Rate> {
         let r = |per_second: f64, burst: f64| Some(Rate { per_second, burst });
         match self {
-            // EC2: non-mutating calls refill at 20/s, mutating ones at 5/s (bucket 200).
-            Service::Ec2 => r(20.0, 50.0),
-            // Route 53: 5 requests per second per account, all regions together.
-            Service::Route53 => r(5.0, 5.0),
+            // EC2 throttles each API action in its own bucket, per account and region, and has
+            // no bucket for the service as a whole: the limits are per operation, below.
+            // https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
+            Service::Ec2 => None,
+            // Route 53: every request of the account also takes a token from one account-level
+            // bucket (capacity 50, refill 10 per second). Kept at 10/s with a burst of 10.
+            // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/throttling-api-requests.html
+            Service::Route53 => r(10.0, 10.0),
             // CloudWatch Logs: CreateLogGroup, DeleteLogGroup and DescribeLogGroups are each 5
             // transactions per second per account and region ("CloudWatch Logs quotas"), and
             // one bucket covers every operation of the service.
+            // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html
             Service::Logs => r(5.0, 5.0),
             // CloudWatch: PutMetricAlarm and DeleteAlarms are 3 transactions per second per
             // account and region ("CloudWatch service quotas"), the lowest of the operations one
@@ -118,6 +124,61 @@ impl Service {
             Service::S3 => None,
         }
     }
+
+    /// The limit of one operation's own bucket (per account and region, like AWS's), where AWS
+    /// documents one that can bind before the service's limit; a request takes a token from
+    /// both. Bursts stay at or under AWS's bucket capacities.
+    pub fn operation_rate(self, operation: &str) -> Option<Rate> {
+        let r = |per_second: f64, burst: f64| Some(Rate { per_second, burst });
+        match self {
+            // "Request token bucket sizes and refill rates": non-mutating actions (Describe*,
+            // Get*, List*) 100 tokens refilled at 20 per second per action; mutating actions
+            // refill at 5 per second. Kept at 20/s and 5/s, with bursts of 50 and 20.
+            // https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
+            Service::Ec2 => {
+                let reads = ["Describe", "Get", "List"];
+                if reads.iter().any(|p| operation.starts_with(p)) {
+                    r(20.0, 50.0)
+                } else {
+                    r(5.0, 20.0)
+                }
+            }
+            // "Request rate limits per API action" (capacity, refill per second):
+            // CreateHealthCheck 50, 0.5; DeleteHealthCheck 15, 3; CreateHostedZone 40, 2;
+            // DeleteHostedZone 40, 5. Every other action's own bucket (50, 10) equals the
+            // account-level one, which the service limit already keeps under.
+            // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/throttling-api-requests.html
+            Service::Route53 => match operation {
+                "CreateHealthCheck" => r(0.5, 10.0),
+                "DeleteHealthCheck" => r(3.0, 10.0),
+                "CreateHostedZone" => r(2.0, 10.0),
+                "DeleteHostedZone" => r(5.0, 10.0),
+                _ => None,
+            },
+            // No per-operation figures published (or one service bucket at the lowest of them).
+            Service::Eks
+            | Service::Rds
+            | Service::Elasticache
+            | Service::Iam
+            | Service::Logs
+            | Service::Sns
+            | Service::Cloudwatch
+            | Service::Kms
+            | Service::Ecr
+            | Service::S3 => None,
+        }
+    }
+
+    /// Whether any operation of the service has a bucket of its own.
+    pub fn has_operation_rates(self) -> bool {
+        matches!(self, Service::Ec2 | Service::Route53)
+    }
+
+    /// Whether requests to the service are limited at all by default (as a whole or per
+    /// operation).
+    pub fn is_limited(self) -> bool {
+        self.default_rate().is_some() || self.has_operation_rates()
+    }
 }
 
 impl fmt::Display for Service {
@@ -136,6 +197,61 @@ mod tests {
             assert_eq!(Service::from_name(s.name()), Some(s));
         }
         assert_eq!(Service::from_name("sqs"), None);
+    }
+
+    #[test]
+    fn route53_limits_follow_its_documented_buckets() {
+        let account = Service::Route53
+            .default_rate()
+            .expect("account-level limit");
+        assert_eq!(account.per_second, 10.0);
+        let create = Service::Route53
+            .operation_rate("CreateHealthCheck")
+            .expect("CreateHealthCheck has its own bucket");
+        assert_eq!(create.per_second, 0.5);
+        let delete = Service::Route53
+            .operation_rate("DeleteHealthCheck")
+            .expect("DeleteHealthCheck has its own bucket");
+        assert_eq!(delete.per_second, 3.0);
+        // AWS's per-action bucket capacities: a burst never exceeds them.
+        for (op, capacity) in [
+            ("CreateHealthCheck", 50.0),
+            ("DeleteHealthCheck", 15.0),
+            ("CreateHostedZone", 40.0),
+            ("DeleteHostedZone", 40.0),
+        ] {
+            let rate = Service::Route53.operation_rate(op).expect("documented");
+            assert!(
+                rate.burst <= capacity && rate.burst <= account.burst,
+                "{op}"
+            );
+        }
+        assert_eq!(Service::Route53.operation_rate("ListHostedZones"), None);
+    }
+
+    #[test]
+    fn ec2_reads_and_writes_take_separate_buckets() {
+        assert_eq!(Service::Ec2.default_rate(), None);
+        let read = Service::Ec2
+            .operation_rate("DescribeVpcs")
+            .expect("limited");
+        let write = Service::Ec2.operation_rate("CreateVpc").expect("limited");
+        assert_eq!((read.per_second, write.per_second), (20.0, 5.0));
+        assert_eq!(
+            Service::Ec2.operation_rate("DescribeVpcAttribute"),
+            Some(read)
+        );
+        assert_eq!(
+            Service::Ec2.operation_rate("ModifyVpcAttribute"),
+            Some(write)
+        );
+    }
+
+    #[test]
+    fn every_service_but_s3_is_limited() {
+        for s in Service::ALL {
+            assert_eq!(s.is_limited(), s != Service::S3, "{s}");
+        }
     }
 
     /// The read-only and apply policies in examples/ci/README.md must grant actions of every

@@ -147,6 +147,7 @@ fn plan_of(lines: &[&str]) -> Option<Plan> {
         spec_hash: String::new(),
         targets: Vec::new(),
         envs,
+        not_refreshed: Vec::new(),
     })
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::cli::{PlanArgs, PlanFormat};
+use crate::cli::{PlanArgs, PlanFormat, RefreshMode};
 use crate::exit::ExitStatus;
 use crate::ops::{self, Consent, saved_plan};
 use crate::provider::{ClientOptions, Clients};
@@ -32,9 +32,20 @@ pub fn run(
     let made = runtime.block_on(async {
         let clients = Clients::load(aws).await;
         let backend = ops::plan::backend(&prepared, &clients);
-        ops::make(&prepared, &clients, &backend, &consent, BTreeMap::new())
-            .await
-            .map(|made| made.plan)
+        let mode = match args.refresh {
+            RefreshMode::Full => ops::refresh::Mode::Full,
+            RefreshMode::Changed => ops::refresh::Mode::Changed,
+        };
+        ops::plan::make_with(
+            &prepared,
+            &clients,
+            &backend,
+            &consent,
+            BTreeMap::new(),
+            mode,
+        )
+        .await
+        .map(|made| made.plan)
     });
     let plan = match made {
         Ok(plan) => plan,

@@ -172,8 +172,15 @@ async fn locked(
         .filter(|(_, s)| s.state.serial > 0)
         .map(|(env, s)| (env.clone(), s.state.clone()))
         .collect();
+    // A saved changed-only plan is checked the way it was made: what it changes (with what that
+    // depends on and feeds) is read again from AWS before anything is changed, the rest trusted
+    // as when it was planned. Any other apply reads everything.
+    let mode = match request.saved {
+        Some(p) if !p.not_refreshed.is_empty() => super::refresh::Mode::Changed,
+        _ => super::refresh::Mode::Full,
+    };
     let made = tokio::select! {
-        made = super::make(prepared, clients, backend, request.consent, held) => made,
+        made = super::plan::make_with(prepared, clients, backend, request.consent, held, mode) => made,
         () = crate::apply::exec::interrupted(interrupt.clone()) => {
             return Ok(Ended::Stopped(Stopped::Interrupted));
         }

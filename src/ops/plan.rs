@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Prepared;
+use super::refresh::Mode;
 use crate::plan::{Inputs, Plan};
 use crate::provider::{Clients, Provider};
 use crate::spec::Spec;
@@ -42,20 +43,57 @@ pub async fn make(
     consent: &Consent,
     known: BTreeMap<String, State>,
 ) -> Result<Made, Vec<String>> {
+    make_with(prepared, clients, backend, consent, known, Mode::Full).await
+}
+
+/// [`make`] with a choice of what to read from AWS. `Mode::Changed` plans twice: first against
+/// the state alone, to learn what the spec changes (`plan::scope`); then it reads from AWS only
+/// those resources, their dependencies and their dependents, trusts the state for the rest, and
+/// records the trusted ones in the plan (`Plan::not_refreshed`). An apply of such a plan still
+/// reads every resource it changes from AWS before changing it (the executor reads the current
+/// resource before each update and delete).
+pub async fn make_with(
+    prepared: &Prepared,
+    clients: &Clients,
+    backend: &Backend,
+    consent: &Consent,
+    known: BTreeMap<String, State>,
+    mode: Mode,
+) -> Result<Made, Vec<String>> {
     let spec = &prepared.spec;
     let states = read_states(backend, spec, known).await?;
     let provider = Provider::new(clients.clone(), spec.project.name.clone());
-    let live = super::refresh::run(&provider, spec, &states).await?;
-    let inputs = Inputs {
+    let mut inputs = Inputs {
         spec_hash: prepared.spec_hash.clone(),
         states,
-        live,
+        live: BTreeMap::new(),
         targets: prepared.targets.clone(),
         allow_replace: consent.allow_replace.clone(),
         allow_destroy: consent.allow_destroy.clone(),
         destroy: consent.destroy,
     };
-    let plan = crate::plan::diff(spec, &prepared.graph, &inputs);
+    let mut not_refreshed = Vec::new();
+    match mode {
+        Mode::Full => inputs.live = super::refresh::run(&provider, spec, &inputs.states).await?,
+        Mode::Changed => {
+            let selected: BTreeSet<&str> = spec
+                .envs
+                .values()
+                .filter(|e| e.selected)
+                .map(|e| e.name.as_str())
+                .collect();
+            inputs.live = crate::plan::scope::trusted_live(&spec.project.name, &inputs.states);
+            inputs.live.retain(|env, _| selected.contains(env.as_str()));
+            let first = crate::plan::diff(spec, &prepared.graph, &inputs);
+            let scope = crate::plan::scope::scope(&first, &prepared.graph, &inputs.states);
+            let (live, trusted) =
+                super::refresh::run_scoped(&provider, spec, &inputs.states, &scope).await?;
+            inputs.live = live;
+            not_refreshed = trusted;
+        }
+    }
+    let mut plan = crate::plan::diff(spec, &prepared.graph, &inputs);
+    plan.not_refreshed = not_refreshed;
     log_requests(&clients.requests());
     Ok(Made {
         plan,

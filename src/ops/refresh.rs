@@ -1,11 +1,13 @@
 //! Refreshing: reading from AWS what a spec and its states are about, in as few calls as the
 //! APIs allow. [`jobs`] is a pure function from the spec to the batched reads (which kinds in
 //! which regions, with which hints); [`run`] runs them all at once through the provider and reads
-//! by id what state records but no list returned.
+//! by id what state records but no list returned. [`run_scoped`] is the changed-only refresh
+//! (`plan --refresh changed`): it reads only a scope of resources (`plan::scope`) and lets the
+//! state stand in for the rest.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::addr::GLOBAL_ENV;
+use crate::addr::{GLOBAL_ENV, InstanceAddr};
 use crate::kind::{Kind, Placement};
 use crate::provider::{Ctx, Provider};
 use crate::resource::{Hints, Observed, api_region};
@@ -13,6 +15,134 @@ use crate::spec::Spec;
 use crate::spec::schema::kinds::schema;
 use crate::spec::value::Value;
 use crate::state::State;
+
+/// How much of AWS a plan reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Every kind in every selected environment: drift anywhere shows.
+    #[default]
+    Full,
+    /// Only what the spec's changes touch; the state stands in for the rest.
+    Changed,
+}
+
+/// The changed-only refresh. Of the selected environments' recorded resources, those in `scope`
+/// are read by id and the others are taken from the state (`plan::scope::trusted`); for the
+/// resources in `scope` that state does not know (creates), the batched read of their kind and
+/// region runs, so one that already exists in AWS is still found (and adopted) rather than made
+/// twice. Returns what stands for AWS per environment and the addresses that were not read.
+pub async fn run_scoped(
+    provider: &Provider,
+    spec: &Spec,
+    states: &BTreeMap<String, State>,
+    scope: &BTreeSet<InstanceAddr>,
+) -> Result<(BTreeMap<String, Vec<Observed>>, Vec<InstanceAddr>), Vec<String>> {
+    let selected: BTreeSet<&str> = spec
+        .envs
+        .values()
+        .filter(|e| e.selected)
+        .map(|e| e.name.as_str())
+        .collect();
+    let mut live: BTreeMap<String, Vec<Observed>> = BTreeMap::new();
+    let mut not_read: BTreeMap<(Kind, String), InstanceAddr> = BTreeMap::new();
+    let mut reads = tokio::task::JoinSet::new();
+    for (env, state) in states.iter().filter(|(e, _)| selected.contains(e.as_str())) {
+        live.entry(env.clone()).or_default();
+        for (addr, r) in &state.resources {
+            if !scope.contains(addr) {
+                live.entry(env.clone())
+                    .or_default()
+                    .push(crate::plan::scope::trusted(&provider.stack, addr, r));
+                not_read.insert((r.kind, r.id.clone()), addr.clone());
+                continue;
+            }
+            let (provider, env, addr, r) = (provider.clone(), env.clone(), addr.clone(), r.clone());
+            reads.spawn(async move {
+                let ctx = Ctx {
+                    addr: &addr,
+                    kind: r.kind,
+                    region: &r.region,
+                    token: "",
+                };
+                (env, provider.read(&ctx, &r.id).await)
+            });
+        }
+    }
+    // Kinds and regions of resources the state does not know: their batched read.
+    let recorded: BTreeSet<&InstanceAddr> =
+        states.values().flat_map(|s| s.resources.keys()).collect();
+    let wanted: BTreeSet<(&str, Kind)> = scope
+        .iter()
+        .filter(|a| !recorded.contains(a))
+        .filter_map(|a| spec.resources.get(a))
+        .map(|r| (r.addr.env.as_str(), r.kind))
+        .collect();
+    let mut batch: Vec<Job> = jobs(spec)
+        .into_iter()
+        .filter(|j| wanted.contains(&(j.env.as_str(), j.kind)))
+        .collect();
+    for job in &mut batch {
+        if let Some(state) = states.get(&job.env) {
+            job.hints.ids.extend(
+                state
+                    .resources
+                    .values()
+                    .filter(|r| r.kind == job.kind)
+                    .map(|r| r.id.clone()),
+            );
+        }
+    }
+    let owners: Vec<String> = batch.iter().map(|j| j.env.clone()).collect();
+    let listed = provider
+        .refresh_many(
+            batch
+                .into_iter()
+                .map(|j| (j.kind, j.region, j.hints))
+                .collect(),
+        )
+        .await;
+    let mut errors = Vec::new();
+    let mut found: Vec<(String, Observed)> = Vec::new();
+    for (owner, (_, _, result)) in owners.into_iter().zip(listed) {
+        match result {
+            Ok(list) => found.extend(list.into_iter().map(|o| (owner.clone(), o))),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(crate::provider::error::summarize(errors));
+    }
+    while let Some(joined) = reads.join_next().await {
+        match joined {
+            Ok((env, Ok(Some(observed)))) => found.push((env, observed)),
+            Ok((_, Ok(None))) => {}
+            Ok((_, Err(e))) => errors.push(e),
+            Err(_) => {
+                return Err(vec!["a read stopped unexpectedly".to_owned()]);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(crate::provider::error::summarize(errors));
+    }
+    // What was read replaces what the state said (a batched list may return trusted ones too).
+    for (env, observed) in found {
+        let key = (observed.kind, observed.id.clone());
+        let list = live.entry(env).or_default();
+        if not_read.remove(&key).is_some() {
+            list.retain(|o| (o.kind, o.id.as_str()) != (key.0, key.1.as_str()));
+        } else if list
+            .iter()
+            .any(|o| (o.kind, o.id.as_str()) == (key.0, key.1.as_str()))
+        {
+            continue; // read by id and listed again
+        }
+        list.push(observed);
+    }
+    let mut not_read: Vec<InstanceAddr> = not_read.into_values().collect();
+    not_read.sort();
+    Ok((live, not_read))
+}
 
 /// One batched read: every resource of `kind` in `region`, on behalf of environment `env`.
 #[derive(Debug, Clone)]

@@ -374,6 +374,7 @@ pub fn diff(spec: &Spec, graph: &ResourceGraph, inputs: &Inputs) -> Plan {
         spec_hash: inputs.spec_hash.clone(),
         targets: inputs.targets.clone(),
         envs: envs.into_values().collect(),
+        not_refreshed: Vec::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod model;
+pub mod scope;
 
 pub use diff::{Inputs, allowed, diff};
 pub use model::{

@@ -172,6 +172,10 @@ pub struct Plan {
     #[serde(default)]
     pub targets: Vec<InstanceAddr>,
     pub envs: Vec<EnvPlan>,
+    /// Resources a changed-only plan (`--refresh changed`) did not read from AWS: their
+    /// recorded state stood in for them, so drift in them does not show. Empty for a full plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_refreshed: Vec<InstanceAddr>,
 }
 
 /// Counts per action, for summary lines.

@@ -16,7 +16,8 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+    BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -25,7 +26,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 
 use super::ratelimit::{
-    Bucket, Limited, Rate, default_https_client, is_throttling, rates_from_env,
+    Limited, Limiter, OperationName, Rate, default_https_client, is_throttling, rates_from_env,
 };
 use crate::service::Service;
 
@@ -111,6 +112,23 @@ impl Intercept for SharedCounter {
         *counts.entry(key).or_insert(0) += 1;
         Ok(())
     }
+
+    /// Marks every attempt with its operation, for the operation's own rate limit bucket (the
+    /// limit sits in the HTTP client, which cannot tell one operation from another). Per
+    /// attempt, since a retried request is a copy without the original's extensions.
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(metadata) = cfg.load::<Metadata>() {
+            context
+                .request_mut()
+                .add_extension(OperationName(metadata.name().to_owned()));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -121,14 +139,14 @@ struct Cache {
     ec2: HashMap<String, aws_sdk_ec2::Client>,
     eks: HashMap<String, aws_sdk_eks::Client>,
     rds: HashMap<String, aws_sdk_rds::Client>,
-    kms: HashMap<String, aws_sdk_kms::Client>,
-    ecr: HashMap<String, aws_sdk_ecr::Client>,
     elasticache: HashMap<String, aws_sdk_elasticache::Client>,
     route53: HashMap<String, aws_sdk_route53::Client>,
     iam: HashMap<String, aws_sdk_iam::Client>,
     logs: HashMap<String, aws_sdk_cloudwatchlogs::Client>,
     sns: HashMap<String, aws_sdk_sns::Client>,
     cloudwatch: HashMap<String, aws_sdk_cloudwatch::Client>,
+    kms: HashMap<String, aws_sdk_kms::Client>,
+    ecr: HashMap<String, aws_sdk_ecr::Client>,
     s3: HashMap<String, aws_sdk_s3::Client>,
 }
 
@@ -141,46 +159,53 @@ pub struct Clients {
     limits: Arc<Limits>,
 }
 
-/// The request rate limits: one bucket per (service, region), created on first use, all in
-/// front of one HTTP client (one connection pool).
+/// The request rate limits: one [`Limiter`] per (service, region) (the service's bucket and its
+/// operations'), created on first use, all in front of one HTTP client (one connection pool).
 struct Limits {
     rates: BTreeMap<String, Option<Rate>>,
     http: SharedHttpClient,
-    buckets: Mutex<HashMap<(&'static str, String), Arc<Bucket>>>,
+    limiters: Mutex<HashMap<(Service, String), Arc<Limiter>>>,
 }
 
 impl Limits {
-    /// The bucket of one (service, region), if the service has a limit.
-    fn bucket(&self, service: &'static str, region: &str) -> Option<Arc<Bucket>> {
-        let rate = self.rates.get(service).copied().flatten()?;
-        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        Some(
-            buckets
-                .entry((service, region.to_owned()))
-                .or_insert_with(|| Arc::new(Bucket::new(rate)))
-                .clone(),
-        )
+    /// The limiter of one (service, region): its service bucket and its operations' buckets.
+    fn limiter(&self, service: Service, region: &str) -> Arc<Limiter> {
+        let mut limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
+        limiters
+            .entry((service, region.to_owned()))
+            .or_insert_with(|| {
+                let configured = self.rates.get(service.name());
+                // Present with no rate: the user lifted every limit of the service.
+                let lifted = configured == Some(&None);
+                Arc::new(Limiter::new(
+                    configured.copied().flatten(),
+                    (!lifted).then_some(service),
+                ))
+            })
+            .clone()
     }
 
-    /// The HTTP client for one (service, region): the shared one, behind its bucket if the
-    /// service has a limit.
-    fn client(&self, service: &'static str, region: &str) -> SharedHttpClient {
-        match self.bucket(service, region) {
-            Some(bucket) => Limited::new(self.http.clone(), bucket).into_shared(),
-            None => self.http.clone(),
+    /// The HTTP client for one (service, region): the shared one, behind its limiter if the
+    /// service or its operations have a limit.
+    fn client(&self, service: Service, region: &str) -> SharedHttpClient {
+        let limiter = self.limiter(service, region);
+        if !limiter.limits() {
+            return self.http.clone();
         }
+        Limited::new(self.http.clone(), limiter).into_shared()
     }
 
-    /// The interceptor telling the (service, region) bucket about throttling answers.
-    fn feedback(&self, service: &'static str, region: &str) -> Feedback {
-        Feedback(self.bucket(service, region))
+    /// The interceptor telling the (service, region) limiter about throttling answers.
+    fn feedback(&self, service: Service, region: &str) -> Feedback {
+        let limiter = self.limiter(service, region);
+        Feedback(limiter.limits().then_some(limiter))
     }
 }
 
-/// Tells a bucket how AWS answered every attempt sent through it (the SDK's own retries
-/// included), so a throttled (service, region) slows down ([`Bucket::throttled`]).
+/// Tells a limiter how AWS answered every attempt sent through it (the SDK's own retries
+/// included), so a throttled (service, region) slows down ([`super::ratelimit::Bucket::throttled`]).
 #[derive(Debug)]
-struct Feedback(Option<Arc<Bucket>>);
+struct Feedback(Option<Arc<Limiter>>);
 
 impl Intercept for Feedback {
     fn name(&self) -> &'static str {
@@ -191,20 +216,21 @@ impl Intercept for Feedback {
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let (Some(bucket), Some(response)) = (&self.0, context.response()) else {
+        let (Some(limiter), Some(response)) = (&self.0, context.response()) else {
             return Ok(());
         };
+        let operation = cfg.load::<Metadata>().map(|m| m.name());
         let status = response.status().as_u16();
         if status < 400 {
-            bucket.succeeded();
+            limiter.succeeded(operation);
         } else if is_throttling(
             status,
             response.headers().get("x-amzn-errortype"),
             response.body().bytes(),
         ) {
-            bucket.throttled(std::time::Instant::now());
+            limiter.throttled(operation, std::time::Instant::now());
         }
         Ok(())
     }
@@ -232,8 +258,8 @@ macro_rules! client_getter {
                     let conf = $krate::config::Builder::from(&self.config)
                         .region(Region::new(region.to_owned()))
                         .interceptor(self.counter.clone())
-                        .interceptor(self.limits.feedback($service.name(), region))
-                        .http_client(self.limits.client($service.name(), region))
+                        .interceptor(self.limits.feedback($service, region))
+                        .http_client(self.limits.client($service, region))
                         .build();
                     $krate::Client::from_conf(conf)
                 })
@@ -289,7 +315,7 @@ impl Clients {
             limits: Arc::new(Limits {
                 rates,
                 http,
-                buckets: Mutex::default(),
+                limiters: Mutex::default(),
             }),
         }
     }
@@ -336,7 +362,7 @@ impl Clients {
                     .region(Region::new(region.to_owned()))
                     .force_path_style(self.config.endpoint_url().is_some())
                     .interceptor(self.counter.clone())
-                    .http_client(self.limits.client(Service::S3.name(), region))
+                    .http_client(self.limits.client(Service::S3, region))
                     .build();
                 aws_sdk_s3::Client::from_conf(conf)
             })

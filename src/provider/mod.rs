@@ -19,6 +19,7 @@
 pub mod attrs;
 pub mod clients;
 pub mod error;
+mod memo;
 pub mod ratelimit;
 pub mod retry;
 pub mod wait;
@@ -159,6 +160,8 @@ pub struct Provider {
     pub wait: WaitPolicy,
     /// Where waits report each poll (the apply's progress view); nowhere by default.
     pub progress: wait::Progress,
+    /// Reads the kinds of one [`Provider::refresh_many`] share; off otherwise.
+    pub(crate) memo: memo::Memo,
 }
 
 impl Provider {
@@ -168,6 +171,7 @@ impl Provider {
             stack: stack.into(),
             wait: WaitPolicy::default(),
             progress: wait::Progress::default(),
+            memo: memo::Memo::default(),
         }
     }
 
@@ -199,12 +203,17 @@ impl Provider {
 
     /// Refreshes many (kind, region) pairs at once: every pair is its own task, so a
     /// multi-region refresh takes as long as its slowest list, not the sum. Results come back in
-    /// the order asked.
+    /// the order asked. The tasks share one [`memo::Memo`], so what several kinds start from (a
+    /// region's EKS clusters, the stack's hosted zones) is read once.
     pub async fn refresh_many(&self, jobs: Vec<(Kind, String, Hints)>) -> Vec<Refreshed> {
         let mut set = tokio::task::JoinSet::new();
         let count = jobs.len();
+        let shared = Provider {
+            memo: memo::Memo::on(),
+            ..self.clone()
+        };
         for (i, (kind, region, hints)) in jobs.into_iter().enumerate() {
-            let provider = self.clone();
+            let provider = shared.clone();
             set.spawn(async move {
                 let result = provider.refresh(kind, &region, &hints).await;
                 (i, kind, region, result)

@@ -1,21 +1,26 @@
 //! A request rate limit shared by every client of one (service, region).
 //!
-//! AWS throttles per account, service and region (Route 53 per account): EC2 refills its
-//! mutating-call bucket at a few requests per second, Route 53 allows five requests per second in
-//! all. A three-region apply with ten changes in flight polls and mutates far faster than that, and
+//! AWS throttles per account, service and region (Route 53 per account), with token buckets per
+//! operation where it documents them: EC2 gives every action its own bucket, refilled at 20 per
+//! second for reads and 5 for mutating calls; Route 53 takes every request from an account bucket
+//! (10 per second) and some from their action's own as well (CreateHealthCheck 0.5 per second).
+//! The figures and their sources are in [`Service::default_rate`] and
+//! [`Service::operation_rate`]. A three-region apply with ten changes in flight polls and mutates far faster than that, and
 //! being throttled costs more than waiting: the SDK backs off exponentially, and its retry quota
 //! runs dry, so later calls fail instead of retrying. So every request first takes a token from
 //! its (service, region) bucket; the SDK's retries (throttling, 5xx) still apply behind it.
 //!
 //! The limit sits in the HTTP client, below the SDK's retry loop, so every attempt counts. It
-//! wraps the SDK's own default HTTPS client; all buckets share its connection pool.
-//!
+//! wraps the SDK's own default HTTPS client; all buckets share its connection pool. The HTTP
+//! client does not know which operation a request is: the request counter (an interceptor in
+//! `clients`) marks every attempt with its [`OperationName`] for it.//!
 //! A bucket also slows down when AWS throttles it anyway (another tool sharing the account, a
 //! lower quota): every throttling answer of its (service, region) cuts its pace by 30 % (at most
 //! once a second, never below [`MIN_PACE`] of the rate), and every successful answer gives back
 //! 1 % of the rate: additive increase, multiplicative decrease, as TCP and the SDK's adaptive
 //! mode do, so a bucket settles just under what AWS accepts.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -40,7 +45,9 @@ pub fn default_rate(service: &str) -> Option<Rate> {
 
 /// Reads `REGIONCTL_REQUEST_RATE` (`service=per_second[,service=...]`, `0` for no limit,
 /// `off` for no limits at all) over the defaults, for accounts with raised quotas or other tools
-/// competing for the same ones.
+/// competing for the same ones. A number replaces the service-wide limit and keeps the
+/// operations' own; a service present with `None` (`0`, `off`) has neither. A service absent
+/// from the map has no service-wide limit but keeps its operations' (EC2 by default).
 pub fn rates_from_env(
     value: Option<&str>,
 ) -> Result<std::collections::BTreeMap<String, Option<Rate>>, String> {
@@ -55,7 +62,10 @@ pub fn rates_from_env(
         return Ok(out);
     };
     if value == "off" {
-        out.values_mut().for_each(|r| *r = None);
+        // Every service present and `None`: no service limit and no operation limits either.
+        for service in Service::ALL {
+            out.insert(service.name().to_owned(), None);
+        }
         return Ok(out);
     }
     for part in value.split(',') {
@@ -172,6 +182,85 @@ pub fn is_throttling(status: u16, error_type: Option<&str>, body: Option<&[u8]>)
     error_type.is_some_and(named) || body.is_some_and(|b| named(&String::from_utf8_lossy(b)))
 }
 
+/// The operation a request is for (`DescribeVpcs`), put in the request's extensions on every
+/// attempt by the request counter so the limit can take the operation's own token.
+#[derive(Debug, Clone)]
+pub struct OperationName(pub String);
+
+/// The buckets one (service, region) sends through: the service's, if it has a limit, and one
+/// per operation that has a limit of its own, created on first use.
+#[derive(Debug)]
+pub struct Limiter {
+    service: Option<Bucket>,
+    operations: Option<Service>,
+    buckets: Mutex<HashMap<String, Arc<Bucket>>>,
+}
+
+impl Limiter {
+    /// `operations`: whose [`Service::operation_rate`] to follow, `None` for no operation limits.
+    pub fn new(service: Option<Rate>, operations: Option<Service>) -> Limiter {
+        Limiter {
+            service: service.map(Bucket::new),
+            operations,
+            buckets: Mutex::default(),
+        }
+    }
+
+    /// Whether it limits anything at all.
+    pub fn limits(&self) -> bool {
+        self.service.is_some() || self.operations.is_some_and(Service::has_operation_rates)
+    }
+
+    /// The bucket of `operation`, if it has a limit of its own.
+    fn operation_bucket(&self, operation: Option<&str>) -> Option<Arc<Bucket>> {
+        let (service, op) = self.operations.zip(operation)?;
+        let rate = service.operation_rate(op)?;
+        Some(
+            self.buckets
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(op.to_owned())
+                .or_insert_with(|| Arc::new(Bucket::new(rate)))
+                .clone(),
+        )
+    }
+
+    /// AWS throttled a request of `operation`: the service's bucket and the operation's slow
+    /// down (AWS does not say which quota it hit).
+    pub fn throttled(&self, operation: Option<&str>, now: Instant) {
+        if let Some(b) = &self.service {
+            b.throttled(now);
+        }
+        if let Some(b) = self.operation_bucket(operation) {
+            b.throttled(now);
+        }
+    }
+
+    /// AWS answered a request of `operation`: both buckets speed back up a little.
+    pub fn succeeded(&self, operation: Option<&str>) {
+        if let Some(b) = &self.service {
+            b.succeeded();
+        }
+        if let Some(b) = self.operation_bucket(operation) {
+            b.succeeded();
+        }
+    }
+
+    /// Takes a token from the service's bucket and from the operation's (an unknown operation
+    /// takes only the service's); returns how long the caller must wait before sending, the
+    /// longer of the two waits.
+    pub fn reserve(&self, operation: Option<&str>, now: Instant) -> Duration {
+        let mut wait = self
+            .service
+            .as_ref()
+            .map_or(Duration::ZERO, |b| b.reserve(now));
+        if let Some(bucket) = self.operation_bucket(operation) {
+            wait = wait.max(bucket.reserve(now));
+        }
+        wait
+    }
+}
+
 /// The SDK's default HTTPS client (rustls with aws-lc, proxy settings from the environment),
 /// built the way the SDK builds it when none is configured.
 pub fn default_https_client() -> SharedHttpClient {
@@ -188,24 +277,24 @@ pub fn default_https_client() -> SharedHttpClient {
     })
 }
 
-/// An HTTP client that takes a token from `bucket` before each request it sends through `inner`.
+/// An HTTP client that takes its tokens from `limiter` before each request it sends through
+/// `inner`.
 #[derive(Clone)]
 pub struct Limited {
     inner: SharedHttpClient,
-    bucket: Arc<Bucket>,
+    limiter: Arc<Limiter>,
 }
 
 impl Limited {
-    pub fn new(inner: SharedHttpClient, bucket: Arc<Bucket>) -> Limited {
-        Limited { inner, bucket }
+    pub fn new(inner: SharedHttpClient, limiter: Arc<Limiter>) -> Limited {
+        Limited { inner, limiter }
     }
 }
 
 impl fmt::Debug for Limited {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Limited")
-            .field("rate", &self.bucket.rate)
-            .field("pace", &self.bucket.pace())
+            .field("limiter", &self.limiter)
             .finish_non_exhaustive()
     }
 }
@@ -218,7 +307,7 @@ impl HttpClient for Limited {
     ) -> SharedHttpConnector {
         SharedHttpConnector::new(LimitedConnector {
             inner: self.inner.http_connector(settings, components),
-            bucket: self.bucket.clone(),
+            limiter: self.limiter.clone(),
         })
     }
 }
@@ -226,17 +315,22 @@ impl HttpClient for Limited {
 #[derive(Debug)]
 struct LimitedConnector {
     inner: SharedHttpConnector,
-    bucket: Arc<Bucket>,
+    limiter: Arc<Limiter>,
 }
 
 impl HttpConnector for LimitedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let wait = self.bucket.reserve(Instant::now());
+        let operation = request.extension::<OperationName>().map(|o| o.0.clone());
+        let wait = self.limiter.reserve(operation.as_deref(), Instant::now());
         let inner = self.inner.clone();
         if wait.is_zero() {
             return inner.call(request);
         }
-        tracing::debug!(wait_ms = wait.as_millis() as u64, "request rate limit");
+        tracing::debug!(
+            operation = operation.as_deref().unwrap_or("unknown"),
+            wait_ms = wait.as_millis() as u64,
+            "request rate limit"
+        );
         HttpConnectorFuture::new(async move {
             tokio::time::sleep(wait).await;
             inner.call(request).await
@@ -279,6 +373,65 @@ mod tests {
         assert_eq!(bucket.reserve(later), Duration::ZERO);
         assert_eq!(bucket.reserve(later), Duration::ZERO);
         assert_eq!(bucket.reserve(later), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn an_operation_with_its_own_bucket_waits_for_it_and_the_service() {
+        // Route 53 as documented: 10/s for the account, CreateHealthCheck refilled at 0.5/s.
+        let limiter = Limiter::new(Service::Route53.default_rate(), Some(Service::Route53));
+        let t0 = Instant::now();
+        for _ in 0..10 {
+            assert_eq!(
+                limiter.reserve(Some("CreateHealthCheck"), t0),
+                Duration::ZERO
+            );
+        }
+        // The account bucket is empty too, but the health check bucket sets the pace: 2 s.
+        assert_eq!(
+            limiter.reserve(Some("CreateHealthCheck"), t0),
+            Duration::from_secs(2)
+        );
+        // Another operation waits only for the account bucket (two tokens promised: 0.1 s and
+        // now 0.2 s).
+        assert_eq!(
+            limiter.reserve(Some("ListHostedZones"), t0),
+            Duration::from_millis(200)
+        );
+    }
+
+    #[test]
+    fn ec2_operations_have_separate_buckets_and_no_service_bucket() {
+        let limiter = Limiter::new(None, Some(Service::Ec2));
+        let t0 = Instant::now();
+        for _ in 0..20 {
+            assert_eq!(limiter.reserve(Some("CreateSubnet"), t0), Duration::ZERO);
+        }
+        // The 21st mutating call waits for a refill at 5/s ...
+        assert_eq!(
+            limiter.reserve(Some("CreateSubnet"), t0),
+            Duration::from_millis(200)
+        );
+        // ... while another action, and the reads, are not held up by it.
+        assert_eq!(limiter.reserve(Some("CreateVpc"), t0), Duration::ZERO);
+        for _ in 0..50 {
+            assert_eq!(limiter.reserve(Some("DescribeVpcs"), t0), Duration::ZERO);
+        }
+        assert_eq!(
+            limiter.reserve(Some("DescribeVpcs"), t0),
+            Duration::from_millis(50)
+        );
+        // A request whose operation is unknown is not limited (EC2 has no service bucket).
+        assert_eq!(limiter.reserve(None, t0), Duration::ZERO);
+        assert!(limiter.limits());
+        assert!(!Limiter::new(None, None).limits());
+    }
+
+    #[test]
+    fn off_lifts_operation_limits_too() {
+        let rates = rates_from_env(Some("off")).expect("valid");
+        assert_eq!(rates.get("ec2"), Some(&None), "EC2 explicitly unlimited");
+        let rates = rates_from_env(None).expect("defaults");
+        assert_eq!(rates.get("ec2"), None, "EC2: operation limits only");
     }
 
     #[test]

@@ -95,6 +95,9 @@ pub fn human(plan: &Plan, style: Style) -> String {
         let _ = writeln!(out, "{}\n", env_summary_line(env));
     }
     let _ = writeln!(out, "{}", paint(style, Paint::Bold, &total_line(plan)));
+    if let Some(note) = not_refreshed_note(plan) {
+        let _ = writeln!(out, "{}", paint(style, Paint::Yellow, &note));
+    }
     let refused = plan.summary().refused;
     if refused > 0 {
         let _ = writeln!(
@@ -112,6 +115,20 @@ pub fn human(plan: &Plan, style: Style) -> String {
         );
     }
     out
+}
+
+/// What a changed-only plan did not read, said plainly (`None` for a full plan).
+pub fn not_refreshed_note(plan: &Plan) -> Option<String> {
+    let n = plan.not_refreshed.len();
+    if n == 0 {
+        return None;
+    }
+    let total = plan.changes().count().max(n);
+    Some(format!(
+        "Not read from AWS: {n} of {total} resources (--refresh changed). Their recorded state \
+         stood in for them, so a change made in AWS to any of them (drift) does not show; a full \
+         plan (--refresh full, the default) reads everything."
+    ))
 }
 
 fn changes_word(n: usize) -> String {
@@ -658,7 +675,7 @@ impl W {
 /// to ignore when unknown.
 pub fn json(plan: &Plan) -> J {
     let total = plan.summary();
-    json!({
+    let mut doc = json!({
         "format_version": "1.2",
         "regionctl_version": plan.regionctl_version,
         "plan_format_version": plan.format_version,
@@ -692,7 +709,22 @@ pub fn json(plan: &Plan) -> J {
             "actions": c.action.terraform(c.replace_order),
             "message": c.refusal,
         })).collect::<Vec<_>>(),
-    })
+    });
+    // Only in changed-only plans, so a full plan's document stays as it was.
+    if !plan.not_refreshed.is_empty()
+        && let J::Object(m) = &mut doc
+    {
+        m.insert(
+            "not_refreshed".to_owned(),
+            J::from(
+                plan.not_refreshed
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+            ),
+        );
+    }
+    doc
 }
 
 fn summary_json(s: &Summary) -> J {
@@ -1266,8 +1298,12 @@ fn md_footer(plan: &Plan) -> String {
         .spec_hash
         .split_once(':')
         .map_or(plan.spec_hash.as_str(), |(_, h)| h);
+    // A pull-request comment of a changed-only plan says what it did not read.
+    let note = not_refreshed_note(plan)
+        .map(|n| format!("\n> {}\n", escape_html(&n)))
+        .unwrap_or_default();
     format!(
-        "\n<sub>regionctl {} · spec {}</sub>\n",
+        "{note}\n<sub>regionctl {} · spec {}</sub>\n",
         escape_html(&plan.regionctl_version),
         escape_html(hash.get(..12).unwrap_or(hash))
     )
@@ -1380,6 +1416,7 @@ mod tests {
             spec_hash: "sha256:0123456789abcdef0123456789abcdef".to_owned(),
             targets: Vec::new(),
             envs,
+            not_refreshed: Vec::new(),
         }
     }
 

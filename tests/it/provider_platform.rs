@@ -29,7 +29,8 @@ async fn lifecycle(project: PathBuf, stack: &str, expected: usize) {
     }
 
     // One refresh finds every resource, and nothing else (no default VPCs, no AWS-made groups).
-    let before = p.clients.requests().total();
+    let counts_before = p.clients.requests();
+    let before = counts_before.total();
     let jobs = regionctl::ops::refresh::jobs(&spec);
     let job_count = jobs.len();
     let results = p
@@ -53,6 +54,7 @@ async fn lifecycle(project: PathBuf, stack: &str, expected: usize) {
         .map(|o| (o.kind, o.region.clone(), o.id.clone()))
         .collect();
     assert_eq!(found, expected_ids);
+    read_once(&counts_before, &p.clients.requests(), &created);
     eprintln!("{stack}: refresh of {expected} resources: {requests} requests in {job_count} jobs");
 
     platform::delete_all(&p, &spec, &graph, &created).await;
@@ -67,6 +69,41 @@ async fn lifecycle(project: PathBuf, stack: &str, expected: usize) {
     {
         let left = result.unwrap_or_else(|e| panic!("refresh {kind} in {region}: {e}"));
         assert!(left.is_empty(), "{kind} in {region} left behind: {left:?}");
+    }
+}
+
+/// What several kinds start from is read once per refresh (issue 16): one ListClusters per
+/// region and one DescribeCluster per cluster for every EKS kind together, one ListHostedZones
+/// for zones and records, one DescribeCacheClusters per region.
+fn read_once(
+    before: &regionctl::provider::RequestCount,
+    after: &regionctl::provider::RequestCount,
+    created: &std::collections::BTreeMap<
+        regionctl::addr::InstanceAddr,
+        regionctl::provider::Observed,
+    >,
+) {
+    use regionctl::kind::Kind;
+    let made = |op: &str, region: &str| -> u64 {
+        let count = |c: &regionctl::provider::RequestCount| -> u64 {
+            c.by_key
+                .iter()
+                .filter(|(k, _)| k.operation == op && k.region == region)
+                .map(|(_, n)| n)
+                .sum()
+        };
+        count(after) - count(before)
+    };
+    let regions: BTreeSet<&str> = created.values().map(|o| o.region.as_str()).collect();
+    for region in regions {
+        let clusters = created
+            .values()
+            .filter(|o| o.kind == Kind::EksCluster && o.region == region)
+            .count() as u64;
+        assert_eq!(made("DescribeCluster", region), clusters, "{region}");
+        assert!(made("ListClusters", region) <= 1, "{region}");
+        assert!(made("ListHostedZones", region) <= 1, "{region}");
+        assert!(made("DescribeCacheClusters", region) <= 1, "{region}");
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Neither ListClusters nor ListNodegroups can filter by tag or return tags, so a refresh lists
 //! the region's clusters and describes each (DescribeCluster returns the tags), then lists and
-//! describes the node groups of the stack's clusters.
+//! describes the node groups of the stack's clusters. Within one refresh the region's clusters
+//! are listed and described once, whichever EKS kinds ask for them (the provider's memo).
 //!
 //! EKS runs one update at a time per cluster or node group and refuses a second while one is in
 //! progress, so when one apply needs several (a version upgrade and a logging change), each
@@ -23,8 +24,22 @@ use super::{Ctx, Provider, ProviderError, Status, Subject, kind_timing};
 
 const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
-/// Every cluster name in the region (ListClusters, 100 per page).
+/// Every cluster name in the region (ListClusters, 100 per page), listed once per refresh.
 async fn cluster_names(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<Vec<String>, ProviderError> {
+    let names = p
+        .memo
+        .get_or_read("eks:ListClusters", region, || {
+            list_cluster_names(p, subject, region)
+        })
+        .await?;
+    Ok(names.as_ref().clone())
+}
+
+async fn list_cluster_names(
     p: &Provider,
     subject: &Subject,
     region: &str,
@@ -62,8 +77,22 @@ async fn describe_cluster(
 }
 
 /// The region's clusters tagged with this stack: one ListClusters page per 100 clusters and one
-/// DescribeCluster per cluster.
+/// DescribeCluster per cluster, once per refresh however many EKS kinds ask.
 async fn stack_clusters(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<Vec<Cluster>, ProviderError> {
+    let clusters = p
+        .memo
+        .get_or_read("eks:stack clusters", region, || {
+            describe_stack_clusters(p, subject, region)
+        })
+        .await?;
+    Ok(clusters.as_ref().clone())
+}
+
+async fn describe_stack_clusters(
     p: &Provider,
     subject: &Subject,
     region: &str,

@@ -6,7 +6,9 @@
 //! parameter group or maintenance window: those are read from the first member cache cluster
 //! (every member shares them), so reading one group costs DescribeReplicationGroups +
 //! DescribeCacheClusters + ListTagsForResource. Requests per refresh: the pages of
-//! DescribeReplicationGroups (100 groups each) plus two per hinted group that exists.
+//! DescribeReplicationGroups (100 groups each), one ListTagsForResource per hinted group that
+//! exists (ElastiCache has no batch tag read), and DescribeCacheClusters once for a single
+//! hinted group, else the pages of the region's cache clusters (100 each) for all of them.
 //!
 //! Normal forms: `engine_version` is reported as `major.minor` for Redis OSS 6+ and Valkey
 //! (AWS takes "7.1" and reports "7.1.0"; a later patch release keeps it "7.1"), and as AWS
@@ -23,7 +25,7 @@
 //! Modifications use ApplyImmediately unless `apply_immediately: false`; AWS only adds and
 //! removes replicas immediately.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_elasticache::types::{
     AutomaticFailoverStatus, CacheCluster, MultiAzStatus, ReplicationGroup, TransitEncryptionMode,
@@ -57,12 +59,24 @@ pub(in crate::provider) async fn refresh(
         .collect::<Result<_, _>>()
         .await
         .map_err(aws(&subject, region, "DescribeReplicationGroups"))?;
+    let candidates: Vec<ReplicationGroup> = groups
+        .into_iter()
+        .filter(|g| is_candidate(hints, g.replication_group_id().unwrap_or_default()))
+        .collect();
+    // One group: one DescribeCacheClusters of its first member. More: one paginated list of the
+    // region's cache clusters instead of one call per group.
+    let mut members = if candidates.len() > 1 {
+        cache_clusters(p, &subject, region).await?
+    } else {
+        HashMap::new()
+    };
     let mut out = Vec::new();
-    for group in groups {
-        if !is_candidate(hints, group.replication_group_id().unwrap_or_default()) {
-            continue;
-        }
-        let Some(observed) = complete(p, &subject, region, group).await? else {
+    for group in candidates {
+        let member = group
+            .member_clusters()
+            .first()
+            .and_then(|id| members.remove(id));
+        let Some(observed) = complete(p, &subject, region, group, member).await? else {
             continue;
         };
         if observed.stack_tag() == Some(p.stack.as_str()) {
@@ -79,7 +93,7 @@ pub(in crate::provider) async fn read(
 ) -> Result<Option<Observed>, ProviderError> {
     let subject = ctx.subject();
     match describe(p, &subject, ctx.region, id).await? {
-        Some(group) => complete(p, &subject, ctx.region, group).await,
+        Some(group) => complete(p, &subject, ctx.region, group, None).await,
         None => Ok(None),
     }
 }
@@ -483,11 +497,37 @@ async fn describe(
 
 /// Adds what DescribeReplicationGroups leaves out (the first member's settings, the tags);
 /// `None` if the group disappeared in between.
+/// The region's cache clusters by id: one paginated DescribeCacheClusters (100 a page).
+async fn cache_clusters(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<HashMap<String, CacheCluster>, ProviderError> {
+    let clusters: Vec<CacheCluster> = p
+        .clients
+        .elasticache(region)
+        .describe_cache_clusters()
+        .max_records(100)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(aws(subject, region, "DescribeCacheClusters"))?;
+    Ok(clusters
+        .into_iter()
+        .filter_map(|c| Some((c.cache_cluster_id.clone()?, c)))
+        .collect())
+}
+
+/// The group with its tags and what its first member cluster reports (`member`, when the caller
+/// already listed it; read here otherwise).
 async fn complete(
     p: &Provider,
     subject: &Subject,
     region: &str,
     group: ReplicationGroup,
+    member: Option<CacheCluster>,
 ) -> Result<Option<Observed>, ProviderError> {
     let tags = match group.arn() {
         Some(arn) => match list_tags(p, subject, region, arn, NOT_FOUND).await? {
@@ -496,9 +536,11 @@ async fn complete(
         },
         None => BTreeMap::new(),
     };
-    let member = match group.member_clusters().first() {
-        Some(id) => first_member(p, subject, region, id).await?,
-        None => None,
+    let member = match (member, group.member_clusters().first()) {
+        (Some(listed), _) => Some(listed),
+        // Not listed (a member created after the list was read), or no list was read.
+        (None, Some(id)) => first_member(p, subject, region, id).await?,
+        (None, None) => None,
     };
     Ok(Some(observe(region, group, member, tags)))
 }

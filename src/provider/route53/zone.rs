@@ -3,6 +3,7 @@
 //!
 //! Refresh is ListHostedZones (100 zones a page) plus ListTagsForResources (10 zones a call),
 //! keeping the zones tagged with the stack, then GetHostedZone per kept zone for its name servers.
+//! The list and its tags are read once per refresh, for zones and records alike.
 
 use std::collections::BTreeMap;
 
@@ -50,13 +51,25 @@ pub(super) async fn stack_zones(
     region: &str,
     hints: &Hints,
 ) -> Result<Vec<(HostedZone, BTreeMap<String, String>)>, ProviderError> {
-    let zones = list_zones(p, subject, region).await?;
-    let ids: Vec<String> = zones.iter().map(|z| zone_id(&z.id).to_owned()).collect();
-    let mut tags = list_tags(p, subject, region, TagResourceType::Hostedzone, &ids).await?;
+    // Zones and records both start from this list: read it once per refresh.
+    let zones = p
+        .memo
+        .get_or_read("route53:zones with tags", region, || async {
+            let zones = list_zones(p, subject, region).await?;
+            let ids: Vec<String> = zones.iter().map(|z| zone_id(&z.id).to_owned()).collect();
+            let tags = list_tags(p, subject, region, TagResourceType::Hostedzone, &ids).await?;
+            Ok(zones
+                .into_iter()
+                .map(|z| {
+                    let t = tags.get(zone_id(&z.id)).cloned().unwrap_or_default();
+                    (z, t)
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
     let mut out = Vec::new();
-    for zone in zones {
+    for (zone, zone_tags) in zones.iter().cloned() {
         let id = zone_id(&zone.id);
-        let zone_tags = tags.remove(id).unwrap_or_default();
         let keep = match zone_tags.get(STACK_TAG) {
             Some(stack) => *stack == p.stack,
             None => {

@@ -2013,7 +2013,7 @@ mod tests {
             }
             // Every service a kind uses is rate limited, so an apply never throttles itself.
             assert!(
-                s.service.default_rate().is_some(),
+                s.service.is_limited(),
                 "{k}: service {} has no request rate",
                 s.service
             );
