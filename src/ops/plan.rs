@@ -74,7 +74,14 @@ pub async fn make_with(
     };
     let mut not_refreshed = Vec::new();
     match mode {
-        Mode::Full => inputs.live = super::refresh::run(&provider, spec, &inputs.states).await?,
+        Mode::Full => {
+            let kinds = if consent.destroy {
+                super::refresh::Kinds::All
+            } else {
+                super::refresh::Kinds::Used
+            };
+            inputs.live = super::refresh::run(&provider, spec, &inputs.states, kinds).await?;
+        }
         Mode::Changed => {
             let selected: BTreeSet<&str> = spec
                 .envs

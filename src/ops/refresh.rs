@@ -188,13 +188,29 @@ pub fn jobs(spec: &Spec) -> Vec<Job> {
     jobs
 }
 
+/// Which kinds a refresh lists in each environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kinds {
+    /// Those the environment declares or its state records (plan and apply).
+    Used,
+    /// Every kind (destroy: nothing of the stack may be left).
+    All,
+}
+
 /// One refresh per (environment, kind), all at once, with the ids state knows as hints so
 /// resources that lost their tags are still read. Any error means no view: a plan made from
 /// partial knowledge could create duplicates or delete the wrong thing.
+///
+/// With [`Kinds::Used`] a kind an environment neither declares nor records is not listed there:
+/// a project without KMS keys does not list (and read the tags of) every key of the account in
+/// every region on every plan. What that leaves unseen is a resource of such a kind that a run
+/// killed before saving state made and whose declaration was then removed; a destroy lists
+/// every kind ([`Kinds::All`]), so it still finds and deletes it.
 pub async fn run(
     provider: &Provider,
     spec: &Spec,
     states: &BTreeMap<String, State>,
+    kinds: Kinds,
 ) -> Result<BTreeMap<String, Vec<Observed>>, Vec<String>> {
     let mut jobs = jobs(spec);
     for job in &mut jobs {
@@ -207,6 +223,14 @@ pub async fn run(
                     .map(|r| r.id.clone()),
             );
         }
+    }
+    if kinds == Kinds::Used {
+        let declared: BTreeSet<(&str, Kind)> = spec
+            .resources
+            .values()
+            .map(|r| (r.addr.env.as_str(), r.kind))
+            .collect();
+        jobs.retain(|j| !j.hints.ids.is_empty() || declared.contains(&(j.env.as_str(), j.kind)));
     }
     let owners: Vec<String> = jobs.iter().map(|j| j.env.clone()).collect();
     let results = provider
