@@ -303,3 +303,86 @@ async fn an_alarm_made_before_a_crash_is_adopted_and_another_is_never_overwritte
     assert_eq!(p.clients.requests().total(), before);
     p.delete(&ctx, &adopted, &retried).await.expect("delete");
 }
+
+/// Through the built binary: a topic, a pending email subscription and a node CPU alarm are
+/// applied, then plan clean (the pending subscription read by its recorded ARN, the threshold
+/// written as a whole number read back as 75.0), a changed threshold is one update in place, and
+/// destroy leaves nothing of the stack but the subscription SNS expires itself.
+#[test]
+fn alarms_and_topics_plan_clean_after_apply_and_destroy() {
+    use crate::harness::{fresh_dir, regionctl_env};
+    let emu = Emulator::start();
+    let dir = fresh_dir("alarms", "plan_clean");
+    std::fs::write(
+        dir.join("regionctl.yaml"),
+        "project: alarms\nbackend:\n  local: {}\n",
+    )
+    .expect("write");
+    std::fs::create_dir_all(dir.join("envs/eu-west-1")).expect("mkdir");
+    let spec = |threshold: &str| {
+        format!(
+            "region: eu-west-1\nresources:\n  sns_topic.alerts:\n    name: alerts\n    \
+             kms_master_key_id: alias/platform-sns\n  sns_subscription.oncall:\n    \
+             topic_arn: \"${{sns_topic.alerts.arn}}\"\n    protocol: email\n    \
+             endpoint: oncall@example.com\n  cloudwatch_metric_alarm.cpu:\n    name: node-cpu\n    \
+             namespace: AWS/EC2\n    metric_name: CPUUtilization\n    dimensions: {{ AutoScalingGroupName: eks-nodes }}\n    \
+             statistic: Average\n    period: 60\n    evaluation_periods: 5\n    \
+             threshold: {threshold}\n    comparison_operator: GreaterThanThreshold\n    \
+             alarm_actions: [\"${{sns_topic.alerts.arn}}\"]\noutputs:\n  topic: \"${{sns_topic.alerts.arn}}\"\n"
+        )
+    };
+    std::fs::write(dir.join("envs/eu-west-1/main.yaml"), spec("75")).expect("write");
+    let run = |args: &[&str]| regionctl_env(&dir, args, &emu.env());
+    let applied = run(&["apply", "--all-regions", "--auto-approve"]);
+    assert_eq!(applied.code, Some(0), "{}", applied.describe());
+    let plan = run(&["plan", "--all-regions", "--detailed-exitcode"]);
+    assert_eq!(
+        plan.code,
+        Some(0),
+        "expected no changes: {}",
+        plan.describe()
+    );
+
+    std::fs::write(dir.join("envs/eu-west-1/main.yaml"), spec("80.5")).expect("write");
+    let plan = run(&["plan", "--all-regions", "--json", "--detailed-exitcode"]);
+    assert_eq!(plan.code, Some(2), "{}", plan.describe());
+    let doc: Json = serde_json::from_str(&plan.stdout).expect("JSON plan");
+    let changed: Vec<(String, Json)> = doc["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["change"]["actions"] != json!(["no-op"]))
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap_or_default().to_owned(),
+                c["change"]["actions"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        [(
+            "eu-west-1/cloudwatch_metric_alarm.cpu".to_owned(),
+            json!(["update"])
+        )],
+        "{}",
+        plan.stdout
+    );
+    let applied = run(&["apply", "--all-regions", "--auto-approve"]);
+    assert_eq!(applied.code, Some(0), "{}", applied.describe());
+    let plan = run(&["plan", "--all-regions", "--detailed-exitcode"]);
+    assert_eq!(
+        plan.code,
+        Some(0),
+        "expected no changes: {}",
+        plan.describe()
+    );
+
+    let destroyed = run(&["destroy", "--all-regions", "--auto-approve"]);
+    assert_eq!(destroyed.code, Some(0), "{}", destroyed.describe());
+    let left = emu.boto3(
+        "sns = client('sns', 'eu-west-1')\ncw = client('cloudwatch', 'eu-west-1')\n\
+         print(len(sns.list_topics()['Topics']), len(cw.describe_alarms()['MetricAlarms']))\n",
+    );
+    assert_eq!(left.trim(), "0 0", "nothing left");
+}
