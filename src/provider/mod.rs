@@ -67,6 +67,7 @@ macro_rules! arn_tag_sync {
 }
 
 mod ec2;
+mod ecr;
 mod eks;
 mod elasticache;
 mod iam;
@@ -139,6 +140,8 @@ macro_rules! per_kind {
             Kind::KmsKey => kms::key::$op($($arg),*).await,
             Kind::KmsAlias => kms::alias::$op($($arg),*).await,
             Kind::IamPolicy => iam_policy::$op($($arg),*).await,
+            Kind::EcrRepository => ecr::repository::$op($($arg),*).await,
+            Kind::EcrReplicationConfiguration => ecr::replication::$op($($arg),*).await,
         }
     };
 }

@@ -26,6 +26,7 @@ mod plan_noop;
 mod plan_render;
 mod provider_ec2;
 mod provider_ec2_blockers;
+mod provider_ecr;
 mod provider_eks;
 mod provider_elasticache;
 mod provider_iam;
