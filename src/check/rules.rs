@@ -128,6 +128,28 @@ pub static RULES: &[Rule] = &[
         check: launch_template_imdsv1,
     },
     Rule {
+        id: "RC113",
+        name: "ecr-scan-on-push-off",
+        level: Level::Error,
+        category: Category::Security,
+        scope: Scope::Spec,
+        summary: "An ECR repository does not scan images for vulnerabilities when they are pushed.",
+        rationale: "Without a scan on push, images with known vulnerabilities reach the clusters unnoticed; the scan is free for basic scanning.",
+        fix: "Set `scan_on_push: true` on the repository.",
+        check: ecr_scan_on_push_off,
+    },
+    Rule {
+        id: "RC114",
+        name: "ecr-tags-mutable",
+        level: Level::Error,
+        category: Category::Security,
+        scope: Scope::Spec,
+        summary: "An ECR repository lets an image tag be pushed again to another image.",
+        rationale: "With mutable tags, whoever can push can silently replace the image a deployment pins by tag (v1.2.3), in every region it replicates to; a scanned image may not be the one that runs.",
+        fix: "Set `image_tag_mutability: IMMUTABLE` and publish each build under a new tag.",
+        check: ecr_tags_mutable,
+    },
+    Rule {
         id: "RC111",
         name: "kms-key-rotation-off",
         level: Level::Error,
@@ -525,6 +547,36 @@ fn kms_key_rotation_off(input: &Input, hits: &mut Hits) {
             "the key does not rotate: `enable_key_rotation` is not set and AWS defaults to off",
             "the key does not rotate (`enable_key_rotation: false`)",
         );
+    }
+}
+
+fn ecr_scan_on_push_off(input: &Input, hits: &mut Hits) {
+    for r in of_kind(input, Kind::EcrRepository) {
+        require_true(
+            r,
+            "scan_on_push",
+            hits,
+            "pushed images are not scanned: `scan_on_push` is not set and AWS defaults to off",
+            "pushed images are not scanned (`scan_on_push: false`)",
+        );
+    }
+}
+
+fn ecr_tags_mutable(input: &Input, hits: &mut Hits) {
+    for r in of_kind(input, Kind::EcrRepository) {
+        match get(r, "image_tag_mutability") {
+            Known::Absent => hits.resource(
+                &r.addr,
+                "image tags can be overwritten: `image_tag_mutability` is not set and AWS defaults to MUTABLE",
+            ),
+            Known::Is(v) if v.as_str() != Some("IMMUTABLE") => hits.attr(
+                &r.addr,
+                "image_tag_mutability",
+                Vec::new(),
+                "image tags can be overwritten (`image_tag_mutability` is not IMMUTABLE)",
+            ),
+            _ => {}
+        }
     }
 }
 

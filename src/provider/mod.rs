@@ -69,6 +69,7 @@ macro_rules! arn_tag_sync {
 
 mod cloudwatch;
 mod ec2;
+mod ecr;
 mod eks;
 mod elasticache;
 mod iam;
@@ -141,6 +142,8 @@ macro_rules! per_kind {
             Kind::Route53Record => route53::record::$op($($arg),*).await,
             Kind::KmsKey => kms::key::$op($($arg),*).await,
             Kind::KmsAlias => kms::alias::$op($($arg),*).await,
+            Kind::EcrRepository => ecr::repository::$op($($arg),*).await,
+            Kind::EcrReplicationConfiguration => ecr::replication::$op($($arg),*).await,
             Kind::IamPolicy => iam_policy::$op($($arg),*).await,
             Kind::CloudwatchLogGroup => logs::$op($($arg),*).await,
             Kind::SnsTopic => sns::topic::$op($($arg),*).await,

@@ -30,6 +30,7 @@ mod plan_render;
 mod provider_cloudwatch;
 mod provider_ec2;
 mod provider_ec2_blockers;
+mod provider_ecr;
 mod provider_eks;
 mod provider_eks_platform;
 mod provider_elasticache;

@@ -74,6 +74,8 @@ kinds! {
     KmsKey = "kms_key" => KMS_KEY,
     KmsAlias = "kms_alias" => KMS_ALIAS,
     IamPolicy = "iam_policy" => IAM_POLICY,
+    EcrRepository = "ecr_repository" => ECR_REPOSITORY,
+    EcrReplicationConfiguration = "ecr_replication_configuration" => ECR_REPLICATION_CONFIGURATION,
     SnsTopic = "sns_topic" => SNS_TOPIC,
     SnsSubscription = "sns_subscription" => SNS_SUBSCRIPTION,
     CloudwatchMetricAlarm = "cloudwatch_metric_alarm" => CLOUDWATCH_METRIC_ALARM,
@@ -1947,6 +1949,139 @@ const IAM_POLICY: KindSchema = KindSchema {
     stateful: false,
     import_id: "the policy ARN",
     timing: Timing::secs_mins(2, 15, 10),
+};
+
+// ---------------------------------------------------------------------------------------------
+// ECR.
+
+const ECR_REPLICATION_DESTINATION: &[Field] = &[
+    Field::req(
+        "region",
+        STRING,
+        "Region to replicate to (not the registry's own region).",
+    )
+    .part(),
+    Field::opt(
+        "registry_id",
+        STRING,
+        "Account id of the destination registry (default: this account).",
+    )
+    .part(),
+];
+
+const ECR_REPOSITORY: KindSchema = KindSchema {
+    kind: Kind::EcrRepository,
+    doc: "An ECR private repository, with image scanning on push, tag immutability, a lifecycle policy and encryption at rest.",
+    fields: &[
+        Field::req(
+            "name",
+            STRING,
+            "Repository name, unique in the registry: 2 to 256 lowercase letters, digits and . _ - /, e.g. platform/api.",
+        )
+        .force_new()
+        .keep(Plain),
+        Field::opt(
+            "scan_on_push",
+            BOOL,
+            "Whether each pushed image is scanned for vulnerabilities (AWS default false; `check` requires true).",
+        )
+        // Absent leaves the setting alone (off for a new repository): RC113 flags that.
+        .keep(Plain),
+        Field::opt(
+            "image_tag_mutability",
+            Ty::Enum(&["MUTABLE", "IMMUTABLE"]),
+            "Whether a tag can be pushed again to another image (AWS default MUTABLE; `check` requires IMMUTABLE).",
+        )
+        // Absent leaves the setting alone: RC114 flags a mutable repository.
+        .keep(Plain),
+        Field::opt(
+            "lifecycle_policy",
+            Ty::Document,
+            "Lifecycle policy (a map, or a JSON string): which images ECR expires.",
+        )
+        // Compared as JSON, not text. Absent deletes the policy (DeleteLifecyclePolicy): a
+        // dropped policy must stop expiring images.
+        .clear(Document),
+        Field::opt(
+            "encryption_type",
+            Ty::Enum(&["AES256", "KMS"]),
+            "Encryption at rest, fixed at creation: AES256 (S3-managed keys, AWS default) or KMS.",
+        )
+        .force_new()
+        // Absent is no opinion: an existing repository is never replaced for the default.
+        .keep(Plain),
+        Field::opt(
+            "kms_key",
+            KMS_KEY_ARN,
+            "KMS key ARN with encryption_type KMS (default: the aws/ecr key), fixed at creation.",
+        )
+        .force_new()
+        // ECR reports the key's ARN; an alias must not replace a repository full of images.
+        .keep(KmsKey),
+        Field::opt(
+            "force_delete",
+            BOOL,
+            "Whether deleting the repository also deletes its images (default false: a repository with images is not deleted).",
+        )
+        // Only read at delete time, from the configuration last applied.
+        .write_only(),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed("arn", "The repository ARN."),
+        computed("id", "The repository name, as regionctl identifies it."),
+        computed(
+            "repository_url",
+            "<account>.dkr.ecr.<region>.amazonaws.com/<name>, what docker push and image references take.",
+        ),
+        computed("registry_id", "The account id of the registry."),
+    ],
+    taggable: true,
+    natural_name: Some("name"),
+    refresh_hint: Some("name"),
+    placement: Placement::Regional,
+    service: Service::Ecr,
+    // Deleting or replacing a repository deletes its images.
+    needs_consent: true,
+    stateful: true,
+    import_id: "the repository name",
+    timing: Timing::secs_mins(1, 5, 2),
+};
+
+const ECR_REPLICATION_CONFIGURATION: KindSchema = KindSchema {
+    kind: Kind::EcrReplicationConfiguration,
+    doc: "The replication configuration of a region's private registry (one per account and region, declared in the primary region): images pushed there are copied to the destination regions.",
+    fields: &[
+        Field::req(
+            "destinations",
+            Ty::List(&Ty::Object(ECR_REPLICATION_DESTINATION)),
+            "Where images are replicated: up to 25 regions (and registries).",
+        )
+        // In the order given, as ECR keeps it; a destination in this account is reported
+        // without its registry_id.
+        .keep(Plain),
+        Field::opt(
+            "repository_filters",
+            STRINGS,
+            "Repository name prefixes to replicate (PREFIX_MATCH); absent replicates every repository.",
+        )
+        // Absent is no filter (every repository), which the update writes.
+        .clear(Set),
+    ],
+    computed: &[computed(
+        "id",
+        "The registry id (the account id), as regionctl identifies it.",
+    )],
+    // The configuration is a property of the registry: there is nothing to tag.
+    taggable: false,
+    natural_name: None,
+    refresh_hint: None,
+    placement: Placement::Regional,
+    service: Service::Ecr,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the registry id (the account id)",
+    timing: Timing::secs_mins(1, 5, 2),
 };
 
 #[cfg(test)]
