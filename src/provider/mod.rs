@@ -70,6 +70,7 @@ mod ec2;
 mod eks;
 mod elasticache;
 mod iam;
+mod iam_oidc;
 mod logs;
 mod rds;
 pub(crate) mod route53;
@@ -135,6 +136,7 @@ macro_rules! per_kind {
             Kind::Route53Record => route53::record::$op($($arg),*).await,
             Kind::CloudwatchLogGroup => logs::$op($($arg),*).await,
             Kind::LaunchTemplate => ec2::launch_template::$op($($arg),*).await,
+            Kind::IamOidcProvider => iam_oidc::$op($($arg),*).await,
         }
     };
 }

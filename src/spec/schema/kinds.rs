@@ -72,6 +72,7 @@ kinds! {
     Route53Record = "route53_record" => ROUTE53_RECORD,
     CloudwatchLogGroup = "cloudwatch_log_group" => CLOUDWATCH_LOG_GROUP,
     LaunchTemplate = "launch_template" => LAUNCH_TEMPLATE,
+    IamOidcProvider = "iam_oidc_provider" => IAM_OIDC_PROVIDER,
 }
 
 mod platform;

@@ -101,3 +101,60 @@ pub(super) const LAUNCH_TEMPLATE: KindSchema = KindSchema {
     // Create, new versions and delete take effect at once.
     timing: Timing::secs_mins(1, 5, 2),
 };
+
+// ---------------------------------------------------------------------------------------------
+// IAM OIDC providers (IRSA).
+
+pub(super) const IAM_OIDC_PROVIDER: KindSchema = KindSchema {
+    kind: Kind::IamOidcProvider,
+    doc: "The IAM OpenID Connect provider of an EKS cluster's OIDC issuer, which IAM roles for service accounts (IRSA) trust. One per cluster, declared next to it (IAM is global, the provider belongs to the cluster's region).",
+    fields: &[
+        Field::req(
+            "url",
+            STRING,
+            "The issuer URL, https://...: usually ${eks_cluster.<name>.oidc_issuer}.",
+        )
+        .force_new()
+        // The provider reports the URL as the spec gives it, https:// included.
+        .keep(Plain),
+        Field::opt(
+            "client_id_list",
+            STRINGS,
+            "Audiences allowed to use the provider (default [sts.amazonaws.com], what EKS pod identity webhooks request).",
+        )
+        // Absent, the create writes [sts.amazonaws.com] and an update leaves the list alone;
+        // given, the set is managed exactly (AddClientIDToOpenIDConnectProvider /
+        // RemoveClientIDFromOpenIDConnectProvider).
+        .keep(Set),
+        Field::opt(
+            "thumbprint_list",
+            STRINGS,
+            "SHA-1 thumbprints (40 hex digits) of the issuer's certificate chain; absent lets IAM work it out (it no longer checks them for EKS issuers, whose certificates it trusts by their CA).",
+        )
+        // Absent is no opinion: IAM computes and stores a thumbprint itself when none is given,
+        // as AWS documents, so the live list is never a change. Given, compared as a set
+        // (UpdateOpenIDConnectProviderThumbprint replaces the list).
+        .keep(Set),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed(
+            "arn",
+            "The provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer host and path>), the Federated principal of IRSA trust policies.",
+        ),
+        computed("id", "The provider ARN, as regionctl identifies it."),
+        computed(
+            "issuer",
+            "The issuer without https://, as IRSA trust policy conditions name it (<issuer>:sub, <issuer>:aud).",
+        ),
+    ],
+    taggable: true,
+    natural_name: Some("url"),
+    refresh_hint: Some("url"),
+    placement: Placement::Regional,
+    service: Service::Iam,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the provider ARN (arn:aws:iam::<account>:oidc-provider/...)",
+    timing: Timing::secs_mins(1, 5, 2),
+};
