@@ -137,6 +137,7 @@ macro_rules! per_kind {
             Kind::CloudwatchLogGroup => logs::$op($($arg),*).await,
             Kind::LaunchTemplate => ec2::launch_template::$op($($arg),*).await,
             Kind::IamOidcProvider => iam_oidc::$op($($arg),*).await,
+            Kind::EksAddon => eks::addon::$op($($arg),*).await,
         }
     };
 }

@@ -382,3 +382,143 @@ async fn oidc_provider_lifecycle() {
         .await
         .expect("deleting again succeeds");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eks_addon_lifecycle() {
+    let emu = Emulator::start();
+    let p = emu.provider("tests").await;
+    let other = emu.provider("other").await;
+    let (cluster_role, _) = roles(&p).await;
+    let region = "eu-west-1";
+    let subnet_ids = subnets(&p, region).await;
+    let c = Res::new(&format!("{region}/eks_cluster.main"));
+    p.create_and_wait(
+        &c.ctx(),
+        &attrs(json!({
+            "name": "prod",
+            "version": "1.31",
+            "role_arn": cluster_role,
+            "subnet_ids": subnet_ids,
+        })),
+    )
+    .await
+    .expect("cluster");
+
+    // Without a version: the default for Kubernetes 1.31, waited for until ACTIVE.
+    emu.set_delay("eks_addon", 2);
+    let r = Res::new(&format!("{region}/eks_addon.coredns"));
+    let ctx = r.ctx();
+    let desired = attrs(json!({
+        "cluster_name": "prod",
+        "addon_name": "coredns",
+        "resolve_conflicts": "OVERWRITE",
+        "tags": {"team": "platform"},
+    }));
+    let created = p.create(&ctx, &desired).await.expect("create");
+    assert_eq!(created.status, Status::Pending("CREATING".into()));
+    assert_eq!(created.id, "prod/coredns");
+    let addon = p.wait_ready(&ctx, &created.id).await.expect("ready");
+    assert_eq!(addon.status, Status::Ready);
+    assert_eq!(attr(&addon.attrs, "addon_version"), "v1.31.2-eksbuild.1");
+    assert_eq!(attr(&addon.computed, "status"), "ACTIVE");
+    assert!(attr(&addon.computed, "arn").starts_with(&format!("arn:aws:eks:{region}:")));
+    assert_eq!(addon.attrs.get("tags"), desired.get("tags"));
+    // resolve_conflicts is write-only: compared with the state, not AWS.
+    let out = compare_all(Kind::EksAddon, &desired, &addon.attrs);
+    assert_eq!(out.get("resolve_conflicts"), Some(&AttrCmp::NotObservable));
+    assert!(
+        out.iter()
+            .all(|(k, v)| k == "resolve_conflicts" || *v == AttrCmp::Same),
+        "{out:?}"
+    );
+
+    // Another stack's add-on in the same cluster is not the stack's; a refresh reads no cluster.
+    let foreign = Res::new(&format!("{region}/eks_addon.foreign"));
+    other
+        .create_and_wait(
+            &foreign.ctx(),
+            &attrs(json!({"cluster_name": "prod", "addon_name": "kube-proxy"})),
+        )
+        .await
+        .expect("foreign add-on");
+    let hints = Hints {
+        names: ["prod".to_owned(), "absent".to_owned()]
+            .into_iter()
+            .collect(),
+        ..Hints::default()
+    };
+    let before = p.clients.requests();
+    let listed = p
+        .refresh(Kind::EksAddon, region, &hints)
+        .await
+        .expect("refresh");
+    assert_eq!(listed, vec![addon.clone()]);
+    let after = p.clients.requests();
+    assert_eq!(
+        after.operation("ListClusters"),
+        before.operation("ListClusters")
+    );
+    assert_eq!(
+        after.operation("DescribeCluster"),
+        before.operation("DescribeCluster")
+    );
+    assert_eq!(
+        after.operation("ListAddons") - before.operation("ListAddons"),
+        2
+    );
+    assert_eq!(
+        after.operation("DescribeAddon") - before.operation("DescribeAddon"),
+        2
+    );
+
+    // Adoption after a crash, and a create retried finds its own add-on.
+    assert_eq!(
+        p.find(&ctx, &desired).await.expect("find"),
+        Some(addon.clone())
+    );
+    assert_eq!(
+        p.create(&ctx, &desired).await.expect("create again").id,
+        addon.id
+    );
+
+    // Pin a version and give the service account a role: one UpdateAddon, waited for.
+    let irsa = format!("arn:aws:iam::123456789012:role/{}", "coredns-irsa");
+    let pinned = with(
+        &desired,
+        json!({"addon_version": "v1.31.1-eksbuild.1", "service_account_role_arn": irsa, "resolve_conflicts": "PRESERVE"}),
+    );
+    assert_eq!(
+        compare(
+            Kind::EksAddon,
+            "addon_version",
+            pinned.get("addon_version"),
+            addon.attrs.get("addon_version")
+        ),
+        AttrCmp::Differs
+    );
+    let before = p.clients.requests();
+    let updated = p
+        .update_and_wait(&ctx, &addon, &pinned)
+        .await
+        .expect("update");
+    assert_eq!(
+        p.clients.requests().operation("UpdateAddon") - before.operation("UpdateAddon"),
+        1
+    );
+    assert_eq!(updated.status, Status::Ready);
+    assert_eq!(attr(&updated.attrs, "addon_version"), "v1.31.1-eksbuild.1");
+    assert_eq!(attr(&updated.attrs, "service_account_role_arn"), irsa);
+
+    // A version EKS does not offer for the cluster is refused by EKS, named in the error.
+    let bad = with(&pinned, json!({"addon_version": "v9.9.9-eksbuild.1"}));
+    let err = p.update(&ctx, &updated, &bad).await.expect_err("refused");
+    assert!(err.to_string().contains("UpdateAddon"), "{err}");
+
+    p.delete_and_wait(&ctx, &updated, &pinned)
+        .await
+        .expect("delete");
+    assert!(p.read(&ctx, &addon.id).await.expect("read").is_none());
+    p.delete(&ctx, &updated, &pinned)
+        .await
+        .expect("deleting again succeeds");
+}

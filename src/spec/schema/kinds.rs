@@ -73,6 +73,7 @@ kinds! {
     CloudwatchLogGroup = "cloudwatch_log_group" => CLOUDWATCH_LOG_GROUP,
     LaunchTemplate = "launch_template" => LAUNCH_TEMPLATE,
     IamOidcProvider = "iam_oidc_provider" => IAM_OIDC_PROVIDER,
+    EksAddon = "eks_addon" => EKS_ADDON,
 }
 
 mod platform;
