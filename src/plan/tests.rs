@@ -439,3 +439,78 @@ fn resources_in_state_without_identity_tags_get_them_in_place() {
     let plan = diff(&spec, &graph, &inputs(live, Some(state)));
     assert!(plan.changes().all(|c| c.action == Action::NoOp));
 }
+
+const NODES: &str = r#"  launch_template.nodes:
+    name: nodes
+    http_tokens: required
+    http_put_response_hop_limit: HOPS
+  eks_node_group.default:
+    cluster_name: "${eks_cluster.main.name}"
+    name: default
+    node_role_arn: arn:aws:iam::123456789012:role/eks-node
+    subnet_ids: ["${subnet.a.id}", "${subnet.b.id}"]
+    launch_template_id: "${launch_template.nodes.id}"
+    launch_template_version: "${launch_template.nodes.latest_version}"
+    scaling: { min: 1, desired: 2, max: 3 }
+"#;
+
+/// The minimal project with a node group on a launch template, and a world where both exist as
+/// the spec with `hops: 2` says, the template at version 1.
+fn node_world(hops: u32) -> (Spec, ResourceGraph, Vec<Observed>, State) {
+    let (base, _) = load(&format!("{MAIN}{}", NODES.replace("HOPS", "2")));
+    let (mut live, state) = world(&base);
+    for o in &mut live {
+        match o.kind {
+            Kind::LaunchTemplate => {
+                o.computed
+                    .insert("latest_version".into(), Value::Str("1".into()));
+            }
+            Kind::EksNodeGroup => {
+                o.attrs
+                    .insert("cluster_name".into(), Value::Str("minimal".into()));
+                o.attrs
+                    .insert("launch_template_version".into(), Value::Str("1".into()));
+            }
+            _ => {}
+        }
+    }
+    let (spec, graph) = load(&format!(
+        "{MAIN}{}",
+        NODES.replace("HOPS", &hops.to_string())
+    ));
+    (spec, graph, live, state)
+}
+
+#[test]
+fn a_launch_template_change_rolls_its_node_group_in_the_same_apply() {
+    let (spec, graph, live, state) = node_world(2);
+    let plan = diff(&spec, &graph, &inputs(live, Some(state)));
+    assert_eq!(
+        change(&plan, "eu-west-1/eks_node_group.default").action,
+        Action::NoOp,
+        "{:?}",
+        actions(&plan)
+    );
+    assert_eq!(
+        change(&plan, "eu-west-1/launch_template.nodes").action,
+        Action::NoOp
+    );
+
+    // A new template version is made by the update: the node group's version is known only
+    // after it, so the node group is updated in the same plan, not the next one.
+    let (spec, graph, live, state) = node_world(1);
+    let plan = diff(&spec, &graph, &inputs(live, Some(state)));
+    assert_eq!(
+        change(&plan, "eu-west-1/launch_template.nodes").action,
+        Action::Update
+    );
+    let group = change(&plan, "eu-west-1/eks_node_group.default");
+    assert_eq!(group.action, Action::Update, "{:?}", actions(&plan));
+    assert!(
+        group
+            .after
+            .as_ref()
+            .and_then(|a| a.get("launch_template_version"))
+            .is_some_and(Value::has_unknown)
+    );
+}

@@ -70,6 +70,7 @@ macro_rules! arn_tag_sync {
 mod cloudwatch;
 mod ec2;
 mod ecr;
+mod iam_oidc;
 mod eks;
 mod elasticache;
 mod iam;
@@ -135,6 +136,8 @@ macro_rules! per_kind {
             Kind::DbSubnetGroup => rds::subnet_group::$op($($arg),*).await,
             Kind::RdsInstance => rds::instance::$op($($arg),*).await,
             Kind::CacheSubnetGroup => elasticache::subnet_group::$op($($arg),*).await,
+            Kind::IamOidcProvider => iam_oidc::$op($($arg),*).await,
+            Kind::EksAddon => eks::addon::$op($($arg),*).await,
             Kind::ElasticacheReplicationGroup => elasticache::replication_group::$op($($arg),*).await,
             Kind::LaunchTemplate => ec2::launch_template::$op($($arg),*).await,
             Kind::Route53Zone => route53::zone::$op($($arg),*).await,

@@ -245,3 +245,280 @@ async fn a_new_launch_template_version_rolls_the_node_group_in_place() {
     assert_eq!(attr(&group.attrs, "launch_template_id"), template.id);
     assert_no_op(Kind::EksNodeGroup, &rolled, &group);
 }
+
+fn issuer_url(region: &str, id: &str) -> String {
+    format!("https://oidc.eks.{region}.amazonaws.com/id/{id}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oidc_provider_lifecycle() {
+    let emu = Emulator::start();
+    let p = emu.provider("tests").await;
+    let other = emu.provider("other").await;
+    let region = "eu-west-1";
+    let url = issuer_url(region, "EXAMPLED539D4633E53DE1B71EXAMPLE");
+    let r = Res::new(&format!("{region}/iam_oidc_provider.main"));
+    let ctx = r.ctx();
+    let desired = attrs(json!({"url": url, "tags": {"team": "platform"}}));
+    let created = p.create_and_wait(&ctx, &desired).await.expect("create");
+    assert_eq!(created.status, Status::Ready);
+    let host = url.trim_start_matches("https://");
+    assert!(
+        created.id.starts_with("arn:aws:iam::")
+            && created.id.ends_with(&format!(":oidc-provider/{host}")),
+        "{}",
+        created.id
+    );
+    assert_eq!(attr(&created.computed, "arn"), created.id);
+    assert_eq!(attr(&created.computed, "issuer"), host);
+    assert_eq!(attr(&created.attrs, "url"), url);
+    // The audience IRSA tokens carry, and a thumbprint IAM worked out itself.
+    assert_eq!(
+        created.attrs.get("client_id_list"),
+        Some(&Value::from_json(&json!(["sts.amazonaws.com"])))
+    );
+    assert!(created.attrs.contains_key("thumbprint_list"));
+    assert_eq!(created.attrs.get("tags"), desired.get("tags"));
+    assert_eq!(created.stack_tag(), Some("tests"));
+    assert_no_op(Kind::IamOidcProvider, &desired, &created);
+    assert_eq!(
+        p.read(&ctx, &created.id)
+            .await
+            .expect("read")
+            .expect("exists"),
+        created
+    );
+
+    // Another stack's provider, named by the hints too, and one nobody names: one listing, and
+    // one read per named provider.
+    let foreign_url = issuer_url(region, "FOREIGN");
+    let foreign = Res::new(&format!("{region}/iam_oidc_provider.foreign"));
+    other
+        .create(&foreign.ctx(), &attrs(json!({"url": foreign_url})))
+        .await
+        .expect("foreign provider");
+    let unnamed = Res::new("us-west-2/iam_oidc_provider.main");
+    p.create(
+        &unnamed.ctx(),
+        &attrs(json!({"url": issuer_url("us-west-2", "UNNAMED")})),
+    )
+    .await
+    .expect("a provider the hints do not name");
+    let hints = Hints {
+        names: [url.clone(), foreign_url.clone()].into_iter().collect(),
+        ..Hints::default()
+    };
+    let before = p.clients.requests();
+    let listed = p
+        .refresh(Kind::IamOidcProvider, region, &hints)
+        .await
+        .expect("refresh");
+    assert_eq!(listed, vec![created.clone()]);
+    let after = p.clients.requests();
+    assert_eq!(
+        after.operation("ListOpenIDConnectProviders")
+            - before.operation("ListOpenIDConnectProviders"),
+        1
+    );
+    assert_eq!(
+        after.operation("GetOpenIDConnectProvider") - before.operation("GetOpenIDConnectProvider"),
+        2
+    );
+    assert!(
+        p.refresh(Kind::IamOidcProvider, region, &Hints::default())
+            .await
+            .expect("refresh")
+            .is_empty()
+    );
+
+    // Adoption after a crash: found again by its URL and identity tags; creating it again takes
+    // it over instead of failing.
+    assert_eq!(
+        p.find(&ctx, &desired).await.expect("find"),
+        Some(created.clone())
+    );
+    assert_eq!(
+        p.create(&ctx, &desired).await.expect("create again"),
+        created
+    );
+
+    // Audiences and thumbprints managed exactly when given; tags in place.
+    let thumbprint = "a".repeat(40);
+    let changed = with(
+        &desired,
+        json!({
+            "client_id_list": ["sts.amazonaws.com", "ci.example.com"],
+            "thumbprint_list": [thumbprint],
+            "tags": {"team": "sre"},
+        }),
+    );
+    let updated = p
+        .update_and_wait(&ctx, &created, &changed)
+        .await
+        .expect("update");
+    assert_no_op(Kind::IamOidcProvider, &changed, &updated);
+    assert_eq!(updated.id, created.id);
+    let narrowed = with(&changed, json!({"client_id_list": ["sts.amazonaws.com"]}));
+    assert_eq!(
+        compare(
+            Kind::IamOidcProvider,
+            "client_id_list",
+            narrowed.get("client_id_list"),
+            updated.attrs.get("client_id_list")
+        ),
+        AttrCmp::Differs
+    );
+    let narrowed_live = p
+        .update_and_wait(&ctx, &updated, &narrowed)
+        .await
+        .expect("remove an audience");
+    assert_no_op(Kind::IamOidcProvider, &narrowed, &narrowed_live);
+
+    p.delete_and_wait(&ctx, &narrowed_live, &narrowed)
+        .await
+        .expect("delete");
+    assert!(p.read(&ctx, &created.id).await.expect("read").is_none());
+    p.delete(&ctx, &narrowed_live, &narrowed)
+        .await
+        .expect("deleting again succeeds");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eks_addon_lifecycle() {
+    let emu = Emulator::start();
+    let p = emu.provider("tests").await;
+    let other = emu.provider("other").await;
+    let (cluster_role, _) = roles(&p).await;
+    let region = "eu-west-1";
+    let subnet_ids = subnets(&p, region).await;
+    let c = Res::new(&format!("{region}/eks_cluster.main"));
+    p.create_and_wait(
+        &c.ctx(),
+        &attrs(json!({
+            "name": "prod",
+            "version": "1.31",
+            "role_arn": cluster_role,
+            "subnet_ids": subnet_ids,
+        })),
+    )
+    .await
+    .expect("cluster");
+
+    // Without a version: the default for Kubernetes 1.31, waited for until ACTIVE.
+    emu.set_delay("eks_addon", 2);
+    let r = Res::new(&format!("{region}/eks_addon.coredns"));
+    let ctx = r.ctx();
+    let desired = attrs(json!({
+        "cluster_name": "prod",
+        "addon_name": "coredns",
+        "resolve_conflicts": "OVERWRITE",
+        "tags": {"team": "platform"},
+    }));
+    let created = p.create(&ctx, &desired).await.expect("create");
+    assert_eq!(created.status, Status::Pending("CREATING".into()));
+    assert_eq!(created.id, "prod/coredns");
+    let addon = p.wait_ready(&ctx, &created.id).await.expect("ready");
+    assert_eq!(addon.status, Status::Ready);
+    assert_eq!(attr(&addon.attrs, "addon_version"), "v1.31.2-eksbuild.1");
+    assert_eq!(attr(&addon.computed, "status"), "ACTIVE");
+    assert!(attr(&addon.computed, "arn").starts_with(&format!("arn:aws:eks:{region}:")));
+    assert_eq!(addon.attrs.get("tags"), desired.get("tags"));
+    // resolve_conflicts is write-only: compared with the state, not AWS.
+    let out = compare_all(Kind::EksAddon, &desired, &addon.attrs);
+    assert_eq!(out.get("resolve_conflicts"), Some(&AttrCmp::NotObservable));
+    assert!(
+        out.iter()
+            .all(|(k, v)| k == "resolve_conflicts" || *v == AttrCmp::Same),
+        "{out:?}"
+    );
+
+    // Another stack's add-on in the same cluster is not the stack's; a refresh reads no cluster.
+    let foreign = Res::new(&format!("{region}/eks_addon.foreign"));
+    other
+        .create_and_wait(
+            &foreign.ctx(),
+            &attrs(json!({"cluster_name": "prod", "addon_name": "kube-proxy"})),
+        )
+        .await
+        .expect("foreign add-on");
+    let hints = Hints {
+        names: ["prod".to_owned(), "absent".to_owned()]
+            .into_iter()
+            .collect(),
+        ..Hints::default()
+    };
+    let before = p.clients.requests();
+    let listed = p
+        .refresh(Kind::EksAddon, region, &hints)
+        .await
+        .expect("refresh");
+    assert_eq!(listed, vec![addon.clone()]);
+    let after = p.clients.requests();
+    assert_eq!(
+        after.operation("ListClusters"),
+        before.operation("ListClusters")
+    );
+    assert_eq!(
+        after.operation("DescribeCluster"),
+        before.operation("DescribeCluster")
+    );
+    assert_eq!(
+        after.operation("ListAddons") - before.operation("ListAddons"),
+        2
+    );
+    assert_eq!(
+        after.operation("DescribeAddon") - before.operation("DescribeAddon"),
+        2
+    );
+
+    // Adoption after a crash, and a create retried finds its own add-on.
+    assert_eq!(
+        p.find(&ctx, &desired).await.expect("find"),
+        Some(addon.clone())
+    );
+    assert_eq!(
+        p.create(&ctx, &desired).await.expect("create again").id,
+        addon.id
+    );
+
+    // Pin a version and give the service account a role: one UpdateAddon, waited for.
+    let irsa = format!("arn:aws:iam::123456789012:role/{}", "coredns-irsa");
+    let pinned = with(
+        &desired,
+        json!({"addon_version": "v1.31.1-eksbuild.1", "service_account_role_arn": irsa, "resolve_conflicts": "PRESERVE"}),
+    );
+    assert_eq!(
+        compare(
+            Kind::EksAddon,
+            "addon_version",
+            pinned.get("addon_version"),
+            addon.attrs.get("addon_version")
+        ),
+        AttrCmp::Differs
+    );
+    let before = p.clients.requests();
+    let updated = p
+        .update_and_wait(&ctx, &addon, &pinned)
+        .await
+        .expect("update");
+    assert_eq!(
+        p.clients.requests().operation("UpdateAddon") - before.operation("UpdateAddon"),
+        1
+    );
+    assert_eq!(updated.status, Status::Ready);
+    assert_eq!(attr(&updated.attrs, "addon_version"), "v1.31.1-eksbuild.1");
+    assert_eq!(attr(&updated.attrs, "service_account_role_arn"), irsa);
+
+    // A version EKS does not offer for the cluster is refused by EKS, named in the error.
+    let bad = with(&pinned, json!({"addon_version": "v9.9.9-eksbuild.1"}));
+    let err = p.update(&ctx, &updated, &bad).await.expect_err("refused");
+    assert!(err.to_string().contains("UpdateAddon"), "{err}");
+
+    p.delete_and_wait(&ctx, &updated, &pinned)
+        .await
+        .expect("delete");
+    assert!(p.read(&ctx, &addon.id).await.expect("read").is_none());
+    p.delete(&ctx, &updated, &pinned)
+        .await
+        .expect("deleting again succeeds");
+}

@@ -80,6 +80,8 @@ kinds! {
     SnsSubscription = "sns_subscription" => SNS_SUBSCRIPTION,
     CloudwatchMetricAlarm = "cloudwatch_metric_alarm" => CLOUDWATCH_METRIC_ALARM,
     LaunchTemplate = "launch_template" => LAUNCH_TEMPLATE,
+    IamOidcProvider = "iam_oidc_provider" => IAM_OIDC_PROVIDER,
+    EksAddon = "eks_addon" => EKS_ADDON,
 }
 
 mod platform;

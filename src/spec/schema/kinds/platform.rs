@@ -101,3 +101,124 @@ pub(super) const LAUNCH_TEMPLATE: KindSchema = KindSchema {
     // Create, new versions and delete take effect at once.
     timing: Timing::secs_mins(1, 5, 2),
 };
+
+// ---------------------------------------------------------------------------------------------
+// IAM OIDC providers (IRSA).
+
+pub(super) const IAM_OIDC_PROVIDER: KindSchema = KindSchema {
+    kind: Kind::IamOidcProvider,
+    doc: "The IAM OpenID Connect provider of an EKS cluster's OIDC issuer, which IAM roles for service accounts (IRSA) trust. One per cluster, declared next to it (IAM is global, the provider belongs to the cluster's region).",
+    fields: &[
+        Field::req(
+            "url",
+            STRING,
+            "The issuer URL, https://...: usually ${eks_cluster.<name>.oidc_issuer}.",
+        )
+        .force_new()
+        // The provider reports the URL as the spec gives it, https:// included.
+        .keep(Plain),
+        Field::opt(
+            "client_id_list",
+            STRINGS,
+            "Audiences allowed to use the provider (default [sts.amazonaws.com], what EKS pod identity webhooks request).",
+        )
+        // Absent, the create writes [sts.amazonaws.com] and an update leaves the list alone;
+        // given, the set is managed exactly (AddClientIDToOpenIDConnectProvider /
+        // RemoveClientIDFromOpenIDConnectProvider).
+        .keep(Set),
+        Field::opt(
+            "thumbprint_list",
+            STRINGS,
+            "SHA-1 thumbprints (40 hex digits) of the issuer's certificate chain; absent lets IAM work it out (it no longer checks them for EKS issuers, whose certificates it trusts by their CA).",
+        )
+        // Absent is no opinion: IAM computes and stores a thumbprint itself when none is given,
+        // as AWS documents, so the live list is never a change. Given, compared as a set
+        // (UpdateOpenIDConnectProviderThumbprint replaces the list).
+        .keep(Set),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed(
+            "arn",
+            "The provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer host and path>), the Federated principal of IRSA trust policies.",
+        ),
+        computed("id", "The provider ARN, as regionctl identifies it."),
+        computed(
+            "issuer",
+            "The issuer without https://, as IRSA trust policy conditions name it (<issuer>:sub, <issuer>:aud).",
+        ),
+    ],
+    taggable: true,
+    natural_name: Some("url"),
+    refresh_hint: Some("url"),
+    placement: Placement::Regional,
+    service: Service::Iam,
+    needs_consent: false,
+    stateful: false,
+    import_id: "the provider ARN (arn:aws:iam::<account>:oidc-provider/...)",
+    timing: Timing::secs_mins(1, 5, 2),
+};
+
+// ---------------------------------------------------------------------------------------------
+// EKS managed add-ons.
+
+pub(super) const EKS_ADDON: KindSchema = KindSchema {
+    kind: Kind::EksAddon,
+    doc: "An EKS managed add-on (vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver, eks-pod-identity-agent ...) of one cluster.",
+    fields: &[
+        Field::req(
+            "cluster_name",
+            Ty::RefTo {
+                kind: Kind::EksCluster,
+                attr: "name",
+            },
+            "Name of the cluster the add-on runs in.",
+        )
+        .force_new()
+        .keep(Plain),
+        Field::req(
+            "addon_name",
+            STRING,
+            "The add-on, as DescribeAddonVersions names it: vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver, eks-pod-identity-agent ...",
+        )
+        .force_new()
+        .keep(Plain),
+        Field::opt(
+            "addon_version",
+            STRING,
+            "Pinned version, e.g. v1.19.2-eksbuild.1; absent installs the default for the cluster's Kubernetes version (DescribeAddonVersions) and leaves it after.",
+        )
+        // Absent is "the default at creation": a later default (after a cluster upgrade) is not
+        // a change, or every upgrade would plan every add-on; pin it to move it.
+        .keep(Plain),
+        Field::opt(
+            "service_account_role_arn",
+            IAM_ROLE_ARN,
+            "IAM role (IRSA) the add-on's service account assumes, e.g. for aws-ebs-csi-driver or vpc-cni.",
+        )
+        // Absent leaves the role EKS has: UpdateAddon cannot be told "none" reliably.
+        .keep(Plain),
+        Field::opt(
+            "resolve_conflicts",
+            Ty::Enum(&["NONE", "OVERWRITE", "PRESERVE"]),
+            "What EKS does with fields changed by hand in the cluster when it creates or updates the add-on (PRESERVE applies to updates; a create then uses NONE).",
+        )
+        .write_only(),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed("arn", "The add-on ARN."),
+        computed("id", "cluster_name/addon_name, as regionctl identifies it."),
+        computed("status", "The add-on status, e.g. ACTIVE."),
+    ],
+    taggable: true,
+    natural_name: Some("addon_name"),
+    // The clusters whose add-ons a refresh lists (ListAddons per cluster).
+    refresh_hint: Some("cluster_name"),
+    placement: Placement::Regional,
+    service: Service::Eks,
+    needs_consent: false,
+    stateful: false,
+    import_id: "cluster-name/addon-name",
+    timing: Timing::secs_mins(10, 30, 20),
+};
