@@ -70,10 +70,10 @@ macro_rules! arn_tag_sync {
 mod cloudwatch;
 mod ec2;
 mod ecr;
-mod iam_oidc;
 mod eks;
 mod elasticache;
 mod iam;
+mod iam_oidc;
 mod iam_policy;
 mod kms;
 mod logs;

@@ -149,7 +149,16 @@ fn per_service_endpoint_variables_override_the_global_one() {
     env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
     env.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:9".to_owned()));
     env.push(("AWS_MAX_ATTEMPTS", "1".to_owned()));
-    for service in ["EC2", "EKS", "RDS", "ELASTICACHE", "IAM", "ROUTE_53", "KMS", "ECR"] {
+    for service in [
+        "EC2",
+        "EKS",
+        "RDS",
+        "ELASTICACHE",
+        "IAM",
+        "ROUTE_53",
+        "KMS",
+        "ECR",
+    ] {
         let key: &'static str = Box::leak(format!("AWS_ENDPOINT_URL_{service}").into_boxed_str());
         env.push((key, emu.endpoint.clone()));
     }
