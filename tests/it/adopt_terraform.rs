@@ -259,8 +259,8 @@ fn a_terraform_platform_is_adopted_planned_applied_and_destroyed() {
 
     // The first plan: identity tags added in place, and nothing else.
     let first = changes(&project, &emu);
-    let spec_text = std::fs::read_to_string(project.join("envs/eu-west-1/terraform.yaml"))
-        .unwrap_or_default();
+    let spec_text =
+        std::fs::read_to_string(project.join("envs/eu-west-1/terraform.yaml")).unwrap_or_default();
     assert!(!first.is_empty(), "identity tags must be planned");
     for (addr, actions, changed) in &first {
         assert_eq!(
@@ -277,7 +277,11 @@ fn a_terraform_platform_is_adopted_planned_applied_and_destroyed() {
         human.describe()
     );
 
-    let apply = run(&project, &emu, &["apply", "--all-regions", "--auto-approve"]);
+    let apply = run(
+        &project,
+        &emu,
+        &["apply", "--all-regions", "--auto-approve"],
+    );
     assert_eq!(apply.code, Some(0), "{}", apply.describe());
     let again = run(
         &project,
@@ -291,7 +295,13 @@ fn a_terraform_platform_is_adopted_planned_applied_and_destroyed() {
     let twice = run(
         &work,
         &emu,
-        &["adopt", "terraform", "terraform.tfstate", "--out", "platform"],
+        &[
+            "adopt",
+            "terraform",
+            "terraform.tfstate",
+            "--out",
+            "platform",
+        ],
     );
     assert_eq!(twice.code, Some(1), "{}", twice.describe());
     assert!(twice.stderr.contains("--force"), "{}", twice.describe());
