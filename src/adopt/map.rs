@@ -368,7 +368,7 @@ fn route_of(r: &Map<String, J>) -> Result<J, String> {
             Ok(json!({"destination_cidr_block": dest, "gateway_id": g}))
         }
         (None, Some(n)) => Ok(json!({"destination_cidr_block": dest, "nat_gateway_id": n})),
-        (Some(g), None) if g == "local" => Ok(J::Null),
+        (Some("local"), None) => Ok(J::Null),
         _ => Err(format!(
             "its route to {dest} has a target route_table routes cannot express"
         )),

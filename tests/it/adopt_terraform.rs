@@ -193,15 +193,28 @@ fn changes(dir: &std::path::Path, emu: &Emulator) -> Vec<(String, J, Vec<String>
         .collect()
 }
 
-/// The top-level attributes whose before and after differ.
+/// The desired attributes whose before and after differ (an absent value and an empty list or
+/// map are the same: AWS reports no rules as none).
 fn before_after_keys(change: &J) -> Vec<String> {
     let empty = serde_json::Map::new();
     let before = change["before"].as_object().unwrap_or(&empty);
     let after = change["after"].as_object().unwrap_or(&empty);
-    let mut keys: Vec<String> = before
+    let norm = |v: Option<&J>| match v {
+        None | Some(J::Null) => None,
+        Some(J::Array(a)) if a.is_empty() => None,
+        Some(J::Object(o)) if o.is_empty() => None,
+        // Sets (subnet ids) are compared as sets by the planner.
+        Some(J::Array(a)) => {
+            let mut a: Vec<String> = a.iter().map(J::to_string).collect();
+            a.sort();
+            Some(J::from(a))
+        }
+        Some(v) => Some(v.clone()),
+    };
+    // An attribute the spec leaves out keeps AWS's value: only the desired ones can change.
+    let mut keys: Vec<String> = after
         .keys()
-        .chain(after.keys())
-        .filter(|k| before.get(*k) != after.get(*k))
+        .filter(|k| norm(before.get(*k)) != norm(after.get(*k)))
         .cloned()
         .collect();
     keys.sort();

@@ -7,6 +7,7 @@
 //! - `hazards`: files that must not hang or exhaust validate (FIFOs, /dev/zero, symlink loops);
 //! - `aws`: the binary against the AWS emulator (moto's server, started per test).
 
+mod adopt;
 mod aws;
 mod hazards;
 mod invalid;

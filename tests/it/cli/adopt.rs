@@ -1,0 +1,131 @@
+//! `regionctl adopt terraform` as the binary, offline (a local backend needs no AWS): the
+//! two-region fixture state (tests/fixtures/adopt/platform.tfstate) becomes a project that
+//! validates, whose check findings are listed, whose states hold every adopted resource, in which
+//! no secret of the Terraform state appears; and nothing is overwritten without --force.
+
+use std::path::Path;
+
+use crate::harness::{Run, fixtures_dir, fresh_dir, regionctl_env};
+
+/// No AWS configuration at all: adopting into a local state must not need it.
+fn offline() -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_CONFIG_FILE", "/nonexistent".to_owned()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_owned()),
+    ]
+}
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    regionctl_env(dir, args, &offline())
+}
+
+fn fixture() -> String {
+    fixtures_dir("adopt")
+        .join("platform.tfstate")
+        .display()
+        .to_string()
+}
+
+/// Every file under `dir`, as text.
+fn all_text(dir: &Path) -> String {
+    let mut out = String::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("readable").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_terraform_state_becomes_a_valid_project_with_its_state() {
+    let dir = fresh_dir("adopt", "platform");
+    let state = fixture();
+    let adopted = run(&dir, &["adopt", "terraform", &state, "--out", "p"]);
+    assert_eq!(adopted.code, Some(0), "{}", adopted.describe());
+    for want in [
+        "as 43 regionctl resource(s); unmapped 1.",
+        "  eu-west-1        adopted  18",
+        "  global           adopted   7",
+        "aws_s3_bucket.logs (platform.tfstate): regionctl has no kind for this resource type",
+        "set PROD_USE1_APP_PASSWORD",
+    ] {
+        assert!(
+            adopted.stdout.contains(want),
+            "missing {want:?}:\n{}",
+            adopted.describe()
+        );
+    }
+    let project = dir.join("p");
+    assert!(
+        std::fs::read_to_string(project.join("regionctl.yaml"))
+            .unwrap_or_default()
+            .contains("project: p"),
+        "the project is named after its directory"
+    );
+    let validate = run(&project, &["validate"]);
+    assert_eq!(validate.code, Some(0), "{}", validate.describe());
+    assert!(
+        validate.stdout.contains("43 resources"),
+        "{}",
+        validate.describe()
+    );
+    // `check` runs on it and lists what the platform as it is breaks.
+    let check = run(&project, &["check"]);
+    assert!(
+        format!("{}{}", check.stdout, check.stderr).contains("eks-endpoint-open"),
+        "{}",
+        check.describe()
+    );
+    // The state lists every resource; `state show` reads one as recorded.
+    let list = run(&project, &["state", "list", "--all-regions"]);
+    assert_eq!(list.code, Some(0), "{}", list.describe());
+    assert!(
+        list.stdout.contains("eu-west-1/rds_instance.app_replica"),
+        "{}",
+        list.describe()
+    );
+    let text = all_text(&project);
+    assert!(!text.contains("hunter2"), "the Terraform password leaked");
+
+    // Again: nothing is overwritten.
+    let before = all_text(&project);
+    let again = run(&dir, &["adopt", "terraform", &state, "--out", "p"]);
+    assert_eq!(again.code, Some(1), "{}", again.describe());
+    assert!(
+        again.stderr.contains("already exist"),
+        "{}",
+        again.describe()
+    );
+    assert_eq!(all_text(&project), before);
+    // With --force the files are written again and the entries replaced.
+    let forced = run(
+        &dir,
+        &["adopt", "terraform", &state, "--out", "p", "--force"],
+    );
+    assert_eq!(forced.code, Some(0), "{}", forced.describe());
+}
+
+#[test]
+fn documents_that_are_not_terraform_states_are_refused() {
+    let dir = fresh_dir("adopt", "refused");
+    std::fs::write(dir.join("old.tfstate"), "{\"version\": 3, \"modules\": []}").expect("write");
+    let r = run(&dir, &["adopt", "terraform", "old.tfstate", "--out", "p"]);
+    assert_eq!(r.code, Some(1), "{}", r.describe());
+    assert!(
+        r.stderr.contains("state format version 3"),
+        "{}",
+        r.describe()
+    );
+    assert!(!dir.join("p").exists(), "nothing is written");
+    let r = run(&dir, &["adopt", "terraform", "missing.tfstate"]);
+    assert_eq!(r.code, Some(1), "{}", r.describe());
+    assert!(r.stderr.contains("cannot read"), "{}", r.describe());
+}
