@@ -204,10 +204,11 @@ async fn locked(
         return Ok(Ended::Stopped(Stopped::Refused(refused)));
     }
     let (work, _) = crate::apply::schedule::Schedule::of(&plan);
-    if work.is_empty() {
-        return Ok(Ended::NothingToDo);
-    }
-    if !request.auto_approve && !ui.confirm()? {
+    // With nothing to change the executor still runs (at once, asking nothing and showing
+    // nothing): it records the environments' outputs, so an output added to the spec, or a
+    // state from before outputs were recorded, gets them without a resource changing.
+    let nothing = work.is_empty();
+    if !nothing && !request.auto_approve && !ui.confirm()? {
         return Ok(Ended::Stopped(Stopped::Cancelled));
     }
 
@@ -230,7 +231,7 @@ async fn locked(
     let started = Instant::now();
     // A failing display never stops the work in flight: the states must still be saved and
     // the locks released. Its first error is returned once that is done.
-    let mut shown: std::io::Result<()> = ui.starting(&work);
+    let mut shown: std::io::Result<()> = if nothing { Ok(()) } else { ui.starting(&work) };
     let mut show = |ui: &mut dyn Ui, event: &Event| {
         if shown.is_ok() {
             shown = ui.event(event);
@@ -249,7 +250,7 @@ async fn locked(
     while let Ok(event) = rx.try_recv() {
         show(ui, &event);
     }
-    if shown.is_ok() {
+    if shown.is_ok() && !nothing {
         shown = ui.finished();
     }
     // Hand the sessions back for unlocking. Every task holding one has ended.
@@ -263,6 +264,9 @@ async fn locked(
         }
     }
     shown?;
+    if nothing && outcome.ok() && still_in_use.is_empty() {
+        return Ok(Ended::NothingToDo);
+    }
     Ok(Ended::Applied {
         outcome,
         elapsed: started.elapsed(),

@@ -120,38 +120,39 @@ pub type Refreshed = (Kind, String, Result<Vec<Observed>, ProviderError>);
 
 /// Calls operation `$op` of the module that handles `$kind`. One arm per kind, so adding a kind
 /// fails to compile here until every operation handles it; every kind module offers the same five
-/// operations with the same parameters.
+/// operations with the same parameters. Each call is boxed: without it every caller's future is as
+/// large as the largest kind's, and with 28 kinds a debug build overflowed a thread's stack.
 macro_rules! per_kind {
     ($kind:expr, $op:ident($($arg:expr),*)) => {
         match $kind {
-            Kind::Vpc => ec2::vpc::$op($($arg),*).await,
-            Kind::Subnet => ec2::subnet::$op($($arg),*).await,
-            Kind::InternetGateway => ec2::internet_gateway::$op($($arg),*).await,
-            Kind::NatGateway => ec2::nat_gateway::$op($($arg),*).await,
-            Kind::RouteTable => ec2::route_table::$op($($arg),*).await,
-            Kind::SecurityGroup => ec2::security_group::$op($($arg),*).await,
-            Kind::IamRole => iam::$op($($arg),*).await,
-            Kind::EksCluster => eks::cluster::$op($($arg),*).await,
-            Kind::EksNodeGroup => eks::node_group::$op($($arg),*).await,
-            Kind::DbSubnetGroup => rds::subnet_group::$op($($arg),*).await,
-            Kind::RdsInstance => rds::instance::$op($($arg),*).await,
-            Kind::CacheSubnetGroup => elasticache::subnet_group::$op($($arg),*).await,
-            Kind::IamOidcProvider => iam_oidc::$op($($arg),*).await,
-            Kind::EksAddon => eks::addon::$op($($arg),*).await,
-            Kind::ElasticacheReplicationGroup => elasticache::replication_group::$op($($arg),*).await,
-            Kind::LaunchTemplate => ec2::launch_template::$op($($arg),*).await,
-            Kind::Route53Zone => route53::zone::$op($($arg),*).await,
-            Kind::Route53HealthCheck => route53::health_check::$op($($arg),*).await,
-            Kind::Route53Record => route53::record::$op($($arg),*).await,
-            Kind::KmsKey => kms::key::$op($($arg),*).await,
-            Kind::KmsAlias => kms::alias::$op($($arg),*).await,
-            Kind::EcrRepository => ecr::repository::$op($($arg),*).await,
-            Kind::EcrReplicationConfiguration => ecr::replication::$op($($arg),*).await,
-            Kind::IamPolicy => iam_policy::$op($($arg),*).await,
-            Kind::CloudwatchLogGroup => logs::$op($($arg),*).await,
-            Kind::SnsTopic => sns::topic::$op($($arg),*).await,
-            Kind::SnsSubscription => sns::subscription::$op($($arg),*).await,
-            Kind::CloudwatchMetricAlarm => cloudwatch::$op($($arg),*).await,
+            Kind::Vpc => Box::pin(ec2::vpc::$op($($arg),*)).await,
+            Kind::Subnet => Box::pin(ec2::subnet::$op($($arg),*)).await,
+            Kind::InternetGateway => Box::pin(ec2::internet_gateway::$op($($arg),*)).await,
+            Kind::NatGateway => Box::pin(ec2::nat_gateway::$op($($arg),*)).await,
+            Kind::RouteTable => Box::pin(ec2::route_table::$op($($arg),*)).await,
+            Kind::SecurityGroup => Box::pin(ec2::security_group::$op($($arg),*)).await,
+            Kind::IamRole => Box::pin(iam::$op($($arg),*)).await,
+            Kind::EksCluster => Box::pin(eks::cluster::$op($($arg),*)).await,
+            Kind::EksNodeGroup => Box::pin(eks::node_group::$op($($arg),*)).await,
+            Kind::DbSubnetGroup => Box::pin(rds::subnet_group::$op($($arg),*)).await,
+            Kind::RdsInstance => Box::pin(rds::instance::$op($($arg),*)).await,
+            Kind::CacheSubnetGroup => Box::pin(elasticache::subnet_group::$op($($arg),*)).await,
+            Kind::IamOidcProvider => Box::pin(iam_oidc::$op($($arg),*)).await,
+            Kind::EksAddon => Box::pin(eks::addon::$op($($arg),*)).await,
+            Kind::ElasticacheReplicationGroup => Box::pin(elasticache::replication_group::$op($($arg),*)).await,
+            Kind::LaunchTemplate => Box::pin(ec2::launch_template::$op($($arg),*)).await,
+            Kind::Route53Zone => Box::pin(route53::zone::$op($($arg),*)).await,
+            Kind::Route53HealthCheck => Box::pin(route53::health_check::$op($($arg),*)).await,
+            Kind::Route53Record => Box::pin(route53::record::$op($($arg),*)).await,
+            Kind::KmsKey => Box::pin(kms::key::$op($($arg),*)).await,
+            Kind::KmsAlias => Box::pin(kms::alias::$op($($arg),*)).await,
+            Kind::EcrRepository => Box::pin(ecr::repository::$op($($arg),*)).await,
+            Kind::EcrReplicationConfiguration => Box::pin(ecr::replication::$op($($arg),*)).await,
+            Kind::IamPolicy => Box::pin(iam_policy::$op($($arg),*)).await,
+            Kind::CloudwatchLogGroup => Box::pin(logs::$op($($arg),*)).await,
+            Kind::SnsTopic => Box::pin(sns::topic::$op($($arg),*)).await,
+            Kind::SnsSubscription => Box::pin(sns::subscription::$op($($arg),*)).await,
+            Kind::CloudwatchMetricAlarm => Box::pin(cloudwatch::$op($($arg),*)).await,
         }
     };
 }

@@ -81,6 +81,27 @@ fn apply_records_outputs_and_output_prints_them_without_aws() {
     let unknown = regionctl_env(&dir, &["output", "envs/mars-1", "vpc_id"], &offline());
     assert_eq!(unknown.code, Some(1), "{}", unknown.describe());
 
+    // An output added later is recorded by the next apply, though it has nothing to change.
+    write(
+        &dir,
+        "envs/eu-west-1/main.yaml",
+        "region: eu-west-1\nresources:\n  vpc.main:\n    cidr_block: 10.40.0.0/16\noutputs:\n  vpc_id: \"${vpc.main.id}\"\n  cidrs: [\"${vpc.main.cidr_block}\", 10.41.0.0/16]\n  vpc_arn: \"${vpc.main.arn}\"\n",
+    );
+    let again = regionctl_env(
+        &dir,
+        &["apply", "--all-regions", "--auto-approve"],
+        &emu.env(),
+    );
+    assert_eq!(again.code, Some(0), "{}", again.describe());
+    assert!(
+        again.stdout.contains("Nothing to do."),
+        "{}",
+        again.describe()
+    );
+    let arn = regionctl_env(&dir, &["output", "eu-west-1", "vpc_arn"], &offline());
+    assert_eq!(arn.code, Some(0), "{}", arn.describe());
+    assert!(arn.stdout.contains(":vpc/vpc-"), "{}", arn.describe());
+
     // After destroy nothing is known any more: the outputs are gone from the state.
     let destroyed = regionctl_env(
         &dir,
