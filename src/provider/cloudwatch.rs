@@ -96,11 +96,7 @@ pub(in crate::provider) async fn create(
     put(p, ctx, &d, None, Some(&tags)).await?;
     read(p, ctx, name)
         .await?
-        .ok_or_else(|| ProviderError::Vanished {
-            subject: ctx.subject(),
-            region: ctx.region.to_owned(),
-            id: name.to_owned(),
-        })
+        .ok_or_else(|| ProviderError::vanished(ctx, name))
 }
 
 pub(in crate::provider) async fn update(
@@ -145,11 +141,7 @@ pub(in crate::provider) async fn update(
     .await?;
     read(p, ctx, name)
         .await?
-        .ok_or_else(|| ProviderError::Vanished {
-            subject: ctx.subject(),
-            region: ctx.region.to_owned(),
-            id: name.to_owned(),
-        })
+        .ok_or_else(|| ProviderError::vanished(ctx, name))
 }
 
 pub(in crate::provider) async fn delete(

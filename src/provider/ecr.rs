@@ -263,11 +263,7 @@ pub(in crate::provider) mod repository {
     async fn reread(p: &Provider, ctx: &Ctx<'_>, name: &str) -> Result<Observed, ProviderError> {
         read(p, ctx, name)
             .await?
-            .ok_or_else(|| ProviderError::Vanished {
-                subject: ctx.subject(),
-                region: ctx.region.to_owned(),
-                id: name.to_owned(),
-            })
+            .ok_or_else(|| ProviderError::vanished(ctx, name))
     }
 
     async fn put_lifecycle(

@@ -181,6 +181,15 @@ fn blocker_hint(blockers: &[Blocker]) -> &'static str {
 }
 
 impl ProviderError {
+    /// A resource that was just created, changed or waited for, and cannot be read any more.
+    pub fn vanished(ctx: &super::Ctx<'_>, id: &str) -> ProviderError {
+        ProviderError::Vanished {
+            subject: ctx.subject(),
+            region: ctx.region.to_owned(),
+            id: id.to_owned(),
+        }
+    }
+
     /// The AWS error code, when AWS answered with one.
     pub fn code(&self) -> Option<&str> {
         match self {

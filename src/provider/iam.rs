@@ -249,11 +249,7 @@ fn is_gone(e: &ProviderError) -> bool {
 async fn reread(p: &Provider, ctx: &Ctx<'_>, name: &str) -> Result<Observed, ProviderError> {
     read(p, ctx, name)
         .await?
-        .ok_or_else(|| ProviderError::Vanished {
-            subject: ctx.subject(),
-            region: ctx.region.to_owned(),
-            id: name.to_owned(),
-        })
+        .ok_or_else(|| ProviderError::vanished(ctx, name))
 }
 
 /// Attaches the desired managed policies that are not attached and detaches the others,

@@ -320,11 +320,7 @@ async fn get(
 async fn reread(p: &Provider, ctx: &Ctx<'_>, arn: &str) -> Result<Observed, ProviderError> {
     read(p, ctx, arn)
         .await?
-        .ok_or_else(|| ProviderError::Vanished {
-            subject: ctx.subject(),
-            region: ctx.region.to_owned(),
-            id: arn.to_owned(),
-        })
+        .ok_or_else(|| ProviderError::vanished(ctx, arn))
 }
 
 fn to_tags(

@@ -194,11 +194,7 @@ fn is_gone(e: &ProviderError) -> bool {
 async fn reread(p: &Provider, ctx: &Ctx<'_>, arn: &str) -> Result<Observed, ProviderError> {
     read(p, ctx, arn)
         .await?
-        .ok_or_else(|| ProviderError::Vanished {
-            subject: ctx.subject(),
-            region: ctx.region.to_owned(),
-            id: arn.to_owned(),
-        })
+        .ok_or_else(|| ProviderError::vanished(ctx, arn))
 }
 
 /// Deletes the oldest non-default versions until a new one fits under IAM's limit.

@@ -213,11 +213,7 @@ pub(in crate::provider) mod key {
         .await?;
         read(p, ctx, id)
             .await?
-            .ok_or_else(|| ProviderError::Vanished {
-                subject: ctx.subject(),
-                region: ctx.region.to_owned(),
-                id: id.to_owned(),
-            })
+            .ok_or_else(|| ProviderError::vanished(ctx, id))
     }
 
     pub(in crate::provider) async fn delete(
@@ -530,11 +526,7 @@ pub(in crate::provider) mod alias {
     async fn reread(p: &Provider, ctx: &Ctx<'_>, name: &str) -> Result<Observed, ProviderError> {
         read(p, ctx, name)
             .await?
-            .ok_or_else(|| ProviderError::Vanished {
-                subject: ctx.subject(),
-                region: ctx.region.to_owned(),
-                id: name.to_owned(),
-            })
+            .ok_or_else(|| ProviderError::vanished(ctx, name))
     }
 
     /// `alias/` then 1 to 250 of `[A-Za-z0-9/_-]`, not under the reserved `alias/aws/`

@@ -115,11 +115,7 @@ pub(in crate::provider) async fn create(
     // CreateLogGroup answers nothing, not even the ARN; the tags are the ones just written.
     let group = describe(p, &ctx.subject(), ctx.region, name)
         .await?
-        .ok_or_else(|| ProviderError::Vanished {
-            subject: ctx.subject(),
-            region: ctx.region.to_owned(),
-            id: name.to_owned(),
-        })?;
+        .ok_or_else(|| ProviderError::vanished(ctx, name))?;
     Ok(observe(ctx.region, group, tags))
 }
 
@@ -208,11 +204,7 @@ pub(in crate::provider) async fn update(
     .await?;
     read(p, ctx, name)
         .await?
-        .ok_or_else(|| ProviderError::Vanished {
-            subject: ctx.subject(),
-            region: ctx.region.to_owned(),
-            id: name.to_owned(),
-        })
+        .ok_or_else(|| ProviderError::vanished(ctx, name))
 }
 
 pub(in crate::provider) async fn delete(

@@ -153,11 +153,7 @@ pub(super) async fn until_ready(
 ) -> Result<Observed, ProviderError> {
     match poll(provider, ctx, id, Goal::Ready).await? {
         Some(observed) => Ok(observed),
-        None => Err(ProviderError::Vanished {
-            subject: ctx.subject(),
-            region: ctx.region.to_owned(),
-            id: id.to_owned(),
-        }),
+        None => Err(ProviderError::vanished(ctx, id)),
     }
 }
 

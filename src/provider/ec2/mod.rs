@@ -267,22 +267,15 @@ pub(super) fn arn(region: &str, owner: Option<&str>, kind: &str, id: &str) -> St
     )
 }
 
-/// The error for a resource that was just created or changed but cannot be read back.
-pub(super) fn vanished(ctx: &Ctx<'_>, id: &str) -> ProviderError {
-    ProviderError::Vanished {
-        subject: ctx.subject(),
-        region: ctx.region.to_owned(),
-        id: id.to_owned(),
-    }
-}
-
 /// Reads the resource back after a create or update, which must find it.
 pub(super) async fn read_back(
     p: &Provider,
     ctx: &Ctx<'_>,
     id: &str,
 ) -> Result<Observed, ProviderError> {
-    p.read(ctx, id).await?.ok_or_else(|| vanished(ctx, id))
+    p.read(ctx, id)
+        .await?
+        .ok_or_else(|| ProviderError::vanished(ctx, id))
 }
 
 /// Whether a desired list attribute is given at all: an absent list (routes, rules, associations)

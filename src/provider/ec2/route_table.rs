@@ -91,7 +91,7 @@ pub(in crate::provider) async fn update(
     // The association ids needed to disassociate are not part of the observed attributes.
     let table = describe(p, ctx, &prior.id)
         .await?
-        .ok_or_else(|| super::vanished(ctx, &prior.id))?;
+        .ok_or_else(|| ProviderError::vanished(ctx, &prior.id))?;
     converge(p, ctx, &table, &d).await?;
     sync_tags(p, ctx, &prior.id, &prior.tags, desired).await?;
     read_back(p, ctx, &prior.id).await
@@ -275,7 +275,7 @@ async fn associate(
         .flat_map(|t| t.associations())
         .find(|a| a.subnet_id() == Some(subnet_id))
         .and_then(|a| a.route_table_association_id.clone())
-        .ok_or_else(|| super::vanished(ctx, subnet_id))?;
+        .ok_or_else(|| ProviderError::vanished(ctx, subnet_id))?;
     client
         .replace_route_table_association()
         .association_id(current)

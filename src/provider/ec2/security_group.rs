@@ -215,7 +215,7 @@ async fn converge(
     }
     let group = describe(p, ctx, id)
         .await?
-        .ok_or_else(|| super::vanished(ctx, id))?;
+        .ok_or_else(|| ProviderError::vanished(ctx, id))?;
     for (direction, want) in wanted {
         let mut have = match direction {
             Direction::Ingress => grants(group.ip_permissions()),

@@ -97,11 +97,7 @@ pub(in crate::provider) async fn update(
     sync_tags(p, ctx, &prior.id, &prior.tags, desired).await?;
     read(p, ctx, &prior.id)
         .await?
-        .ok_or_else(|| ProviderError::Vanished {
-            subject: ctx.subject(),
-            region: ctx.region.to_owned(),
-            id: prior.id.clone(),
-        })
+        .ok_or_else(|| ProviderError::vanished(ctx, &prior.id))
 }
 
 pub(in crate::provider) async fn delete(

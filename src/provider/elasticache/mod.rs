@@ -72,11 +72,3 @@ fn is_ours(p: &Provider, ctx: &Ctx<'_>, o: &Observed) -> bool {
     o.stack_tag() == Some(p.stack.as_str())
         && o.address_tag() == Some(ctx.addr.to_string().as_str())
 }
-
-fn vanished(ctx: &Ctx<'_>, id: &str) -> ProviderError {
-    ProviderError::Vanished {
-        subject: ctx.subject(),
-        region: ctx.region.to_owned(),
-        id: id.to_owned(),
-    }
-}

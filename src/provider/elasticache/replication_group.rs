@@ -31,7 +31,7 @@ use aws_sdk_elasticache::types::{
     AutomaticFailoverStatus, CacheCluster, MultiAzStatus, ReplicationGroup, TransitEncryptionMode,
 };
 
-use super::{DEFAULT_DESCRIPTION, is_candidate, is_ours, list_tags, sync_tags, to_tags, vanished};
+use super::{DEFAULT_DESCRIPTION, is_candidate, is_ours, list_tags, sync_tags, to_tags};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, str_list, user_tags};
 use crate::provider::error::{aws, has_code};
@@ -148,7 +148,9 @@ pub(in crate::provider) async fn create(
         }
         Err(e) => return Err(aws(&ctx.subject(), ctx.region, "CreateReplicationGroup")(e)),
     };
-    read(p, ctx, &id).await?.ok_or_else(|| vanished(ctx, &id))
+    read(p, ctx, &id)
+        .await?
+        .ok_or_else(|| ProviderError::vanished(ctx, &id))
 }
 
 pub(in crate::provider) async fn update(
@@ -208,7 +210,7 @@ pub(in crate::provider) async fn update(
     }
     read(p, ctx, &prior.id)
         .await?
-        .ok_or_else(|| vanished(ctx, &prior.id))
+        .ok_or_else(|| ProviderError::vanished(ctx, &prior.id))
 }
 
 pub(in crate::provider) async fn delete(

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_elasticache::types::CacheSubnetGroup;
 
-use super::{DEFAULT_DESCRIPTION, is_candidate, is_ours, list_tags, sync_tags, to_tags, vanished};
+use super::{DEFAULT_DESCRIPTION, is_candidate, is_ours, list_tags, sync_tags, to_tags};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, str_list, user_tags};
 use crate::provider::error::{aws, has_code};
@@ -109,7 +109,9 @@ pub(in crate::provider) async fn create(
         }
         Err(e) => return Err(aws(&ctx.subject(), ctx.region, "CreateCacheSubnetGroup")(e)),
     };
-    read(p, ctx, &id).await?.ok_or_else(|| vanished(ctx, &id))
+    read(p, ctx, &id)
+        .await?
+        .ok_or_else(|| ProviderError::vanished(ctx, &id))
 }
 
 pub(in crate::provider) async fn update(
@@ -145,7 +147,7 @@ pub(in crate::provider) async fn update(
     }
     read(p, ctx, &prior.id)
         .await?
-        .ok_or_else(|| vanished(ctx, &prior.id))
+        .ok_or_else(|| ProviderError::vanished(ctx, &prior.id))
 }
 
 pub(in crate::provider) async fn delete(

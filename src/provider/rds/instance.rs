@@ -271,11 +271,7 @@ pub(in crate::provider) async fn update(
     }
     read(p, ctx, &prior.id)
         .await?
-        .ok_or_else(|| ProviderError::Vanished {
-            subject: ctx.subject(),
-            region: ctx.region.to_owned(),
-            id: prior.id.clone(),
-        })
+        .ok_or_else(|| ProviderError::vanished(ctx, &prior.id))
 }
 
 /// Whether the update promotes the replica (its `replicate_from` is removed). RDS cannot point a

@@ -248,7 +248,7 @@ pub(in crate::provider) async fn update(
         // The version makes Route 53 refuse the update if someone changed the check since.
         let current = get(p, ctx, &prior.id)
             .await?
-            .ok_or_else(|| vanished(ctx, prior))?;
+            .ok_or_else(|| ProviderError::vanished(ctx, &prior.id))?;
         call.health_check_version(current.health_check_version)
             .set_reset_elements((!reset.is_empty()).then_some(reset))
             .send()
@@ -266,15 +266,7 @@ pub(in crate::provider) async fn update(
     .await?;
     read(p, ctx, &prior.id)
         .await?
-        .ok_or_else(|| vanished(ctx, prior))
-}
-
-fn vanished(ctx: &Ctx<'_>, prior: &Observed) -> ProviderError {
-    ProviderError::Vanished {
-        subject: ctx.subject(),
-        region: ctx.region.to_owned(),
-        id: prior.id.clone(),
-    }
+        .ok_or_else(|| ProviderError::vanished(ctx, &prior.id))
 }
 
 pub(in crate::provider) async fn delete(

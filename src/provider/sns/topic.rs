@@ -163,11 +163,7 @@ pub(in crate::provider) async fn update(
     .await?;
     read(p, ctx, arn)
         .await?
-        .ok_or_else(|| ProviderError::Vanished {
-            subject: ctx.subject(),
-            region: ctx.region.to_owned(),
-            id: arn.to_owned(),
-        })
+        .ok_or_else(|| ProviderError::vanished(ctx, arn))
 }
 
 pub(in crate::provider) async fn delete(
