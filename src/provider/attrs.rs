@@ -204,7 +204,9 @@ pub fn tag_changes(prior: &BTreeMap<String, String>, desired: &Attrs) -> TagChan
 
 /// [`tag_changes`], plus regionctl's identity tags where the resource lacks them: a resource
 /// imported or adopted from Terraform was not created by regionctl, and gets them on its first
-/// update (in place, like any tag).
+/// update (in place, like any tag). Every taggable kind's update syncs its tags through this:
+/// the plan proposes that update for any resource without them, so a kind that synced only the
+/// user's tags would propose it again on every plan.
 pub fn tag_changes_with_identity(
     p: &super::Provider,
     ctx: &Ctx<'_>,

@@ -116,7 +116,7 @@ pub(in crate::provider) async fn update(
         .and_then(Value::as_str)
         .ok_or_else(|| ProviderError::invalid(ctx, format!("{name} has no recorded ARN")))?;
     super::attrs::sync_tags_with(
-        super::attrs::tag_changes(&prior.tags, desired),
+        super::attrs::tag_changes_with_identity(p, ctx, &prior.tags, desired),
         async |keys| {
             client
                 .untag_resource()

@@ -212,7 +212,7 @@ pub(in crate::provider) mod repository {
             .and_then(Value::as_str)
             .ok_or_else(|| ProviderError::invalid(ctx, format!("{name} has no recorded ARN")))?;
         super::super::attrs::sync_tags_with(
-            super::super::attrs::tag_changes(&prior.tags, desired),
+            super::super::attrs::tag_changes_with_identity(p, ctx, &prior.tags, desired),
             async |keys| {
                 client
                     .untag_resource()

@@ -136,7 +136,7 @@ pub(in crate::provider) async fn update(
             .map_err(aws(&subject, ctx.region, "CreatePolicyVersion"))?;
     }
     super::attrs::sync_tags_with(
-        super::attrs::tag_changes(&prior.tags, desired),
+        super::attrs::tag_changes_with_identity(p, ctx, &prior.tags, desired),
         async |keys| {
             client
                 .untag_policy()

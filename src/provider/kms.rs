@@ -188,7 +188,7 @@ pub(in crate::provider) mod key {
             }
         }
         super::super::attrs::sync_tags_with(
-            super::super::attrs::tag_changes(&prior.tags, desired),
+            super::super::attrs::tag_changes_with_identity(p, ctx, &prior.tags, desired),
             async |keys| {
                 client
                     .untag_resource()

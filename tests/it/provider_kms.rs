@@ -381,3 +381,35 @@ async fn the_emulator_answers_rotation_and_deletion_as_kms_does() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_imported_key_gets_the_identity_tags_on_its_first_update() {
+    let emu = Emulator::start();
+    let p = emu.provider("tests").await;
+    let r = Res::new("eu-west-1/kms_key.imported");
+    let ctx = r.ctx();
+    // Made by another tool, so without regionctl's tags, then imported by its id.
+    let id = emu
+        .boto3("print(client('kms', 'eu-west-1').create_key(Description='theirs')['KeyMetadata']['KeyId'])")
+        .trim()
+        .to_owned();
+    let prior = p
+        .read(&ctx, &id)
+        .await
+        .expect("read")
+        .expect("the key exists");
+    assert_eq!(prior.stack_tag(), None, "{prior:?}");
+    // The plan proposes a tags update for it; the update adds them, and nothing else changes.
+    let desired = attrs(json!({"description": "theirs"}));
+    let updated = p
+        .update_and_wait(&ctx, &prior, &desired)
+        .await
+        .expect("update");
+    assert_eq!(updated.id, id);
+    assert_eq!(updated.stack_tag(), Some("tests"), "{updated:?}");
+    assert_eq!(
+        updated.address_tag(),
+        Some("eu-west-1/kms_key.imported"),
+        "{updated:?}"
+    );
+}

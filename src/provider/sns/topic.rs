@@ -138,7 +138,7 @@ pub(in crate::provider) async fn update(
         }
     }
     crate::provider::attrs::sync_tags_with(
-        crate::provider::attrs::tag_changes(&prior.tags, desired),
+        crate::provider::attrs::tag_changes_with_identity(p, ctx, &prior.tags, desired),
         async |keys| {
             client
                 .untag_resource()
