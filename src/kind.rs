@@ -17,6 +17,31 @@ pub enum Placement {
     Regional,
     /// Global AWS service (IAM, Route 53); declared in the `global` environment.
     Global,
+    /// Global AWS service (IAM roles and policies) declared in `global` or in a regional
+    /// environment. The API is global (reached through us-east-1) wherever it is declared; the
+    /// resource's state lives in the environment that declares it. A regional environment may
+    /// declare one so that it can trust or reference that region's resources (an IRSA role
+    /// trusting the region's OIDC provider) without an environment cycle (global -> region ->
+    /// global). Names are account-wide, so two environments may not declare the same one
+    /// (`rule::iam-name-taken`).
+    GlobalAnyEnv,
+}
+
+impl Placement {
+    /// Whether the API is global (reached through us-east-1 and in no region).
+    pub fn is_global_api(self) -> bool {
+        matches!(self, Placement::Global | Placement::GlobalAnyEnv)
+    }
+
+    /// Whether a kind of this placement may be declared in the `global` environment.
+    pub fn in_global_env(self) -> bool {
+        self.is_global_api()
+    }
+
+    /// Whether a kind of this placement may be declared in a regional environment.
+    pub fn in_regional_env(self) -> bool {
+        matches!(self, Placement::Regional | Placement::GlobalAnyEnv)
+    }
 }
 
 impl Kind {

@@ -21,7 +21,7 @@ use serde_json::{Map, Value as J};
 use super::tfstate::{TfInstance, TfKey};
 use super::{Adoption, Placed, Record};
 use crate::addr::InstanceAddr;
-use crate::kind::{Kind, Placement};
+use crate::kind::Kind;
 use crate::spec::schema::{Field, Ty, schema};
 use crate::spec::value::Value;
 
@@ -297,7 +297,7 @@ pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption
             .iter()
             .map(|(k, v)| (k.clone(), Value::from_json(v)))
             .collect();
-        let region = if p.draft.kind.placement() == Placement::Global {
+        let region = if p.draft.kind.placement().is_global_api() {
             crate::resource::GLOBAL_REGION.to_owned()
         } else {
             p.env.clone()

@@ -20,7 +20,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::addr::InstanceAddr;
 use crate::kind::Kind;
-use crate::kind::Placement;
 use crate::resource::Attrs;
 
 pub use tfstate::ReadError;
@@ -151,7 +150,7 @@ pub fn translate(insts: &[tfstate::TfInstance], options: &Options) -> Adoption {
     let mut placed = Vec::new();
     for d in drafts {
         let inst = &insts[d.inst];
-        let env = if d.kind.placement() == Placement::Global {
+        let env = if d.kind.placement().is_global_api() {
             Some(crate::addr::GLOBAL_ENV.to_owned())
         } else {
             d.region

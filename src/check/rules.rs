@@ -172,6 +172,17 @@ pub static RULES: &[Rule] = &[
         check: ecr_tags_mutable,
     },
     Rule {
+        id: "RC115",
+        name: "eks-admin-to-iam-user",
+        level: Level::Warning,
+        category: Category::Security,
+        scope: Scope::Spec,
+        summary: "An EKS access entry gives cluster-wide admin to an IAM user.",
+        rationale: "An IAM user signs in with long-term access keys; cluster admin on such a key lasts until someone notices the leak, whereas a role's credentials expire within hours.",
+        fix: "Give the access to an IAM role the people or CI assume (principal_arn arn:aws:iam::<account>:role/...), or scope the user's policy to namespaces.",
+        check: eks_admin_to_iam_user,
+    },
+    Rule {
         id: "RC201",
         name: "rds-no-deletion-protection",
         level: Level::Warning,
@@ -576,6 +587,52 @@ fn ecr_tags_mutable(input: &Input, hits: &mut Hits) {
                 "image tags can be overwritten (`image_tag_mutability` is not IMMUTABLE)",
             ),
             _ => {}
+        }
+    }
+}
+
+/// The EKS access policies that grant (nearly) everything when scoped to the whole cluster.
+const EKS_ADMIN_POLICIES: [&str; 2] = [
+    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",
+];
+
+fn eks_admin_to_iam_user(input: &Input, hits: &mut Hits) {
+    for r in of_kind(input, Kind::EksAccessEntry) {
+        // EKS takes no wildcard in principal_arn, so the principal is one identity; only a
+        // user's is backed by long-term keys.
+        let Known::Is(principal) = get(r, "principal_arn") else {
+            continue;
+        };
+        if !principal.as_str().is_some_and(|p| p.contains(":user/")) {
+            continue;
+        }
+        let Known::Is(Value::List(items)) = get(r, "access_policies") else {
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let Value::Map(m) = item else { continue };
+            let Some(arn) = m.get("policy_arn").and_then(Value::as_str) else {
+                continue;
+            };
+            let cluster_wide = match m.get("access_scope") {
+                Some(Value::Map(scope)) => {
+                    scope.get("type").and_then(Value::as_str) == Some("cluster")
+                }
+                _ => true,
+            };
+            if cluster_wide && EKS_ADMIN_POLICIES.contains(&arn) {
+                hits.attr(
+                    &r.addr,
+                    "access_policies",
+                    vec![Seg::Index(i)],
+                    format!(
+                        "{} gets {} on the whole cluster through long-term IAM user keys",
+                        principal.as_str().unwrap_or_default(),
+                        arn.rsplit('/').next().unwrap_or(arn)
+                    ),
+                );
+            }
         }
     }
 }

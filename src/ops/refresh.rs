@@ -160,12 +160,18 @@ pub struct Job {
 pub fn jobs(spec: &Spec) -> Vec<Job> {
     let mut jobs = Vec::new();
     for env in spec.envs.values().filter(|e| e.selected) {
-        let placement = if env.name == GLOBAL_ENV {
-            Placement::Global
-        } else {
-            Placement::Regional
+        let global = env.name == GLOBAL_ENV;
+        // A kind declarable anywhere (IAM roles and policies) is listed in every environment,
+        // each with the hints of its own declarations and state, so each resource is found by
+        // the one environment that declares or records it.
+        let holds = |p: Placement| {
+            if global {
+                p.in_global_env()
+            } else {
+                p.in_regional_env()
+            }
         };
-        for kind in Kind::ALL.into_iter().filter(|k| k.placement() == placement) {
+        for kind in Kind::ALL.into_iter().filter(|k| holds(k.placement())) {
             let mut hints = Hints::default();
             if let Some(natural) = schema(kind).refresh_hint {
                 for r in spec.resources.values() {

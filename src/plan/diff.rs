@@ -520,7 +520,17 @@ fn compare_attrs(
             },
         };
         if differs {
-            if schema(kind).field(&name).is_some_and(|f| f.force_new) {
+            // A value AWS has that the spec changes or removes, on a field AWS lets be set once
+            // (an EKS cluster's encryption_config), replaces; setting it where AWS has none
+            // updates.
+            let had_value = live
+                .attrs
+                .get(&name)
+                .is_some_and(|v| !matches!(v, Value::Null));
+            if schema(kind)
+                .field(&name)
+                .is_some_and(|f| f.force_new || (f.force_new_once_set && had_value))
+            {
                 forces.push(name.clone());
             }
             changed.push(name);

@@ -139,6 +139,7 @@ macro_rules! per_kind {
             Kind::CacheSubnetGroup => Box::pin(elasticache::subnet_group::$op($($arg),*)).await,
             Kind::IamOidcProvider => Box::pin(iam_oidc::$op($($arg),*)).await,
             Kind::EksAddon => Box::pin(eks::addon::$op($($arg),*)).await,
+            Kind::EksAccessEntry => Box::pin(eks::access_entry::$op($($arg),*)).await,
             Kind::ElasticacheReplicationGroup => Box::pin(elasticache::replication_group::$op($($arg),*)).await,
             Kind::LaunchTemplate => Box::pin(ec2::launch_template::$op($($arg),*)).await,
             Kind::Route53Zone => Box::pin(route53::zone::$op($($arg),*)).await,

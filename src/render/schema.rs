@@ -87,6 +87,7 @@ pub fn markdown_index() -> String {
         let placement = match s.kind.placement() {
             Placement::Regional => "regional",
             Placement::Global => "global",
+            Placement::GlobalAnyEnv => "global (any environment)",
         };
         let _ = writeln!(
             out,
@@ -107,6 +108,9 @@ pub fn markdown_kind(s: &KindSchema) -> String {
     let placement = match s.kind.placement() {
         Placement::Regional => "Regional.",
         Placement::Global => "Global (declare it in `envs/global`).",
+        Placement::GlobalAnyEnv => {
+            "Global service, declared in `envs/global` or in a regional environment (its state lives in the environment that declares it; names are account-wide, so only one environment may declare a name)."
+        }
     };
     let _ = write!(
         out,
@@ -160,7 +164,13 @@ fn field_table(out: &mut String, fields: &[Field]) {
             f.name,
             type_text(&f.ty),
             yes(f.required),
-            yes(f.force_new),
+            if f.force_new {
+                "yes"
+            } else if f.force_new_once_set {
+                "once set"
+            } else {
+                ""
+            },
             cell(f.doc)
         );
     }
@@ -712,6 +722,9 @@ fn resource_description(s: &KindSchema) -> String {
     let placement = match s.kind.placement() {
         Placement::Regional => "Regional.",
         Placement::Global => "Global: declare it in envs/global.",
+        Placement::GlobalAnyEnv => {
+            "Global service: declare it in envs/global or in a regional environment."
+        }
     };
     let computed: Vec<&str> = s.computed.iter().map(|c| c.name).collect();
     format!("{} {placement} Computed: {}.", s.doc, computed.join(", "))
@@ -727,6 +740,10 @@ fn field_schema(f: &Field) -> Value {
     let mut description = f.doc.to_string();
     if f.force_new {
         description.push_str(" Changing it replaces the resource.");
+    } else if f.force_new_once_set {
+        description.push_str(
+            " Adding it updates in place; changing or removing it replaces the resource.",
+        );
     }
     if f.sensitive {
         description.push_str(" Sensitive.");

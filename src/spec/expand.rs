@@ -507,9 +507,14 @@ impl<'a> Expander<'a> {
             return;
         }
         let env_global = env.placement == Placement::Global;
-        let kind_global = block.kind.placement() == KindPlacement::Global;
-        if env_global != kind_global {
-            let diag = if kind_global {
+        let kind_placement = block.kind.placement();
+        let allowed = if env_global {
+            kind_placement.in_global_env()
+        } else {
+            kind_placement.in_regional_env()
+        };
+        if !allowed {
+            let diag = if kind_placement == KindPlacement::Global {
                 Diagnostic::error(
                     "spec::placement",
                     format!(

@@ -13,6 +13,7 @@ pub mod expr;
 pub mod fold;
 pub mod loader;
 pub mod model;
+pub mod platform_rules;
 pub mod rules;
 pub mod schema;
 pub mod value;

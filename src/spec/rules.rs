@@ -38,6 +38,7 @@ pub fn check(spec: &Spec) -> Diagnostics {
     subnet_overlaps(&selected, &mut d);
     failover_pairs(&selected, &mut d);
     crate::spec::cross_rules::check(spec, &selected, &mut d);
+    crate::spec::platform_rules::check(spec, &selected, &mut d);
     d
 }
 

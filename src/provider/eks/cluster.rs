@@ -1,13 +1,15 @@
 //! `eks_cluster`: CreateCluster (with `clientRequestToken`), UpdateClusterVersion,
 //! UpdateClusterConfig (one kind of change per call, as EKS requires), TagResource /
-//! UntagResource, DeleteCluster.
+//! UntagResource, DeleteCluster. Secrets encryption (`encryption_config`) is given to
+//! CreateCluster, or added to a cluster without it by AssociateEncryptionConfig; EKS can neither
+//! change nor remove it, so the planner replaces the cluster for that (`force_new_once_set`).
 
 use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_eks::types::{
-    AuthenticationMode, Cluster, CreateAccessConfigRequest, KubernetesNetworkConfigRequest,
-    LogSetup, LogType, Logging, SupportType, UpdateAccessConfigRequest, UpgradePolicyRequest,
-    VpcConfigRequest,
+    AuthenticationMode, Cluster, CreateAccessConfigRequest, EncryptionConfig,
+    KubernetesNetworkConfigRequest, LogSetup, LogType, Logging, SupportType,
+    UpdateAccessConfigRequest, UpgradePolicyRequest, VpcConfigRequest,
 };
 
 use super::{
@@ -81,6 +83,7 @@ pub(in crate::provider) async fn create(
             .support_type(SupportType::from(t))
             .build()
     });
+    let encryption = encryption_config(&d)?;
     let tags: HashMap<String, String> = p.identity_tags(ctx.addr, desired).into_iter().collect();
     let cluster = p
         .clients
@@ -94,6 +97,7 @@ pub(in crate::provider) async fn create(
         .set_kubernetes_network_config(network)
         .set_access_config(access)
         .set_upgrade_policy(upgrade)
+        .set_encryption_config(encryption.map(|e| vec![e]))
         .client_request_token(ctx.token)
         .set_tags(Some(tags))
         .send()
@@ -164,6 +168,25 @@ pub(in crate::provider) async fn update(
         seq.started(ctx, out.update, "UpdateClusterConfig")?;
     }
 
+    // Added to a cluster that has none; a change or removal is a replacement, never an update.
+    if !prior
+        .attrs
+        .get("encryption_config")
+        .is_some_and(|v| !matches!(v, Value::Null))
+        && let Some(config) = encryption_config(&d)?
+    {
+        seq.ready(p, ctx).await?;
+        let out = client
+            .associate_encryption_config()
+            .cluster_name(name)
+            .encryption_config(config)
+            .client_request_token(ctx.token)
+            .send()
+            .await
+            .map_err(aws(&subject, ctx.region, "AssociateEncryptionConfig"))?;
+        seq.started(ctx, out.update, "AssociateEncryptionConfig")?;
+    }
+
     read(p, ctx, name)
         .await?
         .ok_or_else(|| ProviderError::Vanished {
@@ -191,6 +214,28 @@ pub(in crate::provider) async fn delete(
         Err(e) if has_code(&e, NOT_FOUND) => Ok(()),
         Err(e) => Err(aws(&ctx.subject(), ctx.region, "DeleteCluster")(e)),
     }
+}
+
+/// The spec's `encryption_config` as EKS takes it: the key as the provider, and `resources:
+/// [secrets]`, the one value EKS has accepted. The SDK marks `resources` deprecated (EKS now
+/// encrypts all API data), but the API still documents it and terraform-provider-aws still
+/// sends it, so it is sent rather than left to a default older endpoints may not have.
+#[allow(deprecated)]
+fn encryption_config(d: &Desired<'_>) -> Result<Option<EncryptionConfig>, ProviderError> {
+    let Some(block) = d.object("encryption_config")? else {
+        return Ok(None);
+    };
+    let resources = vec!["secrets".to_owned()];
+    Ok(Some(
+        EncryptionConfig::builder()
+            .provider(
+                aws_sdk_eks::types::Provider::builder()
+                    .key_arn(block.req_str("key_arn")?)
+                    .build(),
+            )
+            .set_resources(Some(resources))
+            .build(),
+    ))
 }
 
 /// One UpdateClusterConfig call: EKS accepts a single kind of change per call.
@@ -318,6 +363,16 @@ fn non_empty(items: Vec<String>) -> Option<Vec<String>> {
     (!items.is_empty()).then_some(items)
 }
 
+/// The cluster's secrets encryption in the spec's shape (`{key_arn}`), if any. EKS answers a
+/// list; it holds at most one configuration.
+fn encryption_value(cluster: &Cluster) -> Option<Value> {
+    let config = cluster.encryption_config().first()?;
+    let key = config.provider.as_ref()?.key_arn.clone()?;
+    Some(Value::Map(
+        [("key_arn".to_owned(), s(key))].into_iter().collect(),
+    ))
+}
+
 fn observe(region: &str, cluster: Cluster) -> Observed {
     let name = cluster.name.clone().unwrap_or_default();
     let vpc = cluster.resources_vpc_config.as_ref();
@@ -396,6 +451,7 @@ fn observe(region: &str, cluster: Cluster) -> Observed {
                         .map(|t| t.as_str().to_owned()),
                 ),
             ),
+            ("encryption_config", encryption_value(&cluster)),
             ("tags", user_tags(&tags)),
         ]),
         computed: attr_map([

@@ -10,6 +10,7 @@
 //! update after the first waits on DescribeUpdate for the previous one; the last one is left for
 //! `wait_ready`.
 
+pub(super) mod access_entry;
 pub(super) mod addon;
 pub(super) mod cluster;
 pub(super) mod node_group;

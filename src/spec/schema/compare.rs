@@ -246,6 +246,20 @@ fn equal(norm: Norm, a: &Value, b: &Value) -> bool {
             (Some(x), Some(y)) => same_rds_source(x, y),
             _ => plain(a, b),
         },
+        Norm::AccessPolicies => match (
+            super::compare_eks::access_policies(a),
+            super::compare_eks::access_policies(b),
+        ) {
+            (Some(x), Some(y)) => x == y,
+            _ => plain(a, b),
+        },
+        Norm::EncryptionConfig => match (
+            super::compare_eks::encryption_config(a),
+            super::compare_eks::encryption_config(b),
+        ) {
+            (Some(x), Some(y)) => same_kms_key(x, y),
+            _ => plain(a, b),
+        },
     }
 }
 

@@ -82,6 +82,7 @@ kinds! {
     LaunchTemplate = "launch_template" => LAUNCH_TEMPLATE,
     IamOidcProvider = "iam_oidc_provider" => IAM_OIDC_PROVIDER,
     EksAddon = "eks_addon" => EKS_ADDON,
+    EksAccessEntry = "eks_access_entry" => EKS_ACCESS_ENTRY,
 }
 
 mod platform;
@@ -567,7 +568,9 @@ const IAM_ROLE: KindSchema = KindSchema {
     taggable: true,
     natural_name: Some("name"),
     refresh_hint: Some("name"),
-    placement: Placement::Global,
+    // Declarable in a regional environment so an IRSA role can trust that region's OIDC provider
+    // without an environment cycle (global -> region -> global).
+    placement: Placement::GlobalAnyEnv,
     service: Service::Iam,
     needs_consent: false,
     stateful: false,
@@ -585,6 +588,14 @@ const EKS_LOG_TYPES: Ty = Ty::Enum(&[
     "controllerManager",
     "scheduler",
 ]);
+
+/// An EKS cluster's secrets encryption: one block with the key, rather than EKS's list of one
+/// `{provider: {keyArn}, resources: [secrets]}`. EKS takes one configuration, `secrets` was the
+/// only resource it ever accepted, and the API now marks `resources` deprecated ("Amazon EKS
+/// encrypts all Kubernetes API data by default"), so the provider sends `[secrets]` itself.
+const EKS_ENCRYPTION_FIELDS: [Field; 1] = [
+    Field::req("key_arn", KMS_KEY_ARN, "ARN of the symmetric KMS key, in the cluster's region, that encrypts Kubernetes secrets (envelope encryption).").part(),
+];
 
 const EKS_CLUSTER: KindSchema = KindSchema {
     kind: Kind::EksCluster,
@@ -616,6 +627,12 @@ const EKS_CLUSTER: KindSchema = KindSchema {
             .keep(Plain),
         Field::opt("support_type", Ty::Enum(&["STANDARD", "EXTENDED"]), "Upgrade policy: whether the cluster may enter (paid) extended support.")
             .keep(Plain),
+        Field::opt("encryption_config", Ty::Object(&EKS_ENCRYPTION_FIELDS), "Envelope encryption of Kubernetes secrets with a KMS key, e.g. {key_arn: \"${kms_key.eks.arn}\"}. Can be added to an existing cluster; EKS can never change or remove it.")
+            // Added in place (AssociateEncryptionConfig); a changed key or a removal replaces
+            // the cluster, as terraform-provider-aws does (ForceNew on the key, ForceNewIfChange
+            // on removal). Absent means none, so a live one differs.
+            .force_new_once_set()
+            .clear(EncryptionConfig),
         TAGS_FIELD,
     ],
     computed: &[
@@ -1945,7 +1962,8 @@ const IAM_POLICY: KindSchema = KindSchema {
     taggable: true,
     natural_name: Some("name"),
     refresh_hint: Some("name"),
-    placement: Placement::Global,
+    // As iam_role: an IRSA role's policy is declared next to it.
+    placement: Placement::GlobalAnyEnv,
     service: Service::Iam,
     needs_consent: false,
     stateful: false,

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod compare_eks;
 pub mod kinds;
 pub mod names;
 pub mod types;

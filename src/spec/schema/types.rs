@@ -55,6 +55,10 @@ pub struct Field {
     pub required: bool,
     /// Changing this attribute cannot be done in place: the resource is replaced.
     pub force_new: bool,
+    /// Setting it where AWS has none is an update in place, but changing or removing a value AWS
+    /// has replaces the resource (an EKS cluster's secrets encryption: AssociateEncryptionConfig
+    /// adds one, nothing changes or removes it). Only with `force_new` false.
+    pub force_new_once_set: bool,
     /// Never shown in plans or stored in state in clear.
     pub sensitive: bool,
     /// AWS never reports it back (a password's source, how a modification is applied): the
@@ -72,6 +76,7 @@ pub struct Draft {
     ty: Ty,
     required: bool,
     force_new: bool,
+    force_new_once_set: bool,
     sensitive: bool,
     doc: &'static str,
 }
@@ -84,6 +89,7 @@ impl Field {
             ty,
             required: false,
             force_new: false,
+            force_new_once_set: false,
             sensitive: false,
             doc,
         }
@@ -96,6 +102,7 @@ impl Field {
             ty,
             required: true,
             force_new: false,
+            force_new_once_set: false,
             sensitive: false,
             doc,
         }
@@ -106,6 +113,13 @@ impl Draft {
     /// Marks the attribute as forcing replacement when it changes.
     pub const fn force_new(mut self) -> Draft {
         self.force_new = true;
+        self
+    }
+
+    /// Marks the attribute as set in place when AWS has no value, and replacing the resource
+    /// when a value AWS has changes or is removed (see [`Field::force_new_once_set`]).
+    pub const fn force_new_once_set(mut self) -> Draft {
+        self.force_new_once_set = true;
         self
     }
 
@@ -120,6 +134,7 @@ impl Draft {
             ty: self.ty,
             required: self.required,
             force_new: self.force_new,
+            force_new_once_set: self.force_new_once_set,
             sensitive: self.sensitive,
             write_only,
             cmp,
@@ -264,6 +279,10 @@ pub enum Norm {
     Alias,
     /// An RDS replication source: an ARN, or an identifier RDS reports as its ARN.
     RdsSource,
+    /// EKS access policy associations, by policy ARN, with their scope (namespaces as a set).
+    AccessPolicies,
+    /// An EKS cluster's secrets encryption: the key (as [`Norm::KmsKey`]) and the resources.
+    EncryptionConfig,
 }
 
 /// An attribute AWS computes, which other resources may reference (`vpc.main.id`).

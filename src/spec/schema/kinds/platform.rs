@@ -222,3 +222,118 @@ pub(super) const EKS_ADDON: KindSchema = KindSchema {
     import_id: "cluster-name/addon-name",
     timing: Timing::secs_mins(10, 30, 20),
 };
+
+// ---------------------------------------------------------------------------------------------
+// EKS access entries.
+
+/// The access scope of one access policy association.
+const ACCESS_SCOPE_FIELDS: [Field; 2] = [
+    Field::req(
+        "type",
+        Ty::Enum(&["cluster", "namespace"]),
+        "cluster: the policy applies to the whole cluster; namespace: only to `namespaces`.",
+    )
+    .part(),
+    Field::opt(
+        "namespaces",
+        STRINGS,
+        "The namespaces a namespace scope covers (required with type namespace; EKS allows a trailing * wildcard).",
+    )
+    .part(),
+];
+
+const ACCESS_POLICY_FIELDS: [Field; 2] = [
+    Field::req(
+        "policy_arn",
+        STRING,
+        "An EKS access policy, e.g. arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy or .../AmazonEKSViewPolicy.",
+    )
+    .part(),
+    Field::opt(
+        "access_scope",
+        Ty::Object(&ACCESS_SCOPE_FIELDS),
+        "Where the policy applies (default: the whole cluster).",
+    )
+    .part(),
+];
+
+pub(super) const EKS_ACCESS_ENTRY: KindSchema = KindSchema {
+    kind: Kind::EksAccessEntry,
+    doc: "An EKS access entry: an IAM principal's access to one cluster (through Kubernetes groups, EKS access policies, or both). The cluster's authentication_mode must be API or API_AND_CONFIG_MAP.",
+    fields: &[
+        Field::req(
+            "cluster_name",
+            Ty::RefTo {
+                kind: Kind::EksCluster,
+                attr: "name",
+            },
+            "Name of the cluster the entry gives access to.",
+        )
+        .force_new()
+        .keep(Plain),
+        Field::req(
+            "principal_arn",
+            IAM_ROLE_ARN,
+            "ARN of the IAM role (or user) given access; one entry per principal and cluster. Node types (EC2_LINUX ...) take roles only.",
+        )
+        .force_new()
+        .keep(Plain),
+        Field::opt(
+            "type",
+            Ty::Enum(&[
+                "STANDARD",
+                "EC2_LINUX",
+                "EC2_WINDOWS",
+                "FARGATE_LINUX",
+                "EC2",
+                "HYBRID_LINUX",
+                "HYPERPOD_LINUX",
+            ]),
+            "STANDARD (people, CI) or a node type; cannot be changed after creation (default STANDARD).",
+        )
+        .force_new()
+        // CreateAccessEntry without a type makes a STANDARD entry, and DescribeAccessEntry says so.
+        .defaults_to("STANDARD", Plain),
+        Field::opt(
+            "kubernetes_groups",
+            STRINGS,
+            "Kubernetes group names RoleBindings and ClusterRoleBindings may name to authorize the principal (Kubernetes RBAC).",
+        )
+        // Absent leaves EKS's groups: a node entry gets `system:nodes` by EKS, not the spec.
+        // `[]` removes every group.
+        .keep(Set),
+        Field::opt(
+            "username",
+            STRING,
+            "Kubernetes username of the principal; absent lets EKS generate one (the user ARN, or arn:aws:sts::<account>:assumed-role/<role>/{{SessionName}}). Cannot start with system:, eks:, aws:, amazon: or iam:.",
+        )
+        // Absent keeps the username EKS generated (terraform-provider-aws: Optional + Computed).
+        .keep(Plain),
+        Field::opt(
+            "access_policies",
+            Ty::List(&Ty::Object(&ACCESS_POLICY_FIELDS)),
+            "EKS access policies associated with the entry, each with its scope; exactly these are associated (others are disassociated).",
+        )
+        // Absent is none: the update disassociates every policy the spec does not list.
+        .clear(AccessPolicies),
+        TAGS_FIELD,
+    ],
+    computed: &[
+        computed("arn", "The access entry ARN."),
+        computed("id", "cluster_name:principal_arn, as regionctl identifies it."),
+    ],
+    taggable: true,
+    // The principal names the entry within its cluster: a replacement (a new type) deletes the
+    // old entry first, since EKS allows one entry per principal.
+    natural_name: Some("principal_arn"),
+    // The clusters whose access entries a refresh lists (ListAccessEntries per cluster).
+    refresh_hint: Some("cluster_name"),
+    placement: Placement::Regional,
+    service: Service::Eks,
+    needs_consent: false,
+    stateful: false,
+    // As terraform-provider-aws imports aws_eks_access_entry.
+    import_id: "cluster-name:principal-arn",
+    // An entry is usable as soon as CreateAccessEntry answers.
+    timing: Timing::secs_mins(1, 5, 2),
+};
