@@ -32,6 +32,7 @@ mod provider_ec2;
 mod provider_ec2_blockers;
 mod provider_ecr;
 mod provider_eks;
+mod provider_eks_access;
 mod provider_eks_platform;
 mod provider_elasticache;
 mod provider_iam;
