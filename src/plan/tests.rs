@@ -514,3 +514,60 @@ fn a_launch_template_change_rolls_its_node_group_in_the_same_apply() {
             .is_some_and(Value::has_unknown)
     );
 }
+
+/// An EKS cluster's secrets encryption is added in place, but a key AWS has is never changed
+/// or removed in place (AssociateEncryptionConfig only adds): those replace the cluster.
+#[test]
+fn cluster_encryption_is_added_in_place_and_replaced_once_set() {
+    let key = |id: &str| format!("arn:aws:kms:eu-west-1:123456789012:key/{id}");
+    let with_key = MAIN.replace(
+        "    subnet_ids: [\"${subnet.a.id}\", \"${subnet.b.id}\"]\n",
+        &format!(
+            "    subnet_ids: [\"${{subnet.a.id}}\", \"${{subnet.b.id}}\"]\n    encryption_config: {{ key_arn: \"{}\" }}\n",
+            key("1111")
+        ),
+    );
+    assert_ne!(with_key, MAIN);
+    let set_key = |live: &mut Vec<Observed>, value: Option<&str>| {
+        for o in live.iter_mut().filter(|o| o.kind == Kind::EksCluster) {
+            match value {
+                Some(k) => {
+                    o.attrs.insert(
+                        "encryption_config".into(),
+                        Value::Map(BTreeMap::from([(
+                            "key_arn".to_owned(),
+                            Value::Str(k.into()),
+                        )])),
+                    );
+                }
+                None => {
+                    o.attrs.remove("encryption_config");
+                }
+            }
+        }
+    };
+    let cluster = "eu-west-1/eks_cluster.main";
+
+    let (spec, graph) = load(&with_key);
+    let (mut live, _) = world(&spec);
+    assert_eq!(
+        change(&diff(&spec, &graph, &inputs(live.clone(), None)), cluster).action,
+        Action::NoOp
+    );
+    // Added to a cluster without encryption: an update.
+    set_key(&mut live, None);
+    let c = change(&diff(&spec, &graph, &inputs(live.clone(), None)), cluster).clone();
+    assert_eq!(c.action, Action::Update);
+    assert!(c.forces_replacement.is_empty());
+    // Another key: a replacement.
+    set_key(&mut live, Some(&key("2222")));
+    let c = change(&diff(&spec, &graph, &inputs(live.clone(), None)), cluster).clone();
+    assert_eq!(c.action, Action::Replace);
+    assert_eq!(c.forces_replacement, vec!["encryption_config".to_owned()]);
+    // Removed from the spec: a replacement too.
+    let (spec, graph) = load(MAIN);
+    set_key(&mut live, Some(&key("1111")));
+    let c = change(&diff(&spec, &graph, &inputs(live, None)), cluster).clone();
+    assert_eq!(c.action, Action::Replace);
+    assert_eq!(c.forces_replacement, vec!["encryption_config".to_owned()]);
+}

@@ -207,3 +207,189 @@ fn iam_names(spec: &Spec, d: &mut Diagnostics) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::{Diagnostic, Severity};
+    use crate::source::SourceMap;
+    use crate::spec::load;
+    use crate::spec::loader::{LoadOptions, MemFs};
+
+    /// Every error of an in-memory project, as `file:line:col code`.
+    fn errors(files: &[(&str, &str)]) -> Vec<String> {
+        let fs = files
+            .iter()
+            .fold(MemFs::new(), |fs, (path, text)| fs.with(path, text));
+        let mut sources = SourceMap::new();
+        let (_, d) = load(&fs, &LoadOptions::all("."), &mut sources);
+        let diags: Vec<Diagnostic> = d.into_sorted();
+        diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                let at = d
+                    .primary_span()
+                    .map(|s| sources.location(s))
+                    .unwrap_or_default();
+                format!("{at} {}", d.code)
+            })
+            .collect()
+    }
+
+    const PROJECT: (&str, &str) = ("regionctl.yaml", "project: t\n");
+
+    fn regional(cluster_extra: &str, entry: &str) -> String {
+        format!(
+            "region: eu-west-1
+resources:
+  eks_cluster.main:
+    name: prod
+    role_arn: arn:aws:iam::111122223333:role/eks
+    subnet_ids: [subnet-a, subnet-b]
+{cluster_extra}  eks_access_entry.ci:
+{entry}"
+        )
+    }
+
+    const BY_REF: &str = "    cluster_name: \"${eks_cluster.main.name}\"
+    principal_arn: arn:aws:iam::111122223333:role/ci
+";
+
+    #[test]
+    fn an_access_entry_needs_an_api_authentication_mode() {
+        // Left out, the cluster is CONFIG_MAP (the API's default): the error points at the
+        // entry's cluster_name.
+        let text = regional("", BY_REF);
+        assert_eq!(
+            errors(&[PROJECT, ("envs/eu-west-1/main.yaml", &text)]),
+            vec!["envs/eu-west-1/main.yaml:8:19 rule::access-entry-auth-mode"]
+        );
+        let text = regional("    authentication_mode: CONFIG_MAP\n", BY_REF);
+        assert_eq!(
+            errors(&[PROJECT, ("envs/eu-west-1/main.yaml", &text)]),
+            vec!["envs/eu-west-1/main.yaml:9:19 rule::access-entry-auth-mode"]
+        );
+        // By literal name too.
+        let literal =
+            "    cluster_name: prod\n    principal_arn: arn:aws:iam::111122223333:role/ci\n";
+        let text = regional("", literal);
+        assert_eq!(
+            errors(&[PROJECT, ("envs/eu-west-1/main.yaml", &text)]),
+            vec!["envs/eu-west-1/main.yaml:8:19 rule::access-entry-auth-mode"]
+        );
+        for mode in ["API", "API_AND_CONFIG_MAP"] {
+            let text = regional(&format!("    authentication_mode: {mode}\n"), BY_REF);
+            assert!(
+                errors(&[PROJECT, ("envs/eu-west-1/main.yaml", &text)]).is_empty(),
+                "{mode}"
+            );
+        }
+        // A cluster regionctl does not manage is not judged.
+        let text = "region: eu-west-1\nresources:\n  eks_access_entry.ci:\n    cluster_name: elsewhere\n    principal_arn: arn:aws:iam::111122223333:role/ci\n";
+        assert!(errors(&[PROJECT, ("envs/eu-west-1/main.yaml", text)]).is_empty());
+    }
+
+    #[test]
+    fn access_entry_usernames_and_policies_are_checked() {
+        let entry = format!(
+            "{BY_REF}    username: \"system:ci\"
+    access_policies:
+      - policy_arn: arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy
+        access_scope: {{type: namespace}}
+      - policy_arn: arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy
+        access_scope: {{type: cluster, namespaces: [a]}}
+"
+        );
+        let text = regional("    authentication_mode: API\n", &entry);
+        let got = errors(&[PROJECT, ("envs/eu-west-1/main.yaml", &text)]);
+        assert_eq!(
+            got,
+            vec![
+                "envs/eu-west-1/main.yaml:11:15 rule::access-entry-username",
+                "envs/eu-west-1/main.yaml:13:7 rule::access-policy-duplicate",
+                "envs/eu-west-1/main.yaml:13:7 rule::access-policy-scope",
+                "envs/eu-west-1/main.yaml:13:7 rule::access-policy-scope",
+            ],
+            "{got:#?}"
+        );
+    }
+
+    const IRSA: &str = "region: eu-west-1
+resources:
+  eks_cluster.main:
+    name: prod
+    role_arn: \"${env.global.iam_role.cluster.arn}\"
+    subnet_ids: [subnet-a, subnet-b]
+  iam_oidc_provider.eks:
+    url: \"${eks_cluster.main.oidc_issuer}\"
+  iam_role.ebs_csi:
+    name: ebs-csi-eu-west-1
+    assume_role_policy:
+      Version: \"2012-10-17\"
+      Statement:
+        - Effect: Allow
+          Principal: { Federated: \"${iam_oidc_provider.eks.arn}\" }
+          Action: sts:AssumeRoleWithWebIdentity
+  eks_addon.ebs:
+    cluster_name: \"${eks_cluster.main.name}\"
+    addon_name: aws-ebs-csi-driver
+    service_account_role_arn: \"${iam_role.ebs_csi.arn}\"
+";
+
+    const GLOBAL: &str = "global: true
+resources:
+  iam_role.cluster:
+    name: eks-cluster
+    assume_role_policy: { Version: \"2012-10-17\", Statement: [] }
+";
+
+    #[test]
+    fn an_irsa_role_is_declared_in_its_region_without_an_environment_cycle() {
+        assert_eq!(
+            errors(&[
+                PROJECT,
+                ("envs/global/main.yaml", GLOBAL),
+                ("envs/eu-west-1/main.yaml", IRSA),
+            ]),
+            Vec::<String>::new()
+        );
+        // Still global-only: a hosted zone.
+        let zone = "region: eu-west-1\nresources:\n  route53_zone.z:\n    name: example.com\n";
+        assert_eq!(
+            errors(&[PROJECT, ("envs/eu-west-1/main.yaml", zone)]),
+            vec!["envs/eu-west-1/main.yaml:3:3 spec::placement"]
+        );
+    }
+
+    #[test]
+    fn an_iam_name_is_declared_once_in_the_account() {
+        let global = format!(
+            "{GLOBAL}  iam_role.ebs:\n    name: EBS-CSI-EU-WEST-1\n    assume_role_policy: {{ Version: \"2012-10-17\", Statement: [] }}\n"
+        );
+        let got = errors(&[
+            PROJECT,
+            ("envs/global/main.yaml", &global),
+            ("envs/eu-west-1/main.yaml", IRSA),
+        ]);
+        // Role names compare case-insensitively, as IAM does; the error names both places.
+        assert_eq!(
+            got,
+            vec!["envs/eu-west-1/main.yaml:10:11 rule::iam-name-taken"],
+            "{got:#?}"
+        );
+        let us = IRSA
+            .replace("eu-west-1", "us-west-2")
+            .replace("ebs-csi-us-west-2", "ebs-csi-eu-west-1");
+        let got = errors(&[
+            PROJECT,
+            ("envs/global/main.yaml", GLOBAL),
+            ("envs/eu-west-1/main.yaml", IRSA),
+            ("envs/us-west-2/main.yaml", &us),
+        ]);
+        assert_eq!(
+            got,
+            vec!["envs/eu-west-1/main.yaml:10:11 rule::iam-name-taken"],
+            "{got:#?}"
+        );
+    }
+}
