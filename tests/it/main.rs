@@ -17,6 +17,7 @@ mod support;
 
 mod adopt_terraform;
 mod apply_faults;
+mod apply_irsa;
 mod apply_live;
 mod apply_resilience;
 mod check;
