@@ -149,14 +149,40 @@ async fn access_entry_lifecycle_with_policies_managed_exactly() {
         .await
         .expect("refresh");
     assert_eq!(listed, vec![created.clone()]);
+    // Without hints (a region whose spec and state have no access entry): not a single call.
+    let before = p.clients.requests();
+    assert!(
+        p.refresh(Kind::EksAccessEntry, region, &Hints::default())
+            .await
+            .expect("refresh")
+            .is_empty()
+    );
+    assert_eq!(p.clients.requests().total(), before.total());
+    // By the ids in state alone.
+    let by_id = Hints {
+        ids: [created.id.clone()].into_iter().collect(),
+        ..Hints::default()
+    };
+    assert_eq!(
+        p.refresh(Kind::EksAccessEntry, region, &by_id)
+            .await
+            .expect("refresh"),
+        vec![created.clone()]
+    );
 
     // In one refresh batch the cluster kind and the access entries share one ListClusters and
     // one DescribeCluster per cluster; entries are listed only on the API-mode cluster.
+    let both = Hints {
+        names: ["prod".to_owned(), "legacy".to_owned()]
+            .into_iter()
+            .collect(),
+        ..Hints::default()
+    };
     let before = p.clients.requests();
     let results = p
         .refresh_many(vec![
             (Kind::EksCluster, region.to_owned(), Hints::default()),
-            (Kind::EksAccessEntry, region.to_owned(), Hints::default()),
+            (Kind::EksAccessEntry, region.to_owned(), both),
         ])
         .await;
     let after = p.clients.requests();
@@ -165,7 +191,7 @@ async fn access_entry_lifecycle_with_policies_managed_exactly() {
         .flat_map(|(_, _, r)| r.expect("refresh"))
         .filter(|o| o.kind == Kind::EksAccessEntry)
         .collect();
-    assert_eq!(found, vec![created.clone()], "found without any hint");
+    assert_eq!(found, vec![created.clone()]);
     assert_eq!(
         after.operation("ListClusters") - before.operation("ListClusters"),
         1

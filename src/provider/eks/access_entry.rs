@@ -6,14 +6,16 @@
 //! imports `aws_eks_access_entry` (a cluster name has no `:`, so the first one splits).
 //!
 //! A refresh lists the entries of the hinted clusters (the spec's `cluster_name`s, the clusters
-//! of the ids in state) and of the stack's clusters. The stack's clusters come from the reads
-//! every EKS kind shares in one refresh (the provider's memo: one ListClusters and one
-//! DescribeCluster per cluster, whichever kinds ask), which also say each cluster's
-//! authentication mode: a `CONFIG_MAP` cluster has no access entries to list (EKS refuses
-//! ListAccessEntries there). Then one ListAccessEntries per cluster, one DescribeAccessEntry per
-//! entry (it returns the tags), and one ListAssociatedAccessPolicies per entry of this stack;
-//! the entries EKS makes itself (the cluster creator's, node roles') carry no stack tag and are
-//! never read further.
+//! of the ids in state), as `eks_addon` does, and without hints makes no call at all. Which of
+//! them can have entries comes from the stack's clusters, read once for every EKS kind of one
+//! refresh (the provider's memo: one ListClusters and one DescribeCluster per cluster, shared
+//! with the cluster and node group kinds), which say each cluster's authentication mode: a
+//! `CONFIG_MAP` cluster has no access entries to list (EKS refuses ListAccessEntries there).
+//! Then one ListAccessEntries per cluster, one DescribeAccessEntry per entry (it returns the
+//! tags), and one ListAssociatedAccessPolicies per entry of this stack; the entries EKS makes
+//! itself (the cluster creator's, node roles') carry no stack tag and are never read further.
+//! What this leaves unseen, like for add-ons: an entry a crashed apply made before saving state
+//! whose declaration was then removed; deleting its cluster deletes it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -53,7 +55,7 @@ pub(in crate::provider) async fn refresh(
     hints: &Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::EksAccessEntry);
-    let mut clusters: BTreeSet<String> = hints
+    let clusters: BTreeSet<String> = hints
         .names
         .iter()
         .cloned()
@@ -65,22 +67,24 @@ pub(in crate::provider) async fn refresh(
                 .map(|(c, _)| c.to_owned()),
         )
         .collect();
-    // The stack's clusters, shared with the cluster and node group kinds of this refresh: a
-    // destroy finds the entries of a cluster the spec no longer names.
+    if clusters.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The stack's clusters, shared with the cluster and node group kinds of this refresh, say
+    // which hinted clusters are still in CONFIG_MAP mode. A hinted cluster that is not the
+    // stack's (or not made yet) is listed, and refusals are taken as "no entries".
     let mut config_map_only = BTreeSet::new();
     for cluster in super::stack_clusters(p, &subject, region).await? {
-        let Some(name) = cluster.name.clone() else {
-            continue;
-        };
         let mode = cluster
             .access_config
             .as_ref()
             .and_then(|a| a.authentication_mode.as_ref())
             .map(|m| m.as_str().to_owned());
-        if mode.as_deref().is_none_or(|m| m == "CONFIG_MAP") {
-            config_map_only.insert(name.clone());
+        if let Some(name) = cluster.name
+            && mode.as_deref().is_none_or(|m| m == "CONFIG_MAP")
+        {
+            config_map_only.insert(name);
         }
-        clusters.insert(name);
     }
     let client = p.clients.eks(region);
     let mut out = Vec::new();
