@@ -308,3 +308,66 @@ async fn read_unlisted(
         Err(errors)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceMap;
+    use crate::spec::loader::{LoadOptions, MemFs};
+
+    /// An IAM role declarable anywhere is listed by every environment, each with the names of
+    /// its own declarations, through IAM's global endpoint: each role is read (and planned,
+    /// destroyed) by the one environment that declares it.
+    #[test]
+    fn a_role_declared_in_a_region_is_refreshed_by_that_region_only() {
+        let role = |name: &str| {
+            format!(
+                "  iam_role.{name}:\n    name: {name}\n    assume_role_policy: {{ Version: \"2012-10-17\", Statement: [] }}\n"
+            )
+        };
+        let fs = MemFs::new()
+            .with("regionctl.yaml", "project: t\n")
+            .with(
+                "envs/global/main.yaml",
+                &format!("global: true\nresources:\n{}", role("cluster")),
+            )
+            .with(
+                "envs/eu-west-1/main.yaml",
+                &format!("region: eu-west-1\nresources:\n{}", role("ebs_csi")),
+            );
+        let mut sources = SourceMap::new();
+        let (spec, d) = crate::spec::load(&fs, &LoadOptions::all("."), &mut sources);
+        assert!(!d.has_errors(), "{:?}", d.into_sorted());
+        let spec = spec.expect("valid");
+        let roles: Vec<(String, String, Vec<String>)> = jobs(&spec)
+            .into_iter()
+            .filter(|j| j.kind == Kind::IamRole)
+            .map(|j| (j.env, j.region, j.hints.names.into_iter().collect()))
+            .collect();
+        assert_eq!(
+            roles,
+            vec![
+                (
+                    "eu-west-1".to_owned(),
+                    "us-east-1".to_owned(),
+                    vec!["ebs_csi".to_owned()]
+                ),
+                (
+                    "global".to_owned(),
+                    "us-east-1".to_owned(),
+                    vec!["cluster".to_owned()]
+                ),
+            ]
+        );
+        // Global-only and regional-only kinds stay where they were.
+        let all = jobs(&spec);
+        assert!(
+            !all.iter()
+                .any(|j| j.env == "eu-west-1" && j.kind == Kind::Route53Zone)
+        );
+        assert!(
+            !all.iter()
+                .any(|j| j.env == "global" && j.kind == Kind::EksAccessEntry)
+        );
+    }
+}
