@@ -45,3 +45,4 @@ mod provider_sns;
 mod request_rates;
 mod schema;
 mod state_backends;
+mod tag_index;
