@@ -65,17 +65,6 @@ async fn batch(p: &Provider, jobs: &[(Kind, Hints)]) -> BTreeMap<(Kind, String),
     out
 }
 
-fn lagging(emu: &Emulator, on: bool) {
-    let (status, body) = emu
-        .request(
-            "POST",
-            "/regionctl/tagging",
-            &json!({ "lagging": on }).to_string(),
-        )
-        .expect("tagging control request");
-    assert_eq!(status, 200, "{body}");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refresh_batch_reads_these_tags_with_one_request_per_region() {
     let emu = Emulator::start();
@@ -179,7 +168,7 @@ async fn a_refresh_batch_reads_these_tags_with_one_request_per_region() {
 
     // An index that has not caught up (a group created moments ago by a run that was then
     // killed, before its state was saved): every group is still found, through its own tags.
-    lagging(&emu, true);
+    emu.set_tagging_lag(true);
     let before = p.clients.requests();
     let lagged = batch(&p, &jobs).await;
     let after = p.clients.requests();
@@ -193,7 +182,7 @@ async fn a_refresh_batch_reads_these_tags_with_one_request_per_region() {
         6,
         "five of this stack's groups and the foreign one, each read on its own"
     );
-    lagging(&emu, false);
+    emu.set_tagging_lag(false);
 
     // A tag changed through the service's own API shows in the next batch's index.
     let rg = &created[&(Kind::ElasticacheReplicationGroup, "app".to_owned())];
