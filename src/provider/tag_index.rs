@@ -2,9 +2,12 @@
 //! groups, read for a whole refresh batch in one paginated Resource Groups Tagging API
 //! `GetResources` per region, instead of one `ListTagsForResource` per resource: their describe
 //! calls return no tags, and those per-resource reads were a third of a large plan's requests.
+//! The same answer lists the stack's EKS node groups, which spares the node group refresh one
+//! ListNodegroups per cluster when it already knows every node group it is asked about.
 //!
-//! The answer is filtered to this stack (`regionctl:stack`), by the resource types of the three
-//! kinds' ARNs (`rds:subgrp`, `elasticache:subnetgroup`, `elasticache:replicationgroup`).
+//! The answer is filtered to this stack (`regionctl:stack`), by the resource types of the
+//! kinds' ARNs (`rds:subgrp`, `elasticache:subnetgroup`, `elasticache:replicationgroup`,
+//! `eks:nodegroup`).
 //!
 //! The tagging index is eventually consistent: a resource just created, or just retagged, may be
 //! missing from the answer or carry its old tags for a while. So the index is only ever a
@@ -16,6 +19,9 @@
 //!   the same name that belongs to someone else;
 //! - everything outside a refresh batch (`read`, the waits, `find` after a lost answer) reads the
 //!   resource's own tags, never the index;
+//! - the node group refresh takes its list from the index only when every node group the spec
+//!   names or the state records is in it; one missing (not made yet, or made moments ago) sends
+//!   it down the full path, ListNodegroups of every cluster of the stack;
 //! - what the index can still get wrong is a tag changed in the last moments (a plan may show a
 //!   tag change already made, or miss one made seconds ago): the user tags of these three kinds
 //!   only, and the next plan sees it. Identity tags do not change once written.
@@ -23,7 +29,7 @@
 //! A role without `tag:GetResources` (a CI policy written before regionctl used it) is not an
 //! error: the refresh warns once per region and reads each resource's tags as before.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 
 use aws_sdk_resourcegroupstagging::types::TagFilter;
@@ -32,11 +38,13 @@ use super::error::{aws, has_code};
 use super::{Provider, ProviderError, STACK_TAG, Subject};
 
 /// The resource types asked for: the `service:type` of each kind's ARN
-/// (`arn:aws:rds:REGION:ACCOUNT:subgrp:NAME` and so on).
-pub(in crate::provider) const RESOURCE_TYPES: [&str; 3] = [
+/// (`arn:aws:rds:REGION:ACCOUNT:subgrp:NAME`,
+/// `arn:aws:eks:REGION:ACCOUNT:nodegroup/CLUSTER/NAME/UUID` and so on).
+pub(in crate::provider) const RESOURCE_TYPES: [&str; 4] = [
     "rds:subgrp",
     "elasticache:subnetgroup",
     "elasticache:replicationgroup",
+    "eks:nodegroup",
 ];
 
 /// The codes of a caller not allowed to use the tagging API.
@@ -50,12 +58,55 @@ const DENIED: &[&str] = &[
 #[derive(Debug, Default)]
 pub(in crate::provider) struct TagIndex {
     by_arn: HashMap<String, BTreeMap<String, String>>,
+    /// The caller may not read the index: it is empty, and says nothing of what exists.
+    denied: bool,
 }
 
 impl TagIndex {
     fn tags(&self, arn: &str) -> Option<&BTreeMap<String, String>> {
         self.by_arn.get(arn)
     }
+}
+
+/// The cluster and name of a node group ARN (`arn:aws:eks:R:A:nodegroup/CLUSTER/NAME/UUID`).
+fn node_group_of(arn: &str) -> Option<(String, String)> {
+    let (_, rest) = arn.split_once(":nodegroup/")?;
+    let mut parts = rest.split('/');
+    Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
+}
+
+/// This stack's EKS node groups in `region` as the index lists them, `(cluster, name)`; `None`
+/// outside a refresh batch or when the index may not be read.
+pub(in crate::provider) async fn node_groups(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<Option<BTreeSet<(String, String)>>, ProviderError> {
+    if !p.memo.is_on() {
+        return Ok(None);
+    }
+    let index = shared(p, subject, region).await?;
+    if index.denied {
+        return Ok(None);
+    }
+    Ok(Some(
+        index
+            .by_arn
+            .keys()
+            .filter_map(|a| node_group_of(a))
+            .collect(),
+    ))
+}
+
+/// The region's index, read once per refresh batch.
+async fn shared(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<std::sync::Arc<TagIndex>, ProviderError> {
+    p.memo
+        .get_or_read("tag_index", region, || read(p, subject, region))
+        .await
 }
 
 /// The tags of the resource `arn` in `region`: from the region's index when this is a refresh
@@ -73,10 +124,7 @@ where
     Fut: Future<Output = Result<Option<BTreeMap<String, String>>, ProviderError>>,
 {
     if p.memo.is_on() {
-        let index = p
-            .memo
-            .get_or_read("tag_index", region, || read(p, subject, region))
-            .await?;
+        let index = shared(p, subject, region).await?;
         if let Some(tags) = index.tags(arn) {
             return Ok(Some(tags.clone()));
         }
@@ -110,9 +158,13 @@ async fn read(p: &Provider, subject: &Subject, region: &str) -> Result<TagIndex,
             tracing::warn!(
                 %region,
                 "tag:GetResources is not allowed; reading the tags of each RDS and ElastiCache \
-                 subnet group and replication group instead (one request each)"
+                 subnet group and replication group instead (one request each), and listing \
+                 the node groups of each EKS cluster"
             );
-            return Ok(TagIndex::default());
+            return Ok(TagIndex {
+                by_arn: HashMap::new(),
+                denied: true,
+            });
         }
         Err(e) => return Err(aws(subject, region, "GetResources")(e)),
     };
@@ -127,5 +179,25 @@ async fn read(p: &Provider, subject: &Subject, region: &str) -> Result<TagIndex,
             Some((m.resource_arn?, tags))
         })
         .collect();
-    Ok(TagIndex { by_arn })
+    Ok(TagIndex {
+        by_arn,
+        denied: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_group_arns_name_their_cluster_and_group() {
+        assert_eq!(
+            node_group_of("arn:aws:eks:eu-west-1:123456789012:nodegroup/prod-euw1/default/4ec5"),
+            Some(("prod-euw1".to_owned(), "default".to_owned()))
+        );
+        assert_eq!(
+            node_group_of("arn:aws:rds:eu-west-1:123456789012:subgrp:app-db"),
+            None
+        );
+    }
 }

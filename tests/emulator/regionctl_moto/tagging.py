@@ -3,24 +3,26 @@ following the API reference (2017-01-26) and the ARN resource types of RDS and E
 
 moto 5.2's GetResources:
 - does not index RDS DB subnet groups at all (`rds:subgrp`; its code lists them as to do);
+- does not index EKS at all (`eks:nodegroup`);
 - indexes ElastiCache cache subnet groups and replication groups under its own type names
   (`elasticache:cache_subnet_groups`, `elasticache:replication-group`), so the filters AWS
   documents, `elasticache:subnetgroup` and `elasticache:replicationgroup` (the resource types of
   their ARNs), match nothing.
 
-Here a request naming any of those three types gets them from the RDS and ElastiCache backends
+Here a request naming any of those types gets them from the RDS, ElastiCache and EKS backends
 (with their current tags, filtered by the request's TagFilters as AWS filters them); the other
 types are left to moto.
 
 AWS's index is eventually consistent: a resource just created, or just retagged, may be missing
 from the answer or carry its old tags for a while. `POST /regionctl/tagging {"lagging": true}`
-makes the answers leave out every resource of the three types, as a lagging index would (what
+makes the answers leave out every resource of these types, as a lagging index would (what
 regionctl must survive: it falls back to each resource's own ListTagsForResource);
 `{"lagging": false}` or `/moto-api/reset` turns it off.
 """
 
 from typing import Any, Iterator
 
+from moto.eks.models import eks_backends
 from moto.elasticache.models import elasticache_backends
 from moto.rds.models import rds_backends
 from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
@@ -28,7 +30,8 @@ from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
 RDS_SUBNET_GROUP = "rds:subgrp"
 CACHE_SUBNET_GROUP = "elasticache:subnetgroup"
 REPLICATION_GROUP = "elasticache:replicationgroup"
-TYPES = (RDS_SUBNET_GROUP, CACHE_SUBNET_GROUP, REPLICATION_GROUP)
+NODE_GROUP = "eks:nodegroup"
+TYPES = (RDS_SUBNET_GROUP, CACHE_SUBNET_GROUP, REPLICATION_GROUP, NODE_GROUP)
 
 _original = ResourceGroupsTaggingAPIBackend._get_resources_generator
 _lagging = {"on": False}
@@ -64,6 +67,13 @@ def _ours(self, tag_filters, wanted: set[str]) -> Iterator[dict[str, Any]]:
             tags = [{"Key": t["Key"], "Value": t.get("Value", "")} for t in group.tags or []]
             if _matches(tag_filters, tags):
                 yield {"ResourceARN": group.arn, "Tags": tags}
+    if NODE_GROUP in wanted:
+        eks = eks_backends[self.account_id][self.region_name]
+        for cluster in list(eks.clusters.values()):
+            for group in list(cluster.nodegroups.values()):
+                tags = [{"Key": k, "Value": v} for k, v in (group.tags or {}).items()]
+                if _matches(tag_filters, tags):
+                    yield {"ResourceARN": group.arn, "Tags": tags}
     cache = elasticache_backends[self.account_id][self.region_name]
     sources = []
     if CACHE_SUBNET_GROUP in wanted:
