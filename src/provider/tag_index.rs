@@ -2,12 +2,14 @@
 //! groups, read for a whole refresh batch in one paginated Resource Groups Tagging API
 //! `GetResources` per region, instead of one `ListTagsForResource` per resource: their describe
 //! calls return no tags, and those per-resource reads were a third of a large plan's requests.
-//! The same answer lists the stack's EKS node groups, which spares the node group refresh one
-//! ListNodegroups per cluster when it already knows every node group it is asked about.
+//! The same answer lists the stack's EKS clusters and node groups, which spares the cluster
+//! refresh the region's ListClusters (and a DescribeCluster of every other stack's cluster), and
+//! the node group refresh one ListNodegroups per cluster, when each already knows every cluster
+//! or node group it is asked about.
 //!
 //! The answer is filtered to this stack (`regionctl:stack`), by the resource types of the
 //! kinds' ARNs (`rds:subgrp`, `elasticache:subnetgroup`, `elasticache:replicationgroup`,
-//! `eks:nodegroup`).
+//! `eks:cluster`, `eks:nodegroup`).
 //!
 //! The tagging index is eventually consistent: a resource just created, or just retagged, may be
 //! missing from the answer or carry its old tags for a while. So the index is only ever a
@@ -19,9 +21,10 @@
 //!   the same name that belongs to someone else;
 //! - everything outside a refresh batch (`read`, the waits, `find` after a lost answer) reads the
 //!   resource's own tags, never the index;
-//! - the node group refresh takes its list from the index only when every node group the spec
-//!   names or the state records is in it; one missing (not made yet, or made moments ago) sends
-//!   it down the full path, ListNodegroups of every cluster of the stack;
+//! - the cluster and node group refreshes take their lists from the index only when every
+//!   cluster (node group) the spec names or the state records is in it; one missing (not made
+//!   yet, or made moments ago) sends the refresh down the full path, ListClusters
+//!   (ListNodegroups of every cluster of the stack);
 //! - what the index can still get wrong is a tag changed in the last moments (a plan may show a
 //!   tag change already made, or miss one made seconds ago): the user tags of these three kinds
 //!   only, and the next plan sees it. Identity tags do not change once written.
@@ -40,10 +43,11 @@ use super::{Provider, ProviderError, STACK_TAG, Subject};
 /// The resource types asked for: the `service:type` of each kind's ARN
 /// (`arn:aws:rds:REGION:ACCOUNT:subgrp:NAME`,
 /// `arn:aws:eks:REGION:ACCOUNT:nodegroup/CLUSTER/NAME/UUID` and so on).
-pub(in crate::provider) const RESOURCE_TYPES: [&str; 4] = [
+pub(in crate::provider) const RESOURCE_TYPES: [&str; 5] = [
     "rds:subgrp",
     "elasticache:subnetgroup",
     "elasticache:replicationgroup",
+    "eks:cluster",
     "eks:nodegroup",
 ];
 
@@ -73,6 +77,31 @@ fn node_group_of(arn: &str) -> Option<(String, String)> {
     let (_, rest) = arn.split_once(":nodegroup/")?;
     let mut parts = rest.split('/');
     Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
+}
+
+/// The name of a cluster ARN (`arn:aws:eks:R:A:cluster/NAME`).
+fn cluster_of(arn: &str) -> Option<String> {
+    let (_, name) = arn.split_once(":cluster/")?;
+    Some(name.to_owned())
+}
+
+/// This stack's EKS clusters in `region` as the index lists them; `None` outside a refresh batch
+/// or when the index may not be read.
+pub(in crate::provider) async fn clusters(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<Option<BTreeSet<String>>, ProviderError> {
+    if !p.memo.is_on() {
+        return Ok(None);
+    }
+    let index = shared(p, subject, region).await?;
+    if index.denied {
+        return Ok(None);
+    }
+    Ok(Some(
+        index.by_arn.keys().filter_map(|a| cluster_of(a)).collect(),
+    ))
 }
 
 /// This stack's EKS node groups in `region` as the index lists them, `(cluster, name)`; `None`
@@ -159,7 +188,7 @@ async fn read(p: &Provider, subject: &Subject, region: &str) -> Result<TagIndex,
                 %region,
                 "tag:GetResources is not allowed; reading the tags of each RDS and ElastiCache \
                  subnet group and replication group instead (one request each), and listing \
-                 the node groups of each EKS cluster"
+                 the EKS clusters and the node groups of each"
             );
             return Ok(TagIndex {
                 by_arn: HashMap::new(),
@@ -197,6 +226,14 @@ mod tests {
         );
         assert_eq!(
             node_group_of("arn:aws:rds:eu-west-1:123456789012:subgrp:app-db"),
+            None
+        );
+        assert_eq!(
+            cluster_of("arn:aws:eks:eu-west-1:123456789012:cluster/prod-euw1").as_deref(),
+            Some("prod-euw1")
+        );
+        assert_eq!(
+            cluster_of("arn:aws:eks:eu-west-1:123456789012:nodegroup/prod-euw1/default/4ec5"),
             None
         );
     }

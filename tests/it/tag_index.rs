@@ -211,8 +211,8 @@ async fn a_refresh_batch_reads_these_tags_with_one_request_per_region() {
 }
 
 /// The example platform, refreshed as a plan does (every kind of every environment in one
-/// batch, the spec's names as hints): node groups are found from the index without one
-/// ListNodegroups, and the RDS and ElastiCache groups without one ListTagsForResource; with the
+/// batch, the spec's names as hints): clusters and node groups are found from the index without
+/// ListClusters or ListNodegroups, and the RDS and ElastiCache groups without one ListTagsForResource; with the
 /// index lagging, the same resources are found the long way.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_example_platform_is_refreshed_from_the_index_and_the_same_without_it() {
@@ -252,6 +252,16 @@ async fn the_example_platform_is_refreshed_from_the_index_and_the_same_without_i
     }
     let ops = |op: &str| after.operation(op) - before.operation(op);
     assert_eq!(ops("ListNodegroups"), 0, "node groups come from the index");
+    assert_eq!(ops("ListClusters"), 0, "clusters come from the index");
+    let clusters = created
+        .keys()
+        .filter(|a| a.block.kind == Kind::EksCluster)
+        .count();
+    assert_eq!(
+        ops("DescribeCluster"),
+        clusters as u64,
+        "each cluster described once"
+    );
     assert_eq!(ops("DescribeNodegroup"), node_groups as u64);
     assert_eq!(
         ops("ListTagsForResource") - list_tags_of_other_services(&before, &after),
@@ -265,8 +275,14 @@ async fn the_example_platform_is_refreshed_from_the_index_and_the_same_without_i
     emu.set_tagging_lag(false);
     assert_eq!(lagged, indexed, "the long way finds exactly the same");
     assert!(
-        after.operation("ListNodegroups") > before.operation("ListNodegroups"),
-        "a lagging index sends the node group refresh down the full path"
+        after.operation("ListNodegroups") > before.operation("ListNodegroups")
+            && after.operation("ListClusters") > before.operation("ListClusters"),
+        "a lagging index sends the cluster and node group refreshes down the full path"
+    );
+    assert_eq!(
+        after.operation("DescribeCluster") - before.operation("DescribeCluster"),
+        clusters as u64,
+        "still one DescribeCluster per cluster, shared by both kinds"
     );
 }
 

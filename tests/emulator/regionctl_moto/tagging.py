@@ -3,7 +3,7 @@ following the API reference (2017-01-26) and the ARN resource types of RDS and E
 
 moto 5.2's GetResources:
 - does not index RDS DB subnet groups at all (`rds:subgrp`; its code lists them as to do);
-- does not index EKS at all (`eks:nodegroup`);
+- does not index EKS at all (`eks:cluster`, `eks:nodegroup`);
 - indexes ElastiCache cache subnet groups and replication groups under its own type names
   (`elasticache:cache_subnet_groups`, `elasticache:replication-group`), so the filters AWS
   documents, `elasticache:subnetgroup` and `elasticache:replicationgroup` (the resource types of
@@ -30,8 +30,9 @@ from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
 RDS_SUBNET_GROUP = "rds:subgrp"
 CACHE_SUBNET_GROUP = "elasticache:subnetgroup"
 REPLICATION_GROUP = "elasticache:replicationgroup"
+CLUSTER = "eks:cluster"
 NODE_GROUP = "eks:nodegroup"
-TYPES = (RDS_SUBNET_GROUP, CACHE_SUBNET_GROUP, REPLICATION_GROUP, NODE_GROUP)
+TYPES = (RDS_SUBNET_GROUP, CACHE_SUBNET_GROUP, REPLICATION_GROUP, CLUSTER, NODE_GROUP)
 
 _original = ResourceGroupsTaggingAPIBackend._get_resources_generator
 _lagging = {"on": False}
@@ -67,9 +68,15 @@ def _ours(self, tag_filters, wanted: set[str]) -> Iterator[dict[str, Any]]:
             tags = [{"Key": t["Key"], "Value": t.get("Value", "")} for t in group.tags or []]
             if _matches(tag_filters, tags):
                 yield {"ResourceARN": group.arn, "Tags": tags}
-    if NODE_GROUP in wanted:
+    if CLUSTER in wanted or NODE_GROUP in wanted:
         eks = eks_backends[self.account_id][self.region_name]
         for cluster in list(eks.clusters.values()):
+            if CLUSTER in wanted:
+                tags = [{"Key": k, "Value": v} for k, v in (cluster.tags or {}).items()]
+                if _matches(tag_filters, tags):
+                    yield {"ResourceARN": cluster.arn, "Tags": tags}
+            if NODE_GROUP not in wanted:
+                continue
             for group in list(cluster.nodegroups.values()):
                 tags = [{"Key": k, "Value": v} for k, v in (group.tags or {}).items()]
                 if _matches(tag_filters, tags):
