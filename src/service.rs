@@ -25,6 +25,9 @@ pub enum Service {
     Sns,
     /// CloudWatch (metrics and alarms).
     Cloudwatch,
+    /// The Resource Groups Tagging API: the tags of many resources in one paginated
+    /// `GetResources` per region, for the kinds whose own describe calls return none.
+    Tagging,
     /// The state backend's bucket, not a resource kind's service.
     S3,
 }
@@ -37,7 +40,7 @@ pub struct Rate {
 }
 
 impl Service {
-    pub const ALL: [Service; 12] = [
+    pub const ALL: [Service; 13] = [
         Service::Ec2,
         Service::Eks,
         Service::Rds,
@@ -49,6 +52,7 @@ impl Service {
         Service::Logs,
         Service::Sns,
         Service::Cloudwatch,
+        Service::Tagging,
         Service::S3,
     ];
 
@@ -67,6 +71,7 @@ impl Service {
             Service::Logs => "logs",
             Service::Sns => "sns",
             Service::Cloudwatch => "cloudwatch",
+            Service::Tagging => "tagging",
             Service::S3 => "s3",
         }
     }
@@ -78,9 +83,12 @@ impl Service {
     }
 
     /// The prefix of the service's IAM actions (`ec2:DescribeVpcs`): the same word as its name
-    /// for every service regionctl uses.
+    /// for every service but the tagging API, whose actions are `tag:GetResources` and so on.
     pub fn iam_prefix(self) -> &'static str {
-        self.name()
+        match self {
+            Service::Tagging => "tag",
+            other => other.name(),
+        }
     }
 
     /// The default request limit for one (service, region), all operations together: at or
@@ -116,6 +124,11 @@ impl Service {
             // region ("AWS KMS request quotas"); the reads are far higher, but one bucket covers
             // every operation of the service, so it keeps the writes under theirs.
             Service::Kms => r(5.0, 10.0),
+            // Resource Groups Tagging API: its quotas page
+            // (https://docs.aws.amazon.com/general/latest/gr/arg.html) gives no request rate for
+            // GetResources that we could confirm; a refresh sends one paginated GetResources per
+            // region, so 5/s (burst 10) costs nothing and stays under any plausible limit.
+            Service::Tagging => r(5.0, 10.0),
             // AWS publishes no single figure for these; 10/s stays well under what they take.
             Service::Eks | Service::Rds | Service::Elasticache | Service::Iam | Service::Ecr => {
                 r(10.0, 20.0)
@@ -165,6 +178,7 @@ impl Service {
             | Service::Cloudwatch
             | Service::Kms
             | Service::Ecr
+            | Service::Tagging
             | Service::S3 => None,
         }
     }
@@ -273,6 +287,12 @@ mod tests {
         assert!(
             readme.contains("\"s3:"),
             "the S3 state backend needs s3 actions"
+        );
+        // The tagging API serves no kind of its own: a refresh reads RDS and ElastiCache tags
+        // through it.
+        assert!(
+            readme.matches("\"tag:GetResources\"").count() >= 2,
+            "both read policies need tag:GetResources, which every refresh of RDS or ElastiCache uses"
         );
     }
 }

@@ -222,6 +222,11 @@ impl Executor {
                         }
                         Err(Failure::Provider(ProviderError::Abandoned { .. })) => {
                             // Not a failure: AWS has what was asked, the next run adopts it.
+                            if let Err(e) =
+                                mark_pending(sessions, c, "interrupted while waiting for AWS").await
+                            {
+                                outcome.state_errors.push(e.to_string());
+                            }
                             for j in std::iter::once(i).chain(schedule.fail(i)) {
                                 outcome.skipped.push((changes[j].addr.clone(), changes[j].action));
                                 let _ = events.send(Event::Skipped {
@@ -244,6 +249,10 @@ impl Executor {
                                 outcome.state_errors.push(e.to_string());
                                 // Without a working state nothing more may start.
                                 stopping = true;
+                            } else if let Err(e) =
+                                mark_pending(sessions, c, failed_step(c.action)).await
+                            {
+                                outcome.state_errors.push(e.to_string());
                             }
                             for j in schedule.fail(i) {
                                 outcome.skipped.push((changes[j].addr.clone(), changes[j].action));
@@ -310,6 +319,40 @@ impl Executor {
             });
         }
         outcome
+    }
+}
+
+/// Marks the recorded resource of a change that failed or was abandoned before AWS was done as
+/// pending (`StateResource::pending`) and saves its state, so a changed-only plan reads it from
+/// AWS instead of trusting the record. Nothing to do when the state does not record it (a
+/// create that never finished: the next plan creates or adopts it anyway).
+async fn mark_pending(
+    sessions: &Sessions,
+    c: &ResourceChange,
+    why: &str,
+) -> Result<(), StateError> {
+    let Some(session) = sessions.get(&c.addr.env) else {
+        return Ok(());
+    };
+    let mut s = session.lock().await;
+    let Some(r) = s.state.resources.get_mut(&c.addr) else {
+        return Ok(());
+    };
+    if r.pending.as_deref() == Some(why) {
+        return Ok(());
+    }
+    r.pending = Some(why.to_owned());
+    s.save().await
+}
+
+/// What [`mark_pending`] records of a failed change.
+fn failed_step(action: Action) -> &'static str {
+    match action {
+        Action::NoOp => "its adoption failed",
+        Action::Create => "its create failed",
+        Action::Update => "its update failed",
+        Action::Replace => "its replacement failed",
+        Action::Delete => "its delete failed",
     }
 }
 

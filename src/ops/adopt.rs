@@ -156,5 +156,6 @@ fn state_resource(rec: &Record) -> StateResource {
         computed: rec.computed.clone(),
         deps: rec.deps.iter().cloned().collect::<BTreeSet<_>>(),
         protect: rec.protect,
+        pending: None,
     }
 }

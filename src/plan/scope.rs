@@ -4,8 +4,9 @@
 //! The plan is made twice. First against the state alone, each recorded resource standing in for
 //! what AWS would say ([`trusted`]): every resource that plan changes (its desired attributes
 //! differ from those last applied, it is new, or it left the spec) is what the user changed.
-//! Those, the resources they depend on and every resource that depends on them ([`scope`]) are
-//! then read from AWS and the plan is made again. The rest is trusted: a change someone made in
+//! Those, the resources the state records as pending (AWS may still be changing them: see
+//! [`StateResource::pending`]), the resources all these depend on and every resource that
+//! depends on them ([`scope`]) are then read from AWS and the plan is made again. The rest is trusted: a change someone made in
 //! AWS to a resource outside the scope (drift) does not show, which is what a scheduled full plan
 //! is for.
 
@@ -61,18 +62,26 @@ pub fn trusted_live(
 }
 
 /// What to read from AWS, given the plan made against the state alone: every resource it
-/// changes, the resources those depend on (their current values feed the change), and every
-/// resource depending on them, transitively (a replacement can ripple through them). A resource
-/// that left the spec brings the dependencies the state recorded for it.
+/// changes and every resource the states record as pending (a trusted record of something AWS
+/// may still be creating or modifying could hide that it failed or is not done), the resources
+/// those depend on (their current values feed the change), and every resource depending on
+/// them, transitively (a replacement can ripple through them). A resource that left the spec
+/// brings the dependencies the state recorded for it.
 pub fn scope(
     first: &Plan,
     graph: &ResourceGraph,
     states: &BTreeMap<String, State>,
 ) -> BTreeSet<InstanceAddr> {
-    let changed: Vec<&InstanceAddr> = first
+    let pending = states
+        .values()
+        .flat_map(|s| s.resources.iter())
+        .filter(|(_, r)| r.pending.is_some())
+        .map(|(addr, _)| addr);
+    let changed: BTreeSet<&InstanceAddr> = first
         .changes()
         .filter(|c| c.action.is_change() || c.adopt)
         .map(|c| &c.addr)
+        .chain(pending)
         .collect();
     let mut out: BTreeSet<InstanceAddr> = BTreeSet::new();
     let mut dependents: Vec<&InstanceAddr> = Vec::new();

@@ -147,6 +147,7 @@ struct Cache {
     cloudwatch: HashMap<String, aws_sdk_cloudwatch::Client>,
     kms: HashMap<String, aws_sdk_kms::Client>,
     ecr: HashMap<String, aws_sdk_ecr::Client>,
+    tagging: HashMap<String, aws_sdk_resourcegroupstagging::Client>,
     s3: HashMap<String, aws_sdk_s3::Client>,
 }
 
@@ -349,6 +350,12 @@ impl Clients {
     client_getter!(cloudwatch, aws_sdk_cloudwatch, Service::Cloudwatch);
     client_getter!(kms, aws_sdk_kms, Service::Kms);
     client_getter!(ecr, aws_sdk_ecr, Service::Ecr);
+    client_getter!(
+        /// The Resource Groups Tagging API (`provider::tag_index`).
+        tagging,
+        aws_sdk_resourcegroupstagging,
+        Service::Tagging
+    );
 
     /// S3 (the state backend). Path-style addressing when an endpoint is set, since emulators and
     /// S3-compatible stores rarely serve virtual-hosted buckets.

@@ -43,6 +43,11 @@ impl Memo {
         Memo(Some(Arc::default()))
     }
 
+    /// Whether this memo remembers (inside one refresh batch).
+    pub fn is_on(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// The value of `read` for `(what, key)`: read once per memo, then shared. `what` names the
     /// read (and so its type: one `what` must always be read as the same `T`); `key` is usually
     /// the region. Without a memo it simply reads.

@@ -22,6 +22,7 @@ pub mod error;
 mod memo;
 pub mod ratelimit;
 pub mod retry;
+mod tag_index;
 pub mod wait;
 
 /// `sync_tags` of a service whose tag calls are RemoveTagsFromResource / AddTagsToResource on an

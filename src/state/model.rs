@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::addr::InstanceAddr;
 use crate::kind::Kind;
-use crate::resource::{Attrs, Observed, serde_attrs};
+use crate::resource::{Attrs, Observed, Status, serde_attrs};
 
 /// The state format this build reads and writes. A newer file is refused, not misread.
 pub const STATE_FORMAT_VERSION: u32 = 1;
@@ -58,6 +58,15 @@ pub struct StateResource {
     pub deps: BTreeSet<InstanceAddr>,
     #[serde(default)]
     pub protect: bool,
+    /// Why the resource may still be changing in AWS, when it may: AWS reported it in a
+    /// transitional state when it was recorded (`creating`: an import or an adoption of
+    /// something still being made), or a change to it failed or was abandoned before AWS was
+    /// done with it. `plan --refresh changed` reads such a resource from AWS rather than
+    /// trusting this record, and the next apply that records it ready clears it. Absent in
+    /// states written before it existed, which read as nothing pending (older regionctl builds
+    /// ignore it), so the format version stays 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
 }
 
 impl State {
@@ -98,14 +107,22 @@ impl StateResource {
             computed: observed.computed.clone(),
             deps,
             protect,
+            pending: pending_of(&observed.status),
         }
+    }
+}
+
+/// What [`StateResource::pending`] records of a status AWS reported: nothing once ready.
+pub fn pending_of(status: &Status) -> Option<String> {
+    match status {
+        Status::Ready => None,
+        Status::Pending(s) | Status::Deleting(s) | Status::Failed(s) => Some(s.clone()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::Status;
     use crate::spec::value::Value;
 
     #[test]
@@ -141,5 +158,45 @@ mod tests {
         assert_eq!(back, state);
         assert_eq!(back.resources[&addr].arn.as_deref(), Some("arn:aws:ec2:x"));
         assert_ne!(State::new("p", "e").lineage, State::new("p", "e").lineage);
+    }
+
+    #[test]
+    fn a_state_without_pending_flags_loads_and_a_pending_resource_round_trips() {
+        // A resource as states written before the flag existed record it.
+        let old = r#"{"format_version": 1, "regionctl_version": "0.1.0", "stack": "p",
+            "env": "eu-west-1", "lineage": "l", "serial": 3, "resources": {
+            "eu-west-1/vpc.main": {"kind": "vpc", "region": "eu-west-1", "id": "vpc-1",
+            "attrs": {}, "computed": {}}}}"#;
+        let state: State = serde_json::from_str(old).expect("an old state loads");
+        let addr: InstanceAddr = "eu-west-1/vpc.main".parse().expect("valid");
+        assert_eq!(state.resources[&addr].pending, None);
+        let text = serde_json::to_string(&state).expect("serialises");
+        assert!(
+            !text.contains("pending"),
+            "nothing pending, nothing written: {text}"
+        );
+
+        let observed = Observed {
+            kind: Kind::Vpc,
+            region: "eu-west-1".into(),
+            id: "vpc-1".into(),
+            attrs: Attrs::new(),
+            computed: Attrs::new(),
+            tags: BTreeMap::new(),
+            status: Status::Pending("creating".into()),
+        };
+        let r = StateResource::applied(&observed, Attrs::new(), BTreeSet::new(), false);
+        assert_eq!(r.pending.as_deref(), Some("creating"));
+        let back: StateResource =
+            serde_json::from_str(&serde_json::to_string(&r).expect("serialises")).expect("parses");
+        assert_eq!(back, r);
+        let ready = Observed {
+            status: Status::Ready,
+            ..observed
+        };
+        assert_eq!(
+            StateResource::applied(&ready, Attrs::new(), BTreeSet::new(), false).pending,
+            None
+        );
     }
 }

@@ -592,8 +592,12 @@ fn recover_from_kill(dir: &Path, emu: &Emulator, pid: u32, stage: &str) {
         eprintln!("{stage}: untagged after the kill: {:#?}", inv.untagged);
     }
     let state = recorded(dir);
-    // A plan takes no lock: it runs while the dead run's locks are still there.
+    // A plan takes no lock: it runs while the dead run's locks are still there. It runs with
+    // the tagging index lagging, as AWS's may just after the dead run tagged what it made: the
+    // RDS and ElastiCache groups it made are then found through their own tags.
+    emu.set_tagging_lag(true);
     let plan = plan_json(dir, emu);
+    emu.set_tagging_lag(false);
     for (addr, items) in &inv.tagged {
         let main = items
             .iter()

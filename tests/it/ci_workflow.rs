@@ -189,7 +189,7 @@ fn the_workflow_has_the_promised_structure() {
             .any(|s| s.contains("regionctl check") && s.contains("--sarif > regionctl.sarif"))
     );
     assert!(scripts.iter().any(|s| s.contains(
-        "regionctl plan --all-regions --markdown --detailed-exitcode --out regionctl.plan > plan.md"
+        "regionctl plan --all-regions --refresh changed --markdown --detailed-exitcode --out regionctl.plan > plan.md"
     )));
     let sarif = steps(pr)
         .iter()

@@ -47,3 +47,4 @@ mod provider_sns;
 mod request_rates;
 mod schema;
 mod state_backends;
+mod tag_index;

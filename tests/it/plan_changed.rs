@@ -156,3 +156,52 @@ async fn a_changed_only_plan_reads_what_changes_and_says_what_it_trusted() {
         "the node group was updated; only the VPC's drift is left for a full plan"
     );
 }
+
+/// A resource the state records as pending (a change to it failed or was abandoned, or it was
+/// recorded while AWS still reported it `creating`) is read by a changed-only plan even though
+/// the spec did not change it, so what AWS made of it shows; the others stay trusted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_only_plan_reads_what_the_state_records_as_pending() {
+    let emu = Emulator::start();
+    let dir = project_copy("plan_changed", "pending");
+    let (spec, graph) = platform::load(&dir);
+    let provider = emu.provider("platform").await;
+    let created = platform::create_all(&provider, &spec, &graph).await;
+    state::record(&dir, &spec, &graph, &created).await;
+
+    // Drift on the VPC, which the spec does not change: trusted, so not seen.
+    let vpc: InstanceAddr = VPC.parse().expect("address");
+    let vpc_id = attr(&created[&vpc].computed, "id").to_owned();
+    emu.boto3(&format!(
+        "client('ec2', 'eu-west-1').create_tags(Resources=['{vpc_id}'], \
+         Tags=[{{'Key': 'Name', 'Value': 'half-done'}}])\n"
+    ));
+    assert_eq!(not_noop(&plan_json(&dir, &emu, "changed")), BTreeMap::new());
+
+    // The state records the VPC as pending (as an interrupted apply leaves it): now it is read.
+    let backend = state::backend(&dir);
+    let mut session = backend
+        .lock(&spec.project.name, "eu-west-1", "test")
+        .await
+        .expect("lock");
+    session
+        .state
+        .resources
+        .get_mut(&vpc)
+        .expect("the VPC is recorded")
+        .pending = Some("modifying".to_owned());
+    session.save().await.expect("save");
+    session.unlock().await.expect("unlock");
+    let plan = plan_json(&dir, &emu, "changed");
+    assert_eq!(
+        not_noop(&plan),
+        BTreeMap::from([(VPC.to_owned(), json!(["update"]))]),
+        "the pending VPC is read, and its drift shows"
+    );
+    let trusted = not_refreshed(&plan);
+    assert!(!trusted.contains(&VPC.to_owned()), "{trusted:?}");
+    assert!(
+        trusted.len() < spec.resources.len() && !trusted.is_empty(),
+        "the VPC and what depends on it are read, the rest trusted: {trusted:?}"
+    );
+}

@@ -191,6 +191,7 @@ fn vpc(id: &str) -> StateResource {
             .collect(),
         deps: BTreeSet::new(),
         protect: false,
+        pending: None,
     }
 }
 

@@ -13,11 +13,13 @@ use aws_sdk_eks::types::{
 };
 
 use super::{
-    NOT_FOUND, Sequence, describe_cluster, stack_clusters, status, string_set, sync_tags, tag_map,
+    NOT_FOUND, Sequence, describe_cluster, describe_cluster_once, is_ours, stack_clusters, status,
+    string_set, sync_tags, tag_map,
 };
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, str_list, user_tags};
 use crate::provider::error::{aws, has_code};
+use crate::provider::tag_index;
 use crate::provider::{Ctx, Observed, Provider, ProviderError, Subject, attr_map};
 use crate::spec::value::Value;
 
@@ -33,9 +35,30 @@ const LOG_TYPES: [&str; 5] = [
 pub(in crate::provider) async fn refresh(
     p: &Provider,
     region: &str,
-    _hints: &crate::provider::Hints,
+    hints: &crate::provider::Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::EksCluster);
+    // In a refresh batch, when the region's tag index lists every cluster the refresh asks about
+    // (named by the spec, recorded in state), its list of the stack's clusters stands in for
+    // ListClusters and a DescribeCluster of every cluster in the region. One missing (not made
+    // yet, or made moments ago and not indexed yet) takes the full path.
+    if let Some(indexed) = tag_index::clusters(p, &subject, region).await?
+        && hints
+            .names
+            .iter()
+            .chain(&hints.ids)
+            .all(|n| indexed.contains(n))
+    {
+        let mut out = Vec::new();
+        for name in &indexed {
+            if let Some(cluster) = describe_cluster_once(p, &subject, region, name).await?
+                && is_ours(p, cluster.tags.as_ref())
+            {
+                out.push(observe(region, cluster));
+            }
+        }
+        return Ok(out);
+    }
     Ok(stack_clusters(p, &subject, region)
         .await?
         .into_iter()

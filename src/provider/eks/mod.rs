@@ -3,7 +3,10 @@
 //! Neither ListClusters nor ListNodegroups can filter by tag or return tags, so a refresh lists
 //! the region's clusters and describes each (DescribeCluster returns the tags), then lists and
 //! describes the node groups of the stack's clusters. Within one refresh the region's clusters
-//! are listed and described once, whichever EKS kinds ask for them (the provider's memo).
+//! are listed and described once, whichever EKS kinds ask for them (the provider's memo); when
+//! the region's tag index (`provider::tag_index`) already lists every cluster or node group a
+//! refresh asks about, its list of the stack's clusters and node groups replaces ListClusters
+//! and ListNodegroups.
 //!
 //! EKS runs one update at a time per cluster or node group and refuses a second while one is in
 //! progress, so when one apply needs several (a version upgrade and a logging change), each
@@ -78,6 +81,24 @@ async fn describe_cluster(
     }
 }
 
+/// One cluster, described once per refresh batch however many kinds ask for it (the cluster
+/// refresh from the tag index, the node group refresh from ListClusters); `None` if it does not
+/// exist.
+async fn describe_cluster_once(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+    name: &str,
+) -> Result<Option<Cluster>, ProviderError> {
+    let cluster = p
+        .memo
+        .get_or_read("eks:DescribeCluster", &format!("{region}/{name}"), || {
+            describe_cluster(p, subject, region, name)
+        })
+        .await?;
+    Ok(cluster.as_ref().clone())
+}
+
 /// The region's clusters tagged with this stack: one ListClusters page per 100 clusters and one
 /// DescribeCluster per cluster, once per refresh however many EKS kinds ask.
 async fn stack_clusters(
@@ -102,7 +123,7 @@ async fn describe_stack_clusters(
     let mut out = Vec::new();
     for name in cluster_names(p, subject, region).await? {
         // A cluster deleted between the list and the describe is simply not there.
-        if let Some(cluster) = describe_cluster(p, subject, region, &name).await?
+        if let Some(cluster) = describe_cluster_once(p, subject, region, &name).await?
             && is_ours(p, cluster.tags.as_ref())
         {
             out.push(cluster);

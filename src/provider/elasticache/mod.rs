@@ -1,8 +1,9 @@
 //! ElastiCache: cache subnet groups and (cluster-mode-disabled) replication groups.
 //!
 //! Neither DescribeCacheSubnetGroups nor DescribeReplicationGroups returns tags or filters by
-//! them, so a refresh lists every group of the region (one paginated call) and reads the tags
-//! (ListTagsForResource, one call each) only of the candidates: the groups whose name is in the
+//! them, so a refresh lists every group of the region (one paginated call) and takes the tags
+//! only of the candidates (from the region's tag index, `provider::tag_index`, else
+//! ListTagsForResource, one call each): the groups whose name is in the
 //! refresh hints (the natural names the spec asks for and the ids recorded in state). A group of
 //! this stack that is in neither — created by an apply whose state was lost and since removed
 //! from the spec — is not found; reading every group's tags instead would cost one request per

@@ -6,9 +6,11 @@
 //! parameter group or maintenance window: those are read from the first member cache cluster
 //! (every member shares them), so reading one group costs DescribeReplicationGroups +
 //! DescribeCacheClusters + ListTagsForResource. Requests per refresh: the pages of
-//! DescribeReplicationGroups (100 groups each), one ListTagsForResource per hinted group that
-//! exists (ElastiCache has no batch tag read), and DescribeCacheClusters once for a single
-//! hinted group, else the pages of the region's cache clusters (100 each) for all of them.
+//! DescribeReplicationGroups (100 groups each); the tags of the hinted groups from the region's
+//! tag index (`provider::tag_index`: ElastiCache has no batch tag read of its own, the Resource
+//! Groups Tagging API serves one GetResources per region for the whole refresh), plus one
+//! ListTagsForResource per hinted group the index lacks; and DescribeCacheClusters once for a
+//! single hinted group, else the pages of the region's cache clusters (100 each) for all of them.
 //!
 //! Normal forms: `engine_version` is reported as `major.minor` for Redis OSS 6+ and Valkey
 //! (AWS takes "7.1" and reports "7.1.0"; a later patch release keeps it "7.1"), and as AWS
@@ -35,6 +37,7 @@ use super::{DEFAULT_DESCRIPTION, is_candidate, is_ours, list_tags, sync_tags, to
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, str_list, user_tags};
 use crate::provider::error::{aws, has_code};
+use crate::provider::tag_index;
 use crate::provider::{Ctx, Hints, Observed, Provider, ProviderError, Status, Subject, attr_map};
 use crate::spec::value::Value;
 
@@ -532,7 +535,11 @@ async fn complete(
     member: Option<CacheCluster>,
 ) -> Result<Option<Observed>, ProviderError> {
     let tags = match group.arn() {
-        Some(arn) => match list_tags(p, subject, region, arn, NOT_FOUND).await? {
+        Some(arn) => match tag_index::tags_or(p, subject, region, arn, || {
+            list_tags(p, subject, region, arn, NOT_FOUND)
+        })
+        .await?
+        {
             Some(tags) => tags,
             None => return Ok(None),
         },

@@ -1,8 +1,9 @@
 //! `cache_subnet_group`: CreateCacheSubnetGroup, ModifyCacheSubnetGroup (description and
 //! subnets in one call), tags by ARN, DeleteCacheSubnetGroup. Its id is its name.
 //!
-//! Requests per refresh: the pages of DescribeCacheSubnetGroups (100 groups each) plus one
-//! ListTagsForResource per hinted group that exists.
+//! Requests per refresh: the pages of DescribeCacheSubnetGroups (100 groups each); the tags of
+//! the hinted groups come from the region's tag index (`provider::tag_index`, one GetResources
+//! per region for the whole refresh), plus one ListTagsForResource per hinted group it lacks.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ use super::{DEFAULT_DESCRIPTION, is_candidate, is_ours, list_tags, sync_tags, to
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, str_list, user_tags};
 use crate::provider::error::{aws, has_code};
+use crate::provider::tag_index;
 use crate::provider::{Ctx, Hints, Observed, Provider, ProviderError, Status, Subject, attr_map};
 use crate::spec::value::Value;
 
@@ -170,7 +172,7 @@ pub(in crate::provider) async fn delete(
     }
 }
 
-/// Reads the group's tags and builds the observed resource; `None` if the group disappeared
+/// Reads the group's tags (the index first, in a refresh batch) and builds the observed resource; `None` if the group disappeared
 /// in between.
 async fn with_tags(
     p: &Provider,
@@ -181,9 +183,11 @@ async fn with_tags(
     let Some(arn) = group.arn.clone() else {
         return Ok(Some(observe(region, group, BTreeMap::new())));
     };
-    Ok(list_tags(p, subject, region, &arn, NOT_FOUND)
-        .await?
-        .map(|tags| observe(region, group, tags)))
+    let tags = tag_index::tags_or(p, subject, region, &arn, || {
+        list_tags(p, subject, region, &arn, NOT_FOUND)
+    })
+    .await?;
+    Ok(tags.map(|tags| observe(region, group, tags)))
 }
 
 fn observe(region: &str, group: CacheSubnetGroup, tags: BTreeMap<String, String>) -> Observed {

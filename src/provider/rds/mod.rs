@@ -3,8 +3,9 @@
 //! Both are created with the identity tags (`Tags` at creation). DescribeDBInstances returns each
 //! instance's `TagList` but cannot filter by tag, so an instance refresh is one paginated list
 //! kept client-side to the stack's instances. DescribeDBSubnetGroups returns no tags at all (in
-//! AWS as in moto), so a subnet group refresh lists the groups once and reads the tags
-//! (ListTagsForResource) only of the groups the hints name.
+//! AWS as in moto), so a subnet group refresh lists the groups once and takes the tags only of
+//! the groups the hints name: from the region's tag index (`provider::tag_index`, one
+//! GetResources for the whole refresh), else ListTagsForResource.
 
 pub(super) mod instance;
 pub(super) mod subnet_group;

@@ -10,6 +10,7 @@ use super::{arn_of, in_stack, is_ours, list_tags, sync_tags, to_tags};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, str_list, user_tags};
 use crate::provider::error::{aws, has_code};
+use crate::provider::tag_index;
 use crate::provider::{Ctx, Hints, Observed, Provider, ProviderError, Status, Subject, attr_map};
 use crate::spec::value::Value;
 
@@ -18,9 +19,9 @@ const ALREADY_EXISTS: &[&str] = &["DBSubnetGroupAlreadyExists"];
 /// The description the API requires when the spec gives none.
 use crate::spec::schema::types::DEFAULT_DESCRIPTION;
 
-/// One DescribeDBSubnetGroups listing (paginated), then ListTagsForResource for each listed
-/// group the hints name: the listing carries no tags, and reading the tags of every group in the
-/// region would cost a request per group of every stack.
+/// One DescribeDBSubnetGroups listing (paginated), then the tags of each listed group the hints
+/// name: the listing carries no tags. They come from the region's tag index (one GetResources
+/// for the whole refresh), or ListTagsForResource for a group the index lacks.
 pub(in crate::provider) async fn refresh(
     p: &Provider,
     region: &str,
@@ -172,7 +173,8 @@ pub(in crate::provider) async fn delete(
     }
 }
 
-/// The group's tags, or `None` if it disappeared since it was listed.
+/// The group's tags (from the region's tag index in a refresh batch, see
+/// `provider::tag_index`), or `None` if it disappeared since it was listed.
 async fn tags_of(
     p: &Provider,
     subject: &Subject,
@@ -180,7 +182,12 @@ async fn tags_of(
     group: &DbSubnetGroup,
 ) -> Result<Option<BTreeMap<String, String>>, ProviderError> {
     match group.db_subnet_group_arn() {
-        Some(arn) => list_tags(p, subject, region, arn, NOT_FOUND).await,
+        Some(arn) => {
+            tag_index::tags_or(p, subject, region, arn, || {
+                list_tags(p, subject, region, arn, NOT_FOUND)
+            })
+            .await
+        }
         None => Ok(Some(BTreeMap::new())),
     }
 }

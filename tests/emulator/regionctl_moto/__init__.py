@@ -8,14 +8,17 @@ installed before the server starts. `wrap_app()` adds the control endpoints test
 - POST /regionctl/delay {"kind": K, "describes": N}
       resources of regionctl kind K created (or deleted) from now on stay pending for N
       describes before they are ready (or gone); N = 0 turns it off.
-- POST /moto-api/reset also clears the delays.
+- POST /regionctl/tagging {"lagging": true|false}
+      GetResources leaves out the RDS and ElastiCache resources regionctl reads through it, as an
+      eventually consistent index that has not caught up would (see tagging.py).
+- POST /moto-api/reset also clears the delays and the lagging index.
 """
 
 import importlib
 import json
 import pkgutil
 
-from . import delay
+from . import delay, tagging
 
 
 def install() -> None:
@@ -49,8 +52,16 @@ def wrap_app(app):
             except (KeyError, ValueError, TypeError) as e:
                 return answer(start_response, "400 Bad Request", {"error": str(e)})
             return answer(start_response, "200 OK", delay.configured())
+        if path == "/regionctl/tagging" and method == "POST":
+            try:
+                size = int(environ.get("CONTENT_LENGTH") or 0)
+                body = json.loads(environ["wsgi.input"].read(size) or b"{}")
+                return answer(start_response, "200 OK", tagging.configure(body["lagging"]))
+            except (KeyError, ValueError, TypeError) as e:
+                return answer(start_response, "400 Bad Request", {"error": str(e)})
         if path == "/moto-api/reset" and method == "POST":
             delay.reset()
+            tagging.reset()
         return app(environ, start_response)
 
     return wrapped

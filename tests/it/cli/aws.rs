@@ -158,6 +158,8 @@ fn per_service_endpoint_variables_override_the_global_one() {
         "ROUTE_53",
         "KMS",
         "ECR",
+        // Refreshes read RDS, ElastiCache and EKS tags through it.
+        "RESOURCE_GROUPS_TAGGING_API",
     ] {
         let key: &'static str = Box::leak(format!("AWS_ENDPOINT_URL_{service}").into_boxed_str());
         env.push((key, emu.endpoint.clone()));

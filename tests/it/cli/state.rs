@@ -54,6 +54,7 @@ fn resource(kind: Kind, id: &str, attrs: serde_json::Value) -> StateResource {
             .collect(),
         deps: BTreeSet::new(),
         protect: false,
+        pending: None,
     }
 }
 

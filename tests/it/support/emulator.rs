@@ -149,6 +149,20 @@ impl Emulator {
         assert_eq!(status, 200, "setting the emulator delay failed: {body}");
     }
 
+    /// Makes the Resource Groups Tagging API's GetResources leave out the RDS and ElastiCache
+    /// groups regionctl reads their tags from (`true`), as AWS's eventually consistent index does
+    /// for a while after they are created or retagged; `false` answers them again.
+    pub fn set_tagging_lag(&self, lagging: bool) {
+        let (status, body) = self
+            .request(
+                "POST",
+                "/regionctl/tagging",
+                &format!(r#"{{"lagging":{lagging}}}"#),
+            )
+            .expect("tagging request");
+        assert_eq!(status, 200, "setting the tagging index lag failed: {body}");
+    }
+
     /// The environment a `regionctl` process needs to reach this emulator and nothing else.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![

@@ -747,6 +747,8 @@ pub fn throttling_code(service: &str, variant: u64) -> &'static str {
     match service {
         "ec2" => "RequestLimitExceeded",
         "eks" => "ThrottlingException",
+        // The Resource Groups Tagging API (signing name `tagging`) documents this one.
+        "tagging" => "ThrottledException",
         "s3" => "SlowDown",
         "route53" if !variant.is_multiple_of(2) => "PriorRequestNotComplete",
         _ => "Throttling",
@@ -765,6 +767,7 @@ fn throttling(service: &str, variant: u64) -> Response {
             &id,
         ),
         "eks" => json_error(429, "Too Many Requests", code, "Rate exceeded", &id),
+        "tagging" => json_error(400, "Bad Request", code, "Rate exceeded", &id),
         "s3" => s3_error(
             503,
             "Slow Down",
@@ -798,6 +801,7 @@ fn server_error(service: &str, variant: u64) -> Response {
         ("ec2", _) => ec2_error(status, reason, "Unavailable", message, &id),
         ("eks", 500) => json_error(status, reason, "ServerException", message, &id),
         ("eks", _) => json_error(status, reason, "ServiceUnavailableException", message, &id),
+        ("tagging", _) => json_error(status, reason, "InternalServiceException", message, &id),
         ("s3", 500) => s3_error(status, reason, "InternalError", message, &id),
         ("s3", _) => s3_error(status, reason, "ServiceUnavailable", message, &id),
         (_, 500) => wrapped_error(status, reason, "Receiver", "InternalFailure", message, &id),
