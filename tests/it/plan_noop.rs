@@ -311,7 +311,7 @@ async fn assert_live_changes_differ(c: &Created) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_example_platform_plans_no_changes_once_created() {
     let c = create(&root(), "platform").await;
-    assert_eq!(c.desired.len(), 69);
+    assert_eq!(c.desired.len(), 110);
     assert_no_changes(&c);
     assert_spec_changes_differ(&c);
     assert_live_changes_differ(&c).await;
@@ -320,7 +320,7 @@ async fn the_example_platform_plans_no_changes_once_created() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dr_example_plans_no_changes_once_created() {
     let c = create(&root().join("examples/active-passive-dr"), "dr").await;
-    assert_eq!(c.desired.len(), 17);
+    assert_eq!(c.desired.len(), 31);
     assert_no_changes(&c);
     // Removing replicate_from promotes the replica: a change.
     let replica = find(&c, Kind::RdsInstance, "app_replica");
