@@ -415,19 +415,28 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
         json!([4, "db.r6g.xlarge", 1, 30])
     );
 
-    // Drift: the VPC's Name tag changed behind regionctl's back; apply puts it back.
+    // Drift: the VPC's Name tag changed behind regionctl's back, and someone cut the
+    // control-plane logs' retention to a day; apply puts both back.
     emu.boto3(
         "ec2 = client('ec2', 'eu-west-1')\n\
          vpc = ec2.describe_vpcs(Filters=[{'Name': 'tag:regionctl:address', \
          'Values': ['eu-west-1/module.platform.vpc.main']}])['Vpcs'][0]['VpcId']\n\
-         ec2.create_tags(Resources=[vpc], Tags=[{'Key': 'Name', 'Value': 'hacked'}])\n",
+         ec2.create_tags(Resources=[vpc], Tags=[{'Key': 'Name', 'Value': 'hacked'}])\n\
+         client('logs', 'eu-west-1').put_retention_policy(\
+         logGroupName='/aws/eks/prod-euw1/cluster', retentionInDays=1)\n",
     );
     assert_eq!(
         planned_changes(&dir, &emu),
-        [(
-            "eu-west-1/module.platform.vpc.main".to_owned(),
-            json!(["update"])
-        )]
+        [
+            (
+                "eu-west-1/module.platform.cloudwatch_log_group.cluster".to_owned(),
+                json!(["update"])
+            ),
+            (
+                "eu-west-1/module.platform.vpc.main".to_owned(),
+                json!(["update"])
+            ),
+        ]
         .into_iter()
         .collect::<BTreeMap<_, _>>()
     );
@@ -441,16 +450,18 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
         repair.describe()
     );
     assert!(
-        repair.stdout.contains("\nApply complete: 1 change in "),
+        repair.stdout.contains("\nApply complete: 2 changes in "),
         "{}",
         repair.describe()
     );
     let name = emu.boto3(
         "vpc = client('ec2', 'eu-west-1').describe_vpcs(Filters=[{'Name': \
          'tag:regionctl:address', 'Values': ['eu-west-1/module.platform.vpc.main']}])['Vpcs'][0]\n\
-         print([t['Value'] for t in vpc['Tags'] if t['Key'] == 'Name'][0])",
+         lg = client('logs', 'eu-west-1').describe_log_groups(\
+         logGroupNamePrefix='/aws/eks/prod-euw1/cluster')['logGroups'][0]\n\
+         print([t['Value'] for t in vpc['Tags'] if t['Key'] == 'Name'][0], lg['retentionInDays'])",
     );
-    assert_eq!(name.trim(), "prod-euw1");
+    assert_eq!(name.trim(), "prod-euw1 90");
     assert_no_changes(&dir, &emu);
 
     // Destroy: protected clusters and databases need --allow-destroy.

@@ -235,9 +235,9 @@ async fn an_existing_platform_with_its_state_plans_no_changes() {
         human.describe()
     );
     for (env, n) in [
-        ("us-east-1", 20),
-        ("eu-west-1", 20),
-        ("ap-southeast-1", 20),
+        ("us-east-1", 35),
+        ("eu-west-1", 33),
+        ("ap-southeast-1", 33),
         ("global", 9),
     ] {
         let line = format!("\n{env}: no changes ({n} resources up to date)\n");
@@ -336,7 +336,7 @@ async fn a_tag_and_a_node_group_size_changed_with_boto3_show_as_drift_and_repair
     assert!(
         human
             .stdout
-            .contains("\nus-east-1: no changes (20 resources up to date)\n"),
+            .contains("\nus-east-1: no changes (35 resources up to date)\n"),
         "{}",
         human.describe()
     );
