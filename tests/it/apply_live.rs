@@ -133,7 +133,7 @@ out['route53_zone'] = [z['Name'] for z in r53.list_hosted_zones()['HostedZones']
 out['route53_health_check'] = [h['Id'] for h in r53.list_health_checks()['HealthChecks']]
 def found(kind, region, tags, ident):
     out.setdefault(region + ' ' + kind, []).append(ident)
-def unkeyed(kind, region, key, ident):
+def unkeyed(kind, region, key, ident, owner):
     out.setdefault(region + ' ' + kind, []).append(key)
 list_added_kinds(found, unkeyed, REGIONS)
 print(json.dumps({{k: sorted(v) for k, v in out.items() if v}}))

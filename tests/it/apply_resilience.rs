@@ -476,7 +476,9 @@ for h in r53.list_health_checks()['HealthChecks']:
     tags = r53.list_tags_for_resource(ResourceType='healthcheck', ResourceId=h['Id'])['ResourceTagSet']['Tags']
     add('route53_health_check', 'global', tagmap(tags), h['Id'])
 unkeyed_found = {{}}
-def unkeyed(kind, region, key, ident):
+def unkeyed(kind, region, key, ident, owner):
+    if owner not in (None, STACK):
+        return
     if kind == 'sns_subscription' and ident.count(':') == 6:
         ident = ident.rsplit(':', 1)[0]     # compared by topic: a pending one is listed without its ARN
     unkeyed_found.setdefault(kind, []).append(region + ' ' + ident)

@@ -5,10 +5,13 @@
 //!
 //! The snippet defines `list_added_kinds(found, unkeyed, regions)`. It calls
 //! `found(kind, region, tags, id)` for every resource of a taggable kind (tags as a dict, id as
-//! regionctl's state records it) and `unkeyed(kind, region, key, id)` for the kinds that take no
-//! tags, keyed by what identifies them without one: a KMS alias by its name, an SNS subscription
-//! by `protocol endpoint` (SNS lists a pending one without its ARN, so the id is then its topic's
-//! ARN), the registry's replication configuration by its region. KMS keys pending deletion (what
+//! regionctl's state records it) and `unkeyed(kind, region, key, id, owner)` for the kinds that
+//! take no tags, keyed by what identifies them without one: a KMS alias by its name, an SNS
+//! subscription by `protocol endpoint` (SNS lists a pending one without its ARN, so the id is
+//! then its topic's ARN), the registry's replication configuration by its region. `owner` is the
+//! `regionctl:stack` tag of what it belongs to (the alias's key, the subscription's topic), or
+//! None for the replication configuration, which is the account's, not a stack's: two projects
+//! declaring it in one account and region overwrite each other's. KMS keys pending deletion (what
 //! a deleted key is for 7 to 30 days) and AWS managed keys and aliases (`alias/aws/...`, and the
 //! keys they point at) are left out.
 
@@ -27,6 +30,7 @@ def _oidc_region(arn):
 def list_added_kinds(found, unkeyed, regions):
     for r in regions:
         kms = client('kms', r)
+        key_stack = {}
         aliases = kms.list_aliases()['Aliases']
         # moto makes the key Secrets Manager uses (a managed RDS password) as a customer key;
         # in AWS it is the AWS managed key alias/aws/secretsmanager points at.
@@ -37,10 +41,13 @@ def list_added_kinds(found, unkeyed, regions):
                 continue
             if meta['KeyState'] == 'PendingDeletion':
                 continue
-            found('kms_key', r, _tags(kms.list_resource_tags(KeyId=k['KeyId'])['Tags']), k['KeyId'])
+            tags = _tags(kms.list_resource_tags(KeyId=k['KeyId'])['Tags'])
+            key_stack[k['KeyId']] = tags.get('regionctl:stack')
+            found('kms_key', r, tags, k['KeyId'])
         for a in aliases:
             if not a['AliasName'].startswith('alias/aws/'):
-                unkeyed('kms_alias', r, a['AliasName'], a['AliasName'])
+                owner = key_stack.get(a.get('TargetKeyId'))
+                unkeyed('kms_alias', r, a['AliasName'], a['AliasName'], owner)
         logs = client('logs', r)
         for g in logs.describe_log_groups()['logGroups']:
             tags = logs.list_tags_log_group(logGroupName=g['logGroupName'])['tags']
@@ -58,14 +65,14 @@ def list_added_kinds(found, unkeyed, regions):
             found('ecr_repository', r, _tags(tags), x['repositoryName'])
         registry = ecr.describe_registry()
         if registry.get('replicationConfiguration', {}).get('rules'):
-            unkeyed('ecr_replication_configuration', r, r, registry['registryId'])
+            unkeyed('ecr_replication_configuration', r, r, registry['registryId'], None)
         sns = client('sns', r)
         for t in sns.list_topics()['Topics']:
-            tags = sns.list_tags_for_resource(ResourceArn=t['TopicArn'])['Tags']
-            found('sns_topic', r, _tags(tags), t['TopicArn'])
+            tags = _tags(sns.list_tags_for_resource(ResourceArn=t['TopicArn'])['Tags'])
+            found('sns_topic', r, tags, t['TopicArn'])
             for s in sns.list_subscriptions_by_topic(TopicArn=t['TopicArn'])['Subscriptions']:
                 sid = t['TopicArn'] if s['SubscriptionArn'] == 'PendingConfirmation' else s['SubscriptionArn']
-                unkeyed('sns_subscription', r, s['Protocol'] + ' ' + s['Endpoint'], sid)
+                unkeyed('sns_subscription', r, s['Protocol'] + ' ' + s['Endpoint'], sid, tags.get('regionctl:stack'))
         cw = client('cloudwatch', r)
         for a in cw.describe_alarms()['MetricAlarms']:
             tags = cw.list_tags_for_resource(ResourceARN=a['AlarmArn'])['Tags']
