@@ -1,5 +1,5 @@
 //! Scale benchmark against the AWS emulator: a generated project of the example module
-//! (`modules/eks-platform`, 20 resources a call) called N times in each of four regions
+//! (`modules/eks-platform`, 33 resources a call) called N times in each of four regions
 //! (us-east-1, eu-west-1, ap-southeast-1, us-west-2) plus the global IAM roles: with N = 25,
 //! the 2,002-resource project of issue 16.
 //!
@@ -228,9 +228,9 @@ fn main() {
     }
 }
 
-/// 20 resources per call, plus the two global IAM roles.
+/// 33 resources per call, plus the two global IAM roles.
 fn resources(per_region: usize) -> usize {
-    per_region * REGIONS.len() * 20 + 2
+    per_region * REGIONS.len() * 33 + 2
 }
 
 /// Writes the project: the repository's `regionctl.yaml`, module and global IAM roles, and one
@@ -258,7 +258,8 @@ fn generate(dir: &Path, per_region: usize) {
                  name: s-{short}-{i:02}\n      cidr: 10.{octet}.0.0/16\n      azs: [{}]\n      \
                  public_access_cidrs: [203.0.113.0/24]\n      \
                  cluster_role_arn: \"${{env.global.iam_role.eks_cluster.arn}}\"\n      \
-                 node_role_arn: \"${{env.global.iam_role.eks_node.arn}}\"\n",
+                 node_role_arn: \"${{env.global.iam_role.eks_node.arn}}\"\n      \
+                 alert_email: oncall@example.com\n",
                 azs.join(", ")
             );
         }
@@ -431,7 +432,7 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-/// The number of changes in the summary line starting with `prefix` ("Apply complete: 69
+/// The number of changes in the summary line starting with `prefix` ("Apply complete: 110
 /// changes in 3.2s.").
 fn summary(stdout: &str, prefix: &str) -> usize {
     stdout

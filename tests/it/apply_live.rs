@@ -12,6 +12,7 @@ use serde_json::{Value as J, json};
 
 use crate::harness::{Run, copy_tree, fresh_dir, project_copy, regionctl_env, repo_root};
 use crate::support::emulator::Emulator;
+use crate::support::inventory::ADDED_KINDS_PY;
 
 const ALL: &[&str] = &["--all-regions", "--auto-approve"];
 const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-1"];
@@ -99,7 +100,9 @@ fn state_len(dir: &Path, env: &str) -> usize {
 
 /// Everything in the emulator that belongs to `stack` (by its `regionctl:stack` tag where the
 /// API filters on tags, else everything of the kind: each test has its own emulator), keyed
-/// "<region> <kind>" or "<kind>" for global services. Empty lists are left out.
+/// "<region> <kind>" or "<kind>" for global services (an OIDC provider under its cluster's
+/// region). KMS aliases are listed by name, SNS subscriptions as "protocol endpoint". Empty
+/// lists are left out.
 fn inventory(emu: &Emulator, stack: &str, regions: &[&str]) -> BTreeMap<String, Vec<String>> {
     let script = format!(
         r#"
@@ -128,10 +131,86 @@ out['iam_role'] = [x['RoleName'] for x in iam.list_roles()['Roles'] if not x['Pa
 r53 = client('route53', 'us-east-1')
 out['route53_zone'] = [z['Name'] for z in r53.list_hosted_zones()['HostedZones']]
 out['route53_health_check'] = [h['Id'] for h in r53.list_health_checks()['HealthChecks']]
+def found(kind, region, tags, ident):
+    out.setdefault(region + ' ' + kind, []).append(ident)
+def unkeyed(kind, region, key, ident, owner):
+    out.setdefault(region + ' ' + kind, []).append(key)
+list_added_kinds(found, unkeyed, REGIONS)
 print(json.dumps({{k: sorted(v) for k, v in out.items() if v}}))
 "#
     );
+    let script = format!("{ADDED_KINDS_PY}\n{script}");
     serde_json::from_str(&emu.boto3(&script)).expect("the inventory script prints JSON")
+}
+
+/// What the grown platform wires together, read back from the emulator in each region: the
+/// region's key encrypts the database, the cache, the log group and the alert topic; the cluster
+/// logs api, audit and authenticator; the node group starts from the IMDSv2-only template; the
+/// CPU alarm watches the node group's Auto Scaling group and notifies the topic; the OIDC
+/// provider is the cluster's issuer; the registry replicates to the two other regions.
+fn platform_facts(emu: &Emulator) {
+    let script = r#"
+out = {}
+for r, name in [('us-east-1', 'prod-use1'), ('eu-west-1', 'prod-euw1'), ('ap-southeast-1', 'prod-apse1')]:
+    key = client('kms', r).describe_key(KeyId='alias/' + name + '/data')['KeyMetadata']
+    eks = client('eks', r)
+    cluster = eks.describe_cluster(name=name)['cluster']
+    logged = sorted(t for l in cluster['logging']['clusterLogging'] if l.get('enabled') for t in l['types'])
+    ng = eks.describe_nodegroup(clusterName=name, nodegroupName=name + '-default')['nodegroup']
+    ec2 = client('ec2', r)
+    lt = ec2.describe_launch_template_versions(LaunchTemplateId=ng['launchTemplate']['id'], Versions=['$Default'])['LaunchTemplateVersions'][0]
+    data = lt['LaunchTemplateData']
+    ebs = data['BlockDeviceMappings'][0]['Ebs']
+    db = client('rds', r).describe_db_instances(DBInstanceIdentifier=name + '-app')['DBInstances'][0]
+    rg = client('elasticache', r).describe_replication_groups(ReplicationGroupId=name + '-app')['ReplicationGroups'][0]
+    lg = client('logs', r).describe_log_groups(logGroupNamePrefix='/aws/eks/' + name + '/cluster')['logGroups'][0]
+    sns = client('sns', r)
+    topic = [t['TopicArn'] for t in sns.list_topics()['Topics'] if t['TopicArn'].endswith(':' + name + '-alerts')][0]
+    topic_key = sns.get_topic_attributes(TopicArn=topic)['Attributes'].get('KmsMasterKeyId')
+    alarm = client('cloudwatch', r).describe_alarms(AlarmNames=[name + '-node-cpu-high'])['MetricAlarms'][0]
+    dims = {d['Name']: d['Value'] for d in alarm['Dimensions']}
+    asg = ng['resources']['autoScalingGroups'][0]['name']
+    oidc = [p['Arn'] for p in client('iam', r).list_open_id_connect_providers()['OpenIDConnectProviderList']]
+    issuer = cluster['identity']['oidc']['issuer'].replace('https://', '')
+    out[r] = {
+        'rotation': client('kms', r).get_key_rotation_status(KeyId=key['KeyId'])['KeyRotationEnabled'],
+        'encrypted with the key': [x == key['Arn'] for x in [db.get('KmsKeyId'), rg.get('KmsKeyId'), lg.get('kmsKeyId'), topic_key]],
+        'logging': logged,
+        'log retention': lg.get('retentionInDays'),
+        'imds': [data['MetadataOptions'].get('HttpTokens'), data['MetadataOptions'].get('HttpPutResponseHopLimit')],
+        'root volume': [ebs.get('VolumeSize'), ebs.get('VolumeType'), ebs.get('Encrypted')],
+        'node disk size set': 'diskSize' in ng,
+        'node template version': ng['launchTemplate']['version'] == str(lt['VersionNumber']),
+        'alarm': [alarm['Namespace'], alarm['MetricName'], dims == {'AutoScalingGroupName': asg}, alarm['Threshold'], alarm['Period'] * alarm['EvaluationPeriods'], alarm['AlarmActions'] == [topic]],
+        'oidc provider for the issuer': sum(a.endswith('oidc-provider/' + issuer) for a in oidc),
+    }
+rules = client('ecr', 'us-east-1').describe_registry()['replicationConfiguration']['rules']
+out['replicated to'] = sorted(d['region'] for rule in rules for d in rule['destinations'])
+print(json.dumps(out))
+"#;
+    let facts: J = serde_json::from_str(&emu.boto3(script)).expect("the facts script prints JSON");
+    for region in REGIONS {
+        assert_eq!(
+            facts[*region],
+            json!({
+                "rotation": true,
+                "encrypted with the key": [true, true, true, true],
+                "logging": ["api", "audit", "authenticator"],
+                "log retention": 90,
+                "imds": ["required", 1],
+                "root volume": [50, "gp3", true],
+                "node disk size set": false,
+                "node template version": true,
+                "alarm": ["AWS/EC2", "CPUUtilization", true, 75.0, 300, true],
+                "oidc provider for the issuer": 1,
+            }),
+            "{region}: {facts:#}"
+        );
+    }
+    assert_eq!(
+        facts["replicated to"],
+        json!(["ap-southeast-1", "eu-west-1"])
+    );
 }
 
 fn count(inv: &BTreeMap<String, Vec<String>>, key: &str) -> usize {
@@ -149,7 +228,7 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     let first = apply(&dir, &emu, ALL);
     assert_eq!(first.code, Some(0), "{}", first.describe());
     assert!(
-        first.stdout.contains("\nApply complete: 69 changes in "),
+        first.stdout.contains("\nApply complete: 110 changes in "),
         "{}",
         first.describe()
     );
@@ -159,7 +238,7 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
         .lines()
         .filter(|l| l.contains(": created ("))
         .count();
-    assert_eq!(created, 69, "{}", first.describe());
+    assert_eq!(created, 110, "{}", first.describe());
 
     let inv = inventory(&emu, "platform", REGIONS);
     for region in REGIONS {
@@ -184,7 +263,43 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
             1,
             "{inv:?}"
         );
+        for kind in [
+            "kms_key",
+            "kms_alias",
+            "cloudwatch_log_group",
+            "launch_template",
+            "iam_oidc_provider",
+            "sns_topic",
+            "sns_subscription",
+            "cloudwatch_metric_alarm",
+        ] {
+            assert_eq!(
+                count(&inv, &format!("{region} {kind}")),
+                1,
+                "{kind}: {inv:?}"
+            );
+        }
+        assert_eq!(
+            inv[&format!("{region} eks_addon")].len(),
+            5,
+            "vpc-cni, kube-proxy, eks-pod-identity-agent, coredns, aws-ebs-csi-driver: {inv:?}"
+        );
+        assert_eq!(
+            inv[&format!("{region} sns_subscription")],
+            ["email platform-oncall@example.com"],
+            "{inv:?}"
+        );
     }
+    // One repository, in us-east-1, and the registry there replicating to the other regions.
+    assert_eq!(inv["us-east-1 ecr_repository"], ["platform/app"], "{inv:?}");
+    assert_eq!(count(&inv, "eu-west-1 ecr_repository"), 0, "{inv:?}");
+    assert_eq!(count(&inv, "ap-southeast-1 ecr_repository"), 0, "{inv:?}");
+    assert_eq!(
+        count(&inv, "us-east-1 ecr_replication_configuration"),
+        1,
+        "{inv:?}"
+    );
+    platform_facts(&emu);
     assert_eq!(
         inv["iam_role"],
         ["platform-eks-cluster", "platform-eks-node"],
@@ -192,8 +307,10 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     );
     assert_eq!(inv["route53_zone"], ["example.com."], "{inv:?}");
     assert_eq!(count(&inv, "route53_health_check"), 3, "{inv:?}");
-    for env in ["us-east-1", "eu-west-1", "ap-southeast-1"] {
-        assert_eq!(state_len(&dir, env), 20, "{env}");
+    // 33 per region (one module call), and the registry's two in us-east-1.
+    assert_eq!(state_len(&dir, "us-east-1"), 35);
+    for env in ["eu-west-1", "ap-southeast-1"] {
+        assert_eq!(state_len(&dir, env), 33, "{env}");
     }
     assert_eq!(state_len(&dir, "global"), 9);
 
@@ -215,10 +332,17 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     edit(
         &dir,
         "envs/us-east-1/main.yaml",
-        "\noutputs:\n",
+        "\nresources:\n",
         "\nresources:\n  subnet.extra:\n    vpc_id: \"${module.platform.vpc_id}\"\n    \
          availability_zone: us-east-1a\n    cidr_block: 10.10.200.0/24\n    tags:\n      \
-         Name: prod-use1-extra\n\noutputs:\n",
+         Name: prod-use1-extra\n\n",
+    );
+    // A fourth: keep ap-southeast-1's control-plane logs 30 days instead of 90.
+    edit(
+        &dir,
+        "envs/ap-southeast-1/main.yaml",
+        "      node_max: 4\n",
+        "      node_max: 4\n      log_retention_days: 30\n",
     );
     let human = plan(&dir, &emu, &["--all-regions", "--detailed-exitcode"]);
     assert_eq!(human.code, Some(2), "{}", human.describe());
@@ -236,12 +360,21 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     );
     assert!(
         human.stdout.contains(
-            "Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy in 3 regions and global."
+            "Plan: 1 to add, 3 to change, 0 to replace, 0 to destroy in 3 regions and global."
         ),
         "{}",
         human.describe()
     );
+    assert!(
+        human.stdout.contains("~ retention_in_days: 90 → 30"),
+        "{}",
+        human.describe()
+    );
     let expected: BTreeMap<String, J> = [
+        (
+            "ap-southeast-1/module.platform.cloudwatch_log_group.cluster",
+            json!(["update"]),
+        ),
         (
             "eu-west-1/module.platform.eks_node_group.default",
             json!(["update"]),
@@ -260,7 +393,7 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     let second = apply(&dir, &emu, ALL);
     assert_eq!(second.code, Some(0), "{}", second.describe());
     assert!(
-        second.stdout.contains("\nApply complete: 3 changes in "),
+        second.stdout.contains("\nApply complete: 4 changes in "),
         "{}",
         second.describe()
     );
@@ -272,26 +405,38 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
          DBInstanceIdentifier='prod-use1-app')['DBInstances'][0]\n\
          sn = client('ec2', 'us-east-1').describe_subnets(Filters=[{'Name': 'cidr-block', \
          'Values': ['10.10.200.0/24']}])['Subnets']\n\
-         print(json.dumps([ng['scalingConfig']['desiredSize'], db['DBInstanceClass'], len(sn)]))",
+         lg = client('logs', 'ap-southeast-1').describe_log_groups(\
+         logGroupNamePrefix='/aws/eks/prod-apse1/cluster')['logGroups'][0]\n\
+         print(json.dumps([ng['scalingConfig']['desiredSize'], db['DBInstanceClass'], len(sn), \
+         lg['retentionInDays']]))",
     );
     assert_eq!(
         serde_json::from_str::<J>(&facts).expect("JSON"),
-        json!([4, "db.r6g.xlarge", 1])
+        json!([4, "db.r6g.xlarge", 1, 30])
     );
 
-    // Drift: the VPC's Name tag changed behind regionctl's back; apply puts it back.
+    // Drift: the VPC's Name tag changed behind regionctl's back, and someone cut the
+    // control-plane logs' retention to a day; apply puts both back.
     emu.boto3(
         "ec2 = client('ec2', 'eu-west-1')\n\
          vpc = ec2.describe_vpcs(Filters=[{'Name': 'tag:regionctl:address', \
          'Values': ['eu-west-1/module.platform.vpc.main']}])['Vpcs'][0]['VpcId']\n\
-         ec2.create_tags(Resources=[vpc], Tags=[{'Key': 'Name', 'Value': 'hacked'}])\n",
+         ec2.create_tags(Resources=[vpc], Tags=[{'Key': 'Name', 'Value': 'hacked'}])\n\
+         client('logs', 'eu-west-1').put_retention_policy(\
+         logGroupName='/aws/eks/prod-euw1/cluster', retentionInDays=1)\n",
     );
     assert_eq!(
         planned_changes(&dir, &emu),
-        [(
-            "eu-west-1/module.platform.vpc.main".to_owned(),
-            json!(["update"])
-        )]
+        [
+            (
+                "eu-west-1/module.platform.cloudwatch_log_group.cluster".to_owned(),
+                json!(["update"])
+            ),
+            (
+                "eu-west-1/module.platform.vpc.main".to_owned(),
+                json!(["update"])
+            ),
+        ]
         .into_iter()
         .collect::<BTreeMap<_, _>>()
     );
@@ -305,16 +450,18 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
         repair.describe()
     );
     assert!(
-        repair.stdout.contains("\nApply complete: 1 change in "),
+        repair.stdout.contains("\nApply complete: 2 changes in "),
         "{}",
         repair.describe()
     );
     let name = emu.boto3(
         "vpc = client('ec2', 'eu-west-1').describe_vpcs(Filters=[{'Name': \
          'tag:regionctl:address', 'Values': ['eu-west-1/module.platform.vpc.main']}])['Vpcs'][0]\n\
-         print([t['Value'] for t in vpc['Tags'] if t['Key'] == 'Name'][0])",
+         lg = client('logs', 'eu-west-1').describe_log_groups(\
+         logGroupNamePrefix='/aws/eks/prod-euw1/cluster')['logGroups'][0]\n\
+         print([t['Value'] for t in vpc['Tags'] if t['Key'] == 'Name'][0], lg['retentionInDays'])",
     );
-    assert_eq!(name.trim(), "prod-euw1");
+    assert_eq!(name.trim(), "prod-euw1 90");
     assert_no_changes(&dir, &emu);
 
     // Destroy: protected clusters and databases need --allow-destroy.
@@ -346,7 +493,7 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     assert!(
         destroy
             .stdout
-            .contains("\nDestroy complete: 70 changes in "),
+            .contains("\nDestroy complete: 111 changes in "),
         "{}",
         destroy.describe()
     );
@@ -364,7 +511,7 @@ fn the_dr_example_promotes_its_replica_applies_and_destroys() {
     let first = apply(&dir, &emu, ALL);
     assert_eq!(first.code, Some(0), "{}", first.describe());
     assert!(
-        first.stdout.contains("\nApply complete: 17 changes in "),
+        first.stdout.contains("\nApply complete: 31 changes in "),
         "{}",
         first.describe()
     );
@@ -386,6 +533,43 @@ fn the_dr_example_promotes_its_replica_applies_and_destroys() {
          print(db.get('ReadReplicaSourceDBInstanceIdentifier', ''))",
     );
     assert!(source.contains("dr-app"), "the replica's source: {source}");
+    // The replica is encrypted with us-west-2's own key; each region's alarms notify that
+    // region's topic; the health check alarm (Route 53 metrics exist in us-east-1 only) watches
+    // the primary's health check; the registry replicates to the standby region.
+    let facts = emu.boto3(
+        r#"
+out = {}
+key = client('kms', 'us-west-2').describe_key(KeyId='alias/dr-usw2/data')['KeyMetadata']['Arn']
+db = client('rds', 'us-west-2').describe_db_instances(DBInstanceIdentifier='dr-app-replica')['DBInstances'][0]
+out['replica key is us-west-2 key'] = db.get('KmsKeyId') == key
+r53 = client('route53', 'us-east-1')
+primary = [h['Id'] for h in r53.list_health_checks()['HealthChecks'] if h['HealthCheckConfig'].get('FullyQualifiedDomainName', '').startswith('app-use1-')]
+for r in ['us-east-1', 'us-west-2']:
+    topics = [t['TopicArn'] for t in client('sns', r).list_topics()['Topics']]
+    for a in client('cloudwatch', r).describe_alarms()['MetricAlarms']:
+        dims = {d['Name']: d['Value'] for d in a['Dimensions']}
+        dim = dims.get('HealthCheckId')
+        out[r + ' ' + a['AlarmName']] = [a['Namespace'], a['MetricName'], sorted(dims), dim == primary[0] if dim else None, a['AlarmActions'] == topics]
+rules = client('ecr', 'us-east-1').describe_registry()['replicationConfiguration']['rules']
+out['replicated to'] = sorted(d['region'] for rule in rules for d in rule['destinations'])
+print(json.dumps(out))
+"#,
+    );
+    assert_eq!(
+        serde_json::from_str::<J>(&facts).expect("JSON"),
+        json!({
+            "replica key is us-west-2 key": true,
+            "us-east-1 dr-primary-unhealthy":
+                ["AWS/Route53", "HealthCheckStatus", ["HealthCheckId"], true, true],
+            "us-east-1 dr-use1-node-cpu-high":
+                ["ContainerInsights", "node_cpu_utilization", ["ClusterName"], null, true],
+            "us-west-2 dr-replica-lag-high":
+                ["AWS/RDS", "ReplicaLag", ["DBInstanceIdentifier"], null, true],
+            "us-west-2 dr-usw2-node-cpu-high":
+                ["ContainerInsights", "node_cpu_utilization", ["ClusterName"], null, true],
+            "replicated to": ["us-west-2"],
+        })
+    );
 
     // Promote as the example's README says: remove `replicate_from`, state what a standalone
     // instance needs.
@@ -508,7 +692,7 @@ fn a_stale_saved_plan_is_refused_and_a_fresh_one_applies() {
     let fresh = apply(&dir, &emu, &["p.json", "--auto-approve"]);
     assert_eq!(fresh.code, Some(0), "{}", fresh.describe());
     assert!(
-        fresh.stdout.contains("\nApply complete: 60 changes in "),
+        fresh.stdout.contains("\nApply complete: 101 changes in "),
         "{}",
         fresh.describe()
     );
@@ -594,7 +778,7 @@ fn a_second_apply_on_a_locked_state_fails_fast_naming_the_holder() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("\nApply complete: 69 changes in "),
+        stdout.contains("\nApply complete: 110 changes in "),
         "{stdout}"
     );
     for env in ["us-east-1", "eu-west-1", "ap-southeast-1", "global"] {
@@ -626,7 +810,7 @@ fn one_failing_region_does_not_stop_the_others() {
     assert_eq!(failed.code, Some(1), "{}", failed.describe());
     let out = &failed.stdout;
     assert!(
-        out.contains("\nApply incomplete: 67 applied, 1 failed, 1 skipped in "),
+        out.contains("\nApply incomplete: 108 applied, 1 failed, 1 skipped in "),
         "{}",
         failed.describe()
     );
@@ -669,9 +853,9 @@ fn one_failing_region_does_not_stop_the_others() {
     // What does not depend on the failed resource still completed in eu-west-1.
     assert_eq!(count(&inv, "eu-west-1 eks_cluster"), 1, "{inv:?}");
     assert_eq!(count(&inv, "eu-west-1 replication_group"), 1, "{inv:?}");
-    assert_eq!(state_len(&dir, "us-east-1"), 20);
-    assert_eq!(state_len(&dir, "ap-southeast-1"), 20);
-    assert_eq!(state_len(&dir, "eu-west-1"), 18);
+    assert_eq!(state_len(&dir, "us-east-1"), 35);
+    assert_eq!(state_len(&dir, "ap-southeast-1"), 33);
+    assert_eq!(state_len(&dir, "eu-west-1"), 31);
     assert_eq!(state_len(&dir, "global"), 9);
     assert_eq!(
         planned_changes(&dir, &emu),
@@ -704,8 +888,8 @@ fn the_json_event_stream_is_one_object_per_line_with_a_summary() {
     let of = |kind: &str| -> Vec<&J> { events.iter().filter(|e| e["event"] == kind).collect() };
     let started = of("started");
     let finished = of("finished");
-    assert_eq!(started.len(), 69, "{}", run.stdout);
-    assert_eq!(finished.len(), 69, "{}", run.stdout);
+    assert_eq!(started.len(), 110, "{}", run.stdout);
+    assert_eq!(finished.len(), 110, "{}", run.stdout);
     assert!(of("failed").is_empty() && of("skipped").is_empty());
     let vpc = finished
         .iter()
@@ -731,7 +915,7 @@ fn the_json_event_stream_is_one_object_per_line_with_a_summary() {
     let last = events.last().expect("at least one line");
     assert_eq!(last["event"], "summary", "{last}");
     assert_eq!(last["ok"], true);
-    assert_eq!(last["applied"].as_array().map(Vec::len), Some(69));
+    assert_eq!(last["applied"].as_array().map(Vec::len), Some(110));
     assert_eq!(last["failed"], json!([]));
     assert_eq!(last["skipped"], json!([]));
     assert_eq!(of("summary").len(), 1);

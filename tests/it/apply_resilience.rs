@@ -16,13 +16,17 @@ use serde_json::{Value as J, json};
 
 use crate::harness::{Run, copy_tree, fresh_dir, project_copy, regionctl_env, repo_root};
 use crate::support::emulator::Emulator;
+use crate::support::inventory::ADDED_KINDS_PY;
 
 const ALL: &[&str] = &["--all-regions", "--auto-approve"];
 const PLATFORM_REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-1"];
 const PLATFORM_ENVS: &[&str] = &["ap-southeast-1", "eu-west-1", "global", "us-east-1"];
-/// Resources of the repository's platform: 20 per region and 9 global.
-const PLATFORM_RESOURCES: usize = 69;
+/// Resources of the repository's platform: 33 per region, us-east-1's registry (2) and 9
+/// global.
+const PLATFORM_RESOURCES: usize = 110;
 const DR_REGIONS: &[&str] = &["us-east-1", "us-west-2"];
+/// Resources of the DR example: 12 in us-east-1, 10 in us-west-2, 9 global.
+const DR_RESOURCES: usize = 31;
 /// How long any single read of a running apply may block before the test gives up on it.
 const PATIENCE: Duration = Duration::from_secs(90);
 
@@ -373,7 +377,29 @@ struct Inventory {
     untagged: Vec<String>,
     /// Route 53 records (not taggable) as `zone/name/type[/set]` -> how many.
     records: BTreeMap<String, u64>,
+    /// The other kinds without tags (KMS aliases, SNS subscriptions, ECR replication
+    /// configurations): kind -> "<region> <id>" of each (see [`unkeyed_id`]).
+    unkeyed: BTreeMap<String, Vec<String>>,
 }
+
+/// How a resource of a kind without tags is compared between the emulator and the state:
+/// "<region> <id>", except that an SNS subscription is compared by its topic's ARN, since SNS
+/// lists a subscription pending confirmation without its own.
+fn unkeyed_id(kind: &str, region: &str, id: &str) -> String {
+    let id = if kind == "sns_subscription" {
+        id.rsplit_once(':').map_or(id, |(topic, _)| topic)
+    } else {
+        id
+    };
+    format!("{region} {id}")
+}
+
+/// The kinds without tags besides Route 53 records.
+const UNKEYED_KINDS: &[&str] = &[
+    "kms_alias",
+    "sns_subscription",
+    "ecr_replication_configuration",
+];
 
 fn inventory(emu: &Emulator, stack: &str, regions: &[&str]) -> Inventory {
     let script = format!(
@@ -449,14 +475,24 @@ for z in r53.list_hosted_zones()['HostedZones']:
 for h in r53.list_health_checks()['HealthChecks']:
     tags = r53.list_tags_for_resource(ResourceType='healthcheck', ResourceId=h['Id'])['ResourceTagSet']['Tags']
     add('route53_health_check', 'global', tagmap(tags), h['Id'])
-print(json.dumps({{'tagged': tagged, 'untagged': untagged, 'records': records}}))
+unkeyed_found = {{}}
+def unkeyed(kind, region, key, ident, owner):
+    if owner not in (None, STACK):
+        return
+    if kind == 'sns_subscription' and ident.count(':') == 6:
+        ident = ident.rsplit(':', 1)[0]     # compared by topic: a pending one is listed without its ARN
+    unkeyed_found.setdefault(kind, []).append(region + ' ' + ident)
+list_added_kinds(add, unkeyed, REGIONS)
+print(json.dumps({{'tagged': tagged, 'untagged': untagged, 'records': records, 'unkeyed': unkeyed_found}}))
 "#
     );
+    let script = format!("{ADDED_KINDS_PY}\n{script}");
     let out: J = serde_json::from_str(&emu.boto3(&script)).expect("the inventory prints JSON");
     Inventory {
         tagged: serde_json::from_value(out["tagged"].clone()).expect("tagged"),
         untagged: serde_json::from_value(out["untagged"].clone()).expect("untagged"),
         records: serde_json::from_value(out["records"].clone()).expect("records"),
+        unkeyed: serde_json::from_value(out["unkeyed"].clone()).expect("unkeyed"),
     }
 }
 
@@ -511,9 +547,16 @@ fn assert_exactly_one_of_each(dir: &Path, emu: &Emulator, stack: &str, regions: 
         );
     }
     let mut records_in_state = BTreeSet::new();
+    let mut unkeyed_in_state: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (addr, (kind, id)) in &state {
         if kind == "route53_record" {
             records_in_state.insert(id.to_lowercase());
+        } else if UNKEYED_KINDS.contains(&kind.as_str()) {
+            let region = addr.split('/').next().unwrap_or("");
+            unkeyed_in_state
+                .entry(kind.clone())
+                .or_default()
+                .push(unkeyed_id(kind, region, id));
         } else {
             assert!(
                 inv.tagged.contains_key(addr),
@@ -528,6 +571,21 @@ fn assert_exactly_one_of_each(dir: &Path, emu: &Emulator, stack: &str, regions: 
     assert_eq!(
         records_in_aws, records_in_state,
         "Route 53 records: the emulator's vs the state's"
+    );
+    // Exactly one of each (a duplicate shows twice), and the same ones in both.
+    let sorted = |m: &BTreeMap<String, Vec<String>>| -> BTreeMap<String, Vec<String>> {
+        m.iter()
+            .map(|(k, v)| {
+                let mut v = v.clone();
+                v.sort();
+                (k.clone(), v)
+            })
+            .collect()
+    };
+    assert_eq!(
+        sorted(&inv.unkeyed),
+        sorted(&unkeyed_in_state),
+        "KMS aliases, SNS subscriptions, ECR replication: the emulator's vs the state's"
     );
     assert_eq!(state.len(), n, "recorded resources: {:#?}", state.keys());
 }
@@ -1120,7 +1178,7 @@ fn apply_waits_for_slow_resources_while_independent_work_goes_on() {
         "the replica starts only once its source is ready: {}",
         plain.describe()
     );
-    assert_exactly_one_of_each(&dr, &emu, "dr", DR_REGIONS, 17);
+    assert_exactly_one_of_each(&dr, &emu, "dr", DR_REGIONS, DR_RESOURCES);
 }
 
 /// The failover records of the DR example as Route 53 holds them: set id -> (role, health check).
@@ -1303,7 +1361,7 @@ fn the_dr_example_fails_over_as_the_runbook_says() {
         "nothing was replaced: every resource keeps its id"
     );
     assert_no_changes(&dir, &emu);
-    assert_exactly_one_of_each(&dir, &emu, "dr", DR_REGIONS, 17);
+    assert_exactly_one_of_each(&dir, &emu, "dr", DR_REGIONS, DR_RESOURCES);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ Following the EKS API reference:
   (public endpoint on, private off, 0.0.0.0/0, a cluster security group, the VPC id);
 - CreateCluster and CreateNodegroup honour clientRequestToken: a retry with the same token answers
   the resource instead of ResourceInUseException;
-- CreateNodegroup keeps updateConfig and reports diskSize as a number;
+- CreateNodegroup keeps updateConfig and reports diskSize as a number, and no diskSize at all for a
+  node group with a launch template (the template sets the root volume; moto reported its
+  default of 20);
 - TagResource / UntagResource / ListTagsForResource work on node groups too.
 """
 
@@ -217,7 +219,9 @@ def create_nodegroup(self, cluster_name, node_role, nodegroup_name, *args, **kwa
     nodegroup = _orig_create_nodegroup(
         self, cluster_name, node_role, nodegroup_name, *args, **kwargs
     )
-    if isinstance(nodegroup.disk_size, str):
+    if getattr(nodegroup, "launch_template", None):
+        nodegroup.disk_size = None
+    elif isinstance(nodegroup.disk_size, str):
         nodegroup.disk_size = int(nodegroup.disk_size)
     nodegroup.scaling_config = dict(nodegroup.scaling_config)
     nodegroup.rc_creating = delay.start("eks_node_group")

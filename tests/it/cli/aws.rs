@@ -131,7 +131,7 @@ fn a_profile_from_the_shared_config_file_selects_the_endpoint_and_credentials() 
     );
     assert_eq!(run.code, Some(0), "{}", run.describe());
     assert!(
-        run.stdout.contains("0 found, 20 in the spec"),
+        run.stdout.contains("0 found, 33 in the spec"),
         "{}",
         run.describe()
     );
@@ -160,6 +160,9 @@ fn per_service_endpoint_variables_override_the_global_one() {
         "ECR",
         // Refreshes read RDS, ElastiCache and EKS tags through it.
         "RESOURCE_GROUPS_TAGGING_API",
+        "CLOUDWATCH_LOGS",
+        "CLOUDWATCH",
+        "SNS",
     ] {
         let key: &'static str = Box::leak(format!("AWS_ENDPOINT_URL_{service}").into_boxed_str());
         env.push((key, emu.endpoint.clone()));
@@ -180,7 +183,7 @@ fn per_service_endpoint_variables_override_the_global_one() {
         .lines()
         .filter(|l| l.contains("error:"))
         .collect();
-    assert_eq!(errors.len(), 2, "{}", run.describe());
+    assert_eq!(errors.len(), 3, "{}", run.describe());
     assert!(
         errors
             .iter()
@@ -191,6 +194,12 @@ fn per_service_endpoint_variables_override_the_global_one() {
         errors
             .iter()
             .any(|e| e.contains("every eks_node_group in eu-west-1")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("every eks_addon in eu-west-1")),
         "{errors:?}"
     );
 }

@@ -1,6 +1,7 @@
 //! Shared support for integration tests: the emulator and small builders.
 
 pub mod emulator;
+pub mod inventory;
 pub mod platform;
 pub mod proxy;
 pub mod state;

@@ -662,7 +662,8 @@ fn serve(conn: TcpStream, shared: &Shared) {
 // ---------------------------------------------------------------------------------------------
 // Error shapes, as each protocol's SDK parser reads them (checked against aws-sdk-rust's
 // generated `ec2_query_errors`, `rest_xml_wrapped_errors`, `rest_xml_unwrapped_errors` and
-// `json_errors`), with codes from aws-runtime's THROTTLING_ERRORS list.
+// `json_errors`), with codes from aws-runtime's THROTTLING_ERRORS list. SNS and CloudWatch
+// (`monitoring`) speak the query protocol: the default XML shapes.
 
 fn request_id(variant: u64) -> String {
     format!("fa017000-0000-4000-8000-{variant:012x}")
@@ -728,7 +729,8 @@ fn s3_error(status: u16, reason: &str, code: &str, message: &str, id: &str) -> R
     )
 }
 
-/// REST-JSON (EKS): the code in `x-amzn-ErrorType`, the message in the body.
+/// REST-JSON (EKS) and the AWS JSON 1.1 protocol (KMS, ECR, CloudWatch Logs), which the SDK's
+/// `json_errors` parser reads alike: the code in `x-amzn-ErrorType`, the message in the body.
 fn json_error(status: u16, reason: &str, code: &str, message: &str, id: &str) -> Response {
     Response::new(
         status,
@@ -749,6 +751,7 @@ pub fn throttling_code(service: &str, variant: u64) -> &'static str {
         "eks" => "ThrottlingException",
         // The Resource Groups Tagging API (signing name `tagging`) documents this one.
         "tagging" => "ThrottledException",
+        "eks" | "kms" | "ecr" | "logs" => "ThrottlingException",
         "s3" => "SlowDown",
         "route53" if !variant.is_multiple_of(2) => "PriorRequestNotComplete",
         _ => "Throttling",
@@ -768,6 +771,8 @@ fn throttling(service: &str, variant: u64) -> Response {
         ),
         "eks" => json_error(429, "Too Many Requests", code, "Rate exceeded", &id),
         "tagging" => json_error(400, "Bad Request", code, "Rate exceeded", &id),
+        // The AWS JSON 1.1 services answer throttling with HTTP 400.
+        "kms" | "ecr" | "logs" => json_error(400, "Bad Request", code, "Rate exceeded", &id),
         "s3" => s3_error(
             503,
             "Slow Down",
@@ -802,6 +807,11 @@ fn server_error(service: &str, variant: u64) -> Response {
         ("eks", 500) => json_error(status, reason, "ServerException", message, &id),
         ("eks", _) => json_error(status, reason, "ServiceUnavailableException", message, &id),
         ("tagging", _) => json_error(status, reason, "InternalServiceException", message, &id),
+        ("kms", 500) => json_error(status, reason, "KMSInternalException", message, &id),
+        ("ecr", 500) => json_error(status, reason, "ServerException", message, &id),
+        ("kms" | "ecr" | "logs", _) => {
+            json_error(status, reason, "ServiceUnavailableException", message, &id)
+        }
         ("s3", 500) => s3_error(status, reason, "InternalError", message, &id),
         ("s3", _) => s3_error(status, reason, "ServiceUnavailable", message, &id),
         (_, 500) => wrapped_error(status, reason, "Receiver", "InternalFailure", message, &id),
