@@ -751,7 +751,7 @@ pub fn throttling_code(service: &str, variant: u64) -> &'static str {
         "eks" => "ThrottlingException",
         // The Resource Groups Tagging API (signing name `tagging`) documents this one.
         "tagging" => "ThrottledException",
-        "eks" | "kms" | "ecr" | "logs" => "ThrottlingException",
+        "kms" | "ecr" | "logs" => "ThrottlingException",
         "s3" => "SlowDown",
         "route53" if !variant.is_multiple_of(2) => "PriorRequestNotComplete",
         _ => "Throttling",
