@@ -834,7 +834,7 @@ fn db_subnet_group(i: &TfInstance) -> Result<Draft, String> {
 
 /// The environment variable a database's master password is read from, e.g.
 /// `PROD_EUW1_APP_PASSWORD` for `prod-euw1-app`.
-fn password_env(identifier: &str) -> String {
+pub(super) fn password_env(identifier: &str) -> String {
     let mut out: String = identifier
         .chars()
         .map(|c| {
