@@ -113,7 +113,15 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
         if !kept[i] {
             continue;
         }
-        let base = spec_name(o);
+        // A resource with no name of its own (an internet gateway, a route table) is named
+        // after the VPC it belongs to, when that has one: `internet_gateway.main`, not the id.
+        let base = spec_name(o).unwrap_or_else(|| {
+            refs[i]
+                .iter()
+                .find(|j| observed[**j].kind == Kind::Vpc)
+                .and_then(|j| spec_name(&observed[*j]))
+                .unwrap_or_else(|| super::emit::sanitize(&o.id))
+        });
         let mut name = base.clone();
         let mut k = 2;
         while !used.insert((o.kind, name.clone())) {
@@ -345,8 +353,8 @@ fn select(
 }
 
 /// The spec name: the `Name` tag, else the kind's natural name (a role name, a DB identifier),
-/// else the AWS id; made a valid spec name.
-fn spec_name(o: &Observed) -> String {
+/// made a valid spec name; `None` when it has neither.
+fn spec_name(o: &Observed) -> Option<String> {
     let natural = schema(o.kind)
         .natural_name
         .and_then(|f| o.attrs.get(f))
@@ -357,11 +365,10 @@ fn spec_name(o: &Observed) -> String {
         .get("Name")
         .filter(|n| !n.is_empty())
         .cloned()
-        .or(natural)
-        .unwrap_or_else(|| o.id.clone());
+        .or(natural)?;
     // Route 53 names end with a dot and KMS aliases start with `alias/`: neither helps a name.
     let raw = raw.trim_end_matches('.').trim_start_matches("alias/");
-    super::emit::sanitize(raw)
+    Some(super::emit::sanitize(raw))
 }
 
 /// The draft the emitter takes: the observed attributes as literals, the computed ones for

@@ -54,16 +54,9 @@ fn finish(
     // The states first, against the backend the existing project names (its spec may not load
     // yet: only regionctl.yaml matters here), before any file is written.
     let target = if root.join("regionctl.yaml").exists() {
-        match super::load_project(&root, &super::all_envs(), false, io) {
-            Some(spec) => ops::adopt::Target::of_spec(&spec),
-            None => {
-                writeln!(
-                    io.err,
-                    "error: {} does not load; nothing was written",
-                    root.join("regionctl.yaml").display()
-                )?;
-                return Ok(Err(ExitStatus::Failure));
-            }
+        match ops::adopt::Target::of_project_file(&root) {
+            Ok(t) => t,
+            Err(e) => return super::report(Err(e), io).map(Err),
         }
     } else {
         ops::adopt::Target::new_project(&root, &project)
@@ -118,7 +111,8 @@ fn live(
         |kind, region, count, left| {
             let _ = writeln!(
                 err,
-                "  {kind:<32} {count:>4} in {region} ({left} lists left)"
+                "  {:<30} {count:>4} in {region} ({left} lists left)",
+                kind.to_string()
             );
         },
     ));

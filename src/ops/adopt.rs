@@ -90,12 +90,37 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn of_spec(spec: &Spec) -> Target {
-        Target {
-            root: spec.root.clone(),
-            stack: spec.project.name.clone(),
-            backend: spec.project.backend.clone(),
-            lease: spec.project.lock_lease,
+    /// The project whose regionctl.yaml is in `root`, read from that file alone: the
+    /// environments may not exist yet (or may not load), and only the stack and backend matter.
+    pub fn of_project_file(root: &Path) -> Result<Target, Failure> {
+        let path = root.join("regionctl.yaml");
+        let text = std::fs::read_to_string(&path)?;
+        let mut sources = crate::source::SourceMap::new();
+        let file = sources.add(&path, text.clone());
+        let mut d = crate::diag::Diagnostics::default();
+        let def = match crate::spec::yaml::parse(file, &text) {
+            Ok(node) => crate::spec::model::parse_project(file, &node, &mut d),
+            Err(diag) => {
+                d.push(diag);
+                None
+            }
+        };
+        match def {
+            Some(def) if !d.has_errors() => Ok(Target {
+                root: root.to_path_buf(),
+                stack: def.name,
+                backend: def.backend,
+                lease: def.lock_lease,
+            }),
+            _ => Err(Failure::msg(format!(
+                "{} does not load ({}); nothing was written (`regionctl validate` shows where)",
+                path.display(),
+                d.into_sorted()
+                    .iter()
+                    .map(|x| x.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))),
         }
     }
 
@@ -137,7 +162,7 @@ async fn problems(backend: &Backend, adoption: &Adoption, force: bool) -> Result
         };
         for (addr, rec) in records {
             if state.resources.contains_key(addr) && !force {
-                problems.push(format!("{addr} is already in the state"));
+                problems.push(format!("{addr} already exists in the state"));
             }
             if let Some((other, _)) = state
                 .resources

@@ -258,8 +258,9 @@ fn a_vpc_brings_what_refers_to_it_and_leaves_the_rest() {
     assert_eq!(live.left_out, 3);
     let text = file(&live.adoption);
     assert!(text.contains("vpc_id: \"${vpc.main.id}\""), "{text}");
+    // Named after its VPC, having no name of its own.
     assert!(
-        text.contains("gateway_id: \"${internet_gateway.igw-1.id}\""),
+        text.contains("gateway_id: \"${internet_gateway.main.id}\""),
         "{text}"
     );
     assert!(
