@@ -55,6 +55,21 @@ const DEFAULT_VPC_CIDR: &str = "172.31.0.0/16";
 /// Translates what `region`'s reads returned (global kinds read through us-east-1 included, when
 /// asked) into spec files and state records.
 pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> LiveAdoption {
+    // IAM lists every OIDC provider of the account in every region; the kind lives next to its
+    // cluster, so only those whose issuer names this region (or names none) belong here.
+    let observed: Vec<Observed> = observed
+        .iter()
+        .filter(|o| {
+            o.kind != Kind::IamOidcProvider
+                || o.attrs
+                    .get("url")
+                    .and_then(|u| u.as_str())
+                    .and_then(super::map::issuer_region)
+                    .is_none_or(|r| r == region)
+        })
+        .cloned()
+        .collect();
+    let observed = observed.as_slice();
     let mut out = LiveAdoption::default();
     let source = format!("AWS {region}");
     let n = observed.len();
