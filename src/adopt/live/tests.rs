@@ -361,3 +361,80 @@ fn vpc_bound_kinds_follow_the_declarations() {
         assert!(!vpc_bound(k), "{k}");
     }
 }
+
+#[test]
+fn a_kept_cluster_brings_its_global_role_into_the_global_environment() {
+    let role_arn = "arn:aws:iam::123456789012:role/eks-cluster";
+    let mut role = obs(
+        Kind::IamRole,
+        "eks-cluster",
+        &[
+            ("name", s("eks-cluster")),
+            (
+                "assume_role_policy",
+                Value::Map(
+                    [
+                        ("Version".to_owned(), s("2012-10-17")),
+                        ("Statement".to_owned(), Value::List(Vec::new())),
+                    ]
+                    .into(),
+                ),
+            ),
+        ],
+        &[],
+    );
+    role.computed.insert("arn".into(), s(role_arn));
+    let unrelated = obs(
+        Kind::IamRole,
+        "someone-else",
+        &[("name", s("someone-else"))],
+        &[],
+    );
+    let cluster = obs(
+        Kind::EksCluster,
+        "platform",
+        &[
+            ("name", s("platform")),
+            ("role_arn", s(role_arn)),
+            ("subnet_ids", l(&["subnet-a", "subnet-b"])),
+        ],
+        &[],
+    );
+    let mut all = region();
+    all.extend([role, unrelated, cluster]);
+    let live = translate(
+        "us-east-1",
+        &all,
+        &Filters {
+            vpc: Some("vpc-1".into()),
+            ..Filters::default()
+        },
+    );
+    let ids = adopted(&live);
+    assert!(ids.contains(&"platform".to_owned()), "{ids:?}");
+    assert!(ids.contains(&"eks-cluster".to_owned()), "{ids:?}");
+    assert!(!ids.contains(&"someone-else".to_owned()), "{ids:?}");
+    let global = live
+        .adoption
+        .files
+        .iter()
+        .find(|(p, _)| p == "envs/global/adopted.yaml")
+        .map(|(_, t)| t.as_str())
+        .expect("the global file is written");
+    assert!(global.contains("iam_role.eks-cluster:"), "{global}");
+    assert!(
+        file(&live.adoption).contains("role_arn: \"${env.global.iam_role.eks-cluster.arn}\""),
+        "{}",
+        file(&live.adoption)
+    );
+    let record = live.adoption.records["global"]
+        .iter()
+        .find(|(_, r)| r.id == "eks-cluster")
+        .map(|(_, r)| r)
+        .expect("the role is recorded in global");
+    assert_eq!(
+        record.region, "us-east-1",
+        "global kinds go through us-east-1"
+    );
+    assert_eq!(load_errors(&live.adoption), Vec::<String>::new());
+}
