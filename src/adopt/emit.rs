@@ -589,13 +589,26 @@ fn write_block(cx: &Ctx, b: usize, out: &mut String) {
     }
     let Some(shape) = shape(cx, b) else { return };
     let first = &cx.placed[block.members[0]].draft;
-    let mut head = format!(
-        "from {}, {} instance{} ({})",
-        block.tf,
-        block.members.len(),
-        if block.members.len() == 1 { "" } else { "s" },
-        block.source
-    );
+    let mut head = match cx.origin {
+        Origin::Terraform => format!(
+            "from {}, {} instance{} ({})",
+            block.tf,
+            block.members.len(),
+            if block.members.len() == 1 { "" } else { "s" },
+            block.source
+        ),
+        Origin::Aws { .. } => format!(
+            "from {} {} ({}), one per zone",
+            block.kind,
+            block
+                .members
+                .iter()
+                .map(|m| cx.placed[*m].draft.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            block.source
+        ),
+    };
     for m in &block.members {
         comment_tail(&mut head, &cx.placed[*m].draft);
     }

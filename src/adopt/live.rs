@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value as J, json};
 
 use super::map::{Draft, password_env};
-use super::tfstate::TfInstance;
+use super::tfstate::{TfInstance, TfKey};
 use super::{Adoption, Origin, Placed, Unmapped};
 use crate::kind::{Kind, Placement};
 use crate::resource::{Observed, STACK_TAG};
@@ -124,8 +124,30 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
     let mut insts = Vec::new();
     let mut placed = Vec::new();
     let mut used: BTreeSet<(Kind, String)> = BTreeSet::new();
+    let per_az = per_az(observed, &kept);
     for (i, o) in observed.iter().enumerate() {
         if !kept[i] {
+            continue;
+        }
+        if let Some((stem, az)) = per_az.get(&i) {
+            // One name for the group (reserved once), each subnet keyed by its zone.
+            used.insert((o.kind, stem.clone()));
+            insts.push(TfInstance {
+                source: source.clone(),
+                module: String::new(),
+                tf_type: o.kind.to_string(),
+                name: stem.clone(),
+                key: Some(TfKey::Str(az.clone())),
+                managed: true,
+                provider: None,
+                attrs: Map::new(),
+            });
+            let mut draft = draft(o);
+            draft.inst = insts.len() - 1;
+            placed.push(Placed {
+                draft,
+                env: region.to_owned(),
+            });
             continue;
         }
         // A resource with no name of its own (an internet gateway, a route table) is named
@@ -169,6 +191,55 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
     super::emit::emit(&insts, placed, &mut out.adoption, &origin);
     out.skipped.sort_by(|a, b| a.address.cmp(&b.address));
     out
+}
+
+/// Subnets that repeat per availability zone: kept subnets of one VPC whose names differ only by
+/// their zone (`private-a`, `private-b`; `app-us-east-1a` ...), one per zone, at least two. Each
+/// gets the shared name and its zone as key, and the emitter writes them as one `for_each`
+/// resource where their attributes allow it (else as separate resources, as for Terraform).
+fn per_az(observed: &[Observed], kept: &[bool]) -> BTreeMap<usize, (String, String)> {
+    let mut groups: BTreeMap<(String, String), Vec<(usize, String)>> = BTreeMap::new();
+    for (i, o) in observed.iter().enumerate() {
+        if !kept[i] || o.kind != Kind::Subnet {
+            continue;
+        }
+        let attr = |n: &str| o.attrs.get(n).and_then(|v| v.as_str()).map(str::to_owned);
+        let (Some(vpc), Some(az), Some(name)) =
+            (attr("vpc_id"), attr("availability_zone"), spec_name(o))
+        else {
+            continue;
+        };
+        if let Some(stem) = az_stem(&name, &az) {
+            groups.entry((vpc, stem)).or_default().push((i, az));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for ((_, stem), members) in groups {
+        let zones: BTreeSet<&String> = members.iter().map(|(_, az)| az).collect();
+        if members.len() < 2 || zones.len() != members.len() {
+            continue;
+        }
+        for (i, az) in members {
+            out.insert(i, (stem.clone(), az));
+        }
+    }
+    out
+}
+
+/// `name` without the zone it ends with (`private-a` in us-east-1a → `private`).
+fn az_stem(name: &str, az: &str) -> Option<String> {
+    let short = &az[az.len().saturating_sub(2)..];
+    let letter = &az[az.len().saturating_sub(1)..];
+    for suffix in [az, short, letter] {
+        for sep in ['-', '_'] {
+            if let Some(stem) = name.strip_suffix(&format!("{sep}{suffix}"))
+                && !stem.is_empty()
+            {
+                return Some(stem.to_owned());
+            }
+        }
+    }
+    None
 }
 
 /// The filters as the command line spelled them, for the file header.

@@ -179,6 +179,9 @@ fn a_live_vpc_is_adopted_planned_applied_and_destroyed() {
         std::fs::read_to_string(project.join("envs/us-east-1/adopted.yaml")).unwrap_or_default();
     for want in [
         "vpc_id: \"${vpc.live.id}\"",
+        // live-a and live-b differ only by zone: one resource with an instance per zone.
+        "subnet.live:\n    for_each:",
+        "subnet_ids: ['${subnet.live[\"us-east-1a\"].id}', '${subnet.live[\"us-east-1b\"].id}']",
         "gateway_id: \"${internet_gateway.live.id}",
         "db_subnet_group: \"${db_subnet_group.live-db.name}\"",
         "master_password_env: LIVE_DB_PASSWORD",

@@ -263,8 +263,12 @@ fn a_vpc_brings_what_refers_to_it_and_leaves_the_rest() {
         text.contains("gateway_id: \"${internet_gateway.main.id}\""),
         "{text}"
     );
+    // The subnets differ only by zone: one resource, one instance per zone, referred to by key.
+    assert!(text.contains("subnet.private:\n    for_each:"), "{text}");
     assert!(
-        text.contains("subnet_ids: [\"${subnet.private-a.id}\", \"${subnet.private-b.id}\"]"),
+        text.contains(
+            "subnet_ids: ['${subnet.private[\"us-east-1a\"].id}', '${subnet.private[\"us-east-1b\"].id}']"
+        ),
         "{text}"
     );
     assert!(
