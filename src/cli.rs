@@ -79,7 +79,8 @@ pub enum Command {
     State(StateCommand),
     /// Adopt an existing AWS resource into the state under an address of the spec.
     Import(ImportArgs),
-    /// Adopt an existing platform: write the spec and the state from Terraform states.
+    /// Adopt an existing platform: write the spec and the state from Terraform states or from
+    /// what exists in an AWS region.
     #[command(subcommand)]
     Adopt(AdoptCommand),
     /// Remove a lock left behind by a run that died (the lock id is in the "locked" error).
@@ -355,6 +356,73 @@ pub enum AdoptCommand {
     /// the spec (one environment per region, plus global) and the regionctl state for every
     /// resource regionctl can manage; list the others with the reason.
     Terraform(AdoptTerraformArgs),
+    /// List what exists in one AWS region (every kind regionctl manages), filtered by tag or
+    /// VPC, and write the spec (one environment for the region) and the regionctl state for it.
+    /// Resources another regionctl project manages are skipped and listed.
+    Aws(AdoptAwsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptAwsArgs {
+    /// The region to read, e.g. us-east-1.
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
+    pub region: String,
+    /// Keep only resources carrying this tag (repeatable: all must match). Resources of kinds
+    /// without tags (Route 53 records, SNS subscriptions, KMS aliases) are kept when they refer
+    /// to a kept resource.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+    /// Keep only this VPC and what is in it (refers to it, directly or through other kept
+    /// resources), plus the VPC-less resources (KMS keys, log groups, IAM roles ...) that kept
+    /// resources refer to.
+    #[arg(long, value_name = "VPC_ID", value_parser = parse_vpc_id)]
+    pub vpc: Option<String>,
+    /// Also read the account's global kinds (IAM roles, policies and OIDC providers, Route 53
+    /// zones, records and health checks) into the `global` environment. Off by default: they
+    /// belong to the account, not the region, and adopting several regions would list them each
+    /// time.
+    #[arg(long)]
+    pub include_global: bool,
+    /// The project directory to write (default: the current one, or -C).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Overwrite existing spec files and state entries.
+    #[arg(long)]
+    pub force: bool,
+    /// The project (stack) name, when regionctl.yaml does not exist yet (default: the
+    /// directory's name).
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+}
+
+fn parse_region(value: &str) -> Result<String, String> {
+    if crate::spec::aws_facts::is_known_region(value) {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "{value:?} is not an AWS region regionctl knows (e.g. us-east-1, eu-west-1)"
+        ))
+    }
+}
+
+fn parse_tag(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!(
+            "expected KEY=VALUE (e.g. team=platform), got {value:?}"
+        )),
+    }
+}
+
+fn parse_vpc_id(value: &str) -> Result<String, String> {
+    let hex = value.strip_prefix("vpc-").unwrap_or_default();
+    if !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "expected a VPC id such as vpc-0a1b2c3d, got {value:?}"
+        ))
+    }
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value as J};
 
 use super::tfstate::{TfInstance, TfKey};
-use super::{Adoption, Placed, Record};
+use super::{Adoption, Origin, Placed, Record};
 use crate::addr::InstanceAddr;
 use crate::kind::Kind;
 use crate::spec::schema::{Field, Ty, schema};
@@ -86,6 +86,7 @@ enum Entry {
 }
 
 struct Ctx<'a> {
+    origin: &'a Origin,
     insts: &'a [TfInstance],
     placed: &'a [Placed],
     blocks: Vec<Block>,
@@ -138,7 +139,7 @@ fn key_suffix(k: &TfKey) -> String {
 }
 
 /// A resource name: letters, digits, `_` and `-`, starting with a letter or `_`.
-fn sanitize(s: &str) -> String {
+pub(super) fn sanitize(s: &str) -> String {
     let mut out: String = s
         .chars()
         .map(|c| {
@@ -155,7 +156,7 @@ fn sanitize(s: &str) -> String {
     out
 }
 
-pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption) {
+pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption, origin: &Origin) {
     // Blocks: one per Terraform resource and environment.
     let mut by_tf: BTreeMap<(String, String, Kind), Vec<usize>> = BTreeMap::new();
     for (i, p) in placed.iter().enumerate() {
@@ -219,6 +220,7 @@ pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption
         })
         .collect();
     let mut cx = Ctx {
+        origin,
         insts,
         placed: &placed,
         blocks,
@@ -257,13 +259,30 @@ pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption
             )
         });
         let mut text = String::new();
-        let _ = writeln!(
-            text,
-            "# Adopted from Terraform by `regionctl adopt terraform` ({}).\n\
-             # Each resource names the Terraform address it came from. Review, then plan; see\n\
-             # docs/migrate-from-terraform.md for handing the resources over.",
-            sources.join(", ")
-        );
+        match origin {
+            Origin::Terraform => {
+                let _ = writeln!(
+                    text,
+                    "# Adopted from Terraform by `regionctl adopt terraform` ({}).\n\
+                     # Each resource names the Terraform address it came from. Review, then plan; see\n\
+                     # docs/migrate-from-terraform.md for handing the resources over.",
+                    sources.join(", ")
+                );
+            }
+            Origin::Aws { region, filters } => {
+                let filters = if filters.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {filters}")
+                };
+                let _ = writeln!(
+                    text,
+                    "# Adopted from live AWS by `regionctl adopt aws --region {region}{filters}`.\n\
+                     # Each resource names the AWS resource it was read from. Review, then plan; see\n\
+                     # docs/migrate-from-terraform.md (\"Adopting what exists in AWS\")."
+                );
+            }
+        }
         if env == crate::addr::GLOBAL_ENV {
             text.push_str("global: true\n");
         } else {
@@ -279,7 +298,11 @@ pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption
         if !text.ends_with('\n') {
             text.push('\n');
         }
-        out.files.push((format!("envs/{env}/terraform.yaml"), text));
+        let stem = match origin {
+            Origin::Terraform => "terraform",
+            Origin::Aws { .. } => "adopted",
+        };
+        out.files.push((format!("envs/{env}/{stem}.yaml"), text));
     }
 
     // State records.
@@ -544,7 +567,12 @@ fn write_block(cx: &Ctx, b: usize, out: &mut String) {
                 out.push('\n');
             }
             let d = &cx.placed[*m].draft;
-            let mut head = format!("from {} ({})", cx.insts[d.inst].address(), block.source);
+            let mut head = match cx.origin {
+                Origin::Terraform => {
+                    format!("from {} ({})", cx.insts[d.inst].address(), block.source)
+                }
+                Origin::Aws { .. } => format!("from {} {} ({})", d.kind, d.id, block.source),
+            };
             comment_tail(&mut head, d);
             comment(out, &head);
             let entries: Vec<(String, Y)> = cx.svs[*m]
@@ -561,13 +589,26 @@ fn write_block(cx: &Ctx, b: usize, out: &mut String) {
     }
     let Some(shape) = shape(cx, b) else { return };
     let first = &cx.placed[block.members[0]].draft;
-    let mut head = format!(
-        "from {}, {} instance{} ({})",
-        block.tf,
-        block.members.len(),
-        if block.members.len() == 1 { "" } else { "s" },
-        block.source
-    );
+    let mut head = match cx.origin {
+        Origin::Terraform => format!(
+            "from {}, {} instance{} ({})",
+            block.tf,
+            block.members.len(),
+            if block.members.len() == 1 { "" } else { "s" },
+            block.source
+        ),
+        Origin::Aws { .. } => format!(
+            "from {} {} ({}), one per zone",
+            block.kind,
+            block
+                .members
+                .iter()
+                .map(|m| cx.placed[*m].draft.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            block.source
+        ),
+    };
     for m in &block.members {
         comment_tail(&mut head, &cx.placed[*m].draft);
     }

@@ -98,6 +98,34 @@ pub const MAPPINGS: &[Mapping] = &[
         Kind::CloudwatchLogGroup,
         cloudwatch_log_group,
     ),
+    res("aws_kms_key", Kind::KmsKey, kms_key),
+    res("aws_kms_alias", Kind::KmsAlias, kms_alias),
+    res("aws_sns_topic", Kind::SnsTopic, sns_topic),
+    res(
+        "aws_sns_topic_subscription",
+        Kind::SnsSubscription,
+        sns_topic_subscription,
+    ),
+    res(
+        "aws_cloudwatch_metric_alarm",
+        Kind::CloudwatchMetricAlarm,
+        cloudwatch_metric_alarm,
+    ),
+    res("aws_ecr_repository", Kind::EcrRepository, ecr_repository),
+    fold("aws_ecr_lifecycle_policy", ecr_lifecycle_policy),
+    res(
+        "aws_ecr_replication_configuration",
+        Kind::EcrReplicationConfiguration,
+        ecr_replication_configuration,
+    ),
+    res("aws_launch_template", Kind::LaunchTemplate, launch_template),
+    res(
+        "aws_iam_openid_connect_provider",
+        Kind::IamOidcProvider,
+        iam_openid_connect_provider,
+    ),
+    res("aws_iam_policy", Kind::IamPolicy, iam_policy),
+    res("aws_eks_addon", Kind::EksAddon, eks_addon),
 ];
 
 const fn res(
@@ -834,7 +862,7 @@ fn db_subnet_group(i: &TfInstance) -> Result<Draft, String> {
 
 /// The environment variable a database's master password is read from, e.g.
 /// `PROD_EUW1_APP_PASSWORD` for `prod-euw1-app`.
-fn password_env(identifier: &str) -> String {
+pub(super) fn password_env(identifier: &str) -> String {
     let mut out: String = identifier
         .chars()
         .map(|c| {
@@ -1100,6 +1128,370 @@ fn cloudwatch_log_group(i: &TfInstance) -> Result<Draft, String> {
     if let Some(arn) = i.str("arn") {
         d.computed
             .insert("arn".into(), json!(arn.trim_end_matches(":*")));
+    }
+    Ok(d)
+}
+
+// ---------------------------------------------------------------------------------------------
+// KMS, SNS, CloudWatch alarms, ECR, launch templates, IAM policies and OIDC providers, EKS add-ons
+// (attribute names as terraform-provider-aws writes them in state)
+
+fn kms_key(i: &TfInstance) -> Result<Draft, String> {
+    if let Some(usage) = i.str("key_usage").filter(|u| *u != "ENCRYPT_DECRYPT") {
+        return Err(format!(
+            "its key_usage is {usage}; the kms_key kind manages symmetric encryption keys"
+        ));
+    }
+    if let Some(spec) = i
+        .str("customer_master_key_spec")
+        .filter(|s| *s != "SYMMETRIC_DEFAULT")
+    {
+        return Err(format!(
+            "its key spec is {spec}; the kms_key kind manages SYMMETRIC_DEFAULT keys"
+        ));
+    }
+    if i.attrs.get("multi_region") == Some(&J::Bool(true)) {
+        return Err("it is a multi-Region key, which the kms_key kind does not make".into());
+    }
+    if i.attrs.get("is_enabled") == Some(&J::Bool(false)) {
+        return Err("it is disabled, and the kms_key kind manages enabled keys".into());
+    }
+    let mut b = B::new(i);
+    b.same(&["description", "enable_key_rotation"])
+        .positive("rotation_period_in_days", "rotation_period_in_days")
+        .positive("deletion_window_in_days", "deletion_window_in_days")
+        .set("policy", i.str("policy").map(document))
+        .tags();
+    // Rotation off: the period Terraform records means nothing.
+    if i.attrs.get("enable_key_rotation") != Some(&J::Bool(true)) {
+        b.attrs.remove("rotation_period_in_days");
+    }
+    b.draft(Kind::KmsKey, i.str("key_id").or_else(|| i.str("id")))
+}
+
+fn kms_alias(i: &TfInstance) -> Result<Draft, String> {
+    let mut b = B::new(i);
+    b.same(&["name", "target_key_id"]);
+    let mut d = b.draft(Kind::KmsAlias, i.str("name"))?;
+    if let Some(arn) = i.str("target_key_arn") {
+        d.computed.insert("target_key_arn".into(), json!(arn));
+    }
+    Ok(d)
+}
+
+fn sns_topic(i: &TfInstance) -> Result<Draft, String> {
+    let mut b = B::new(i);
+    b.same(&["name", "display_name", "kms_master_key_id", "fifo_topic"])
+        .tags();
+    b.draft(Kind::SnsTopic, i.str("arn"))
+}
+
+fn sns_topic_subscription(i: &TfInstance) -> Result<Draft, String> {
+    let protocol = i.str("protocol").unwrap_or_default();
+    if !["email", "email-json", "http", "https"].contains(&protocol) {
+        return Err(format!(
+            "its protocol is {protocol:?}; sns_subscription takes email, email-json, http and https"
+        ));
+    }
+    let mut b = B::new(i);
+    b.same(&["topic_arn", "protocol", "endpoint"]);
+    let mut d = b.draft(Kind::SnsSubscription, i.str("arn").or_else(|| i.str("id")))?;
+    if let Some(p) = i.attrs.get("pending_confirmation").and_then(J::as_bool) {
+        d.computed.insert("pending_confirmation".into(), json!(p));
+    }
+    Ok(d)
+}
+
+fn cloudwatch_metric_alarm(i: &TfInstance) -> Result<Draft, String> {
+    if i.attrs.get("metric_query").is_some_and(|v| !empty(v)) {
+        return Err(
+            "it is a metric math alarm (metric_query); cloudwatch_metric_alarm watches one metric"
+                .into(),
+        );
+    }
+    if let Some(stat) = i.str("extended_statistic") {
+        return Err(format!(
+            "it uses the percentile statistic {stat}; cloudwatch_metric_alarm takes SampleCount, \
+             Average, Sum, Minimum or Maximum"
+        ));
+    }
+    if let Some(op) = i.str("comparison_operator").filter(|op| {
+        op.contains("LowerOrGreater")
+            || op.contains("UpperThreshold")
+            || op.contains("LowerThreshold")
+    }) {
+        return Err(format!(
+            "it is an anomaly detection alarm ({op}), which cloudwatch_metric_alarm does not make"
+        ));
+    }
+    let mut b = B::new(i);
+    b.copy("alarm_name", "name")
+        .copy("alarm_description", "description")
+        .same(&[
+            "namespace",
+            "metric_name",
+            "dimensions",
+            "statistic",
+            "period",
+            "evaluation_periods",
+            "threshold",
+            "comparison_operator",
+            "treat_missing_data",
+            "alarm_actions",
+            "ok_actions",
+            "insufficient_data_actions",
+            "actions_enabled",
+        ])
+        .positive("datapoints_to_alarm", "datapoints_to_alarm")
+        .tags();
+    b.draft(
+        Kind::CloudwatchMetricAlarm,
+        i.str("alarm_name").or_else(|| i.str("id")),
+    )
+}
+
+fn ecr_repository(i: &TfInstance) -> Result<Draft, String> {
+    let mut b = B::new(i);
+    b.same(&["name", "image_tag_mutability", "force_delete"])
+        .set(
+            "scan_on_push",
+            block(i, "image_scanning_configuration").and_then(|c| get(c, "scan_on_push").cloned()),
+        )
+        .tags();
+    if let Some(enc) = block(i, "encryption_configuration") {
+        b.set("encryption_type", get(enc, "encryption_type").cloned())
+            .set("kms_key", get(enc, "kms_key").cloned());
+    }
+    let mut d = b.draft(Kind::EcrRepository, i.str("name"))?;
+    for k in ["repository_url", "registry_id"] {
+        if let Some(v) = i.str(k) {
+            d.computed.insert(k.into(), json!(v));
+        }
+    }
+    Ok(d)
+}
+
+/// `aws_ecr_lifecycle_policy` is the repository's `lifecycle_policy`.
+fn ecr_lifecycle_policy(i: &TfInstance, drafts: &mut [Draft]) -> Result<(), String> {
+    let name = i.str("repository").unwrap_or_default();
+    let repo = find_by_id(drafts, Kind::EcrRepository, name)
+        .ok_or_else(|| format!("its repository {name} is not adopted"))?;
+    repo.attrs.insert(
+        "lifecycle_policy".into(),
+        document(i.str("policy").unwrap_or("{}")),
+    );
+    repo.folded.push(i.address());
+    Ok(())
+}
+
+fn ecr_replication_configuration(i: &TfInstance) -> Result<Draft, String> {
+    let rules: Vec<&Map<String, J>> = block(i, "replication_configuration")
+        .and_then(|c| c.get("rule"))
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(J::as_object)
+        .collect();
+    let [rule] = rules.as_slice() else {
+        return Err(format!(
+            "it has {} replication rules; ecr_replication_configuration holds one",
+            rules.len()
+        ));
+    };
+    let destinations: Vec<J> = rule
+        .get("destination")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(J::as_object)
+        .map(|d| {
+            let mut m = Map::new();
+            for k in ["region", "registry_id"] {
+                if let Some(v) = get(d, k) {
+                    m.insert(k.into(), v.clone());
+                }
+            }
+            J::Object(m)
+        })
+        .collect();
+    let mut filters = Vec::new();
+    for f in rule
+        .get("repository_filter")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(J::as_object)
+    {
+        match f.get("filter_type").and_then(J::as_str) {
+            Some("PREFIX_MATCH") | None => {
+                filters.extend(get(f, "filter").cloned());
+            }
+            Some(other) => {
+                return Err(format!(
+                    "a repository filter is {other}; ecr_replication_configuration takes \
+                     PREFIX_MATCH"
+                ));
+            }
+        }
+    }
+    let mut b = B::new(i);
+    b.set("destinations", Some(J::Array(destinations)))
+        .set("repository_filters", Some(J::Array(filters)));
+    b.draft(
+        Kind::EcrReplicationConfiguration,
+        i.str("registry_id").or_else(|| i.str("id")),
+    )
+}
+
+fn launch_template(i: &TfInstance) -> Result<Draft, String> {
+    // An update writes a new version from the fields regionctl knows: anything else would be
+    // dropped, so a template using it stays with Terraform.
+    for field in [
+        "user_data",
+        "instance_type",
+        "key_name",
+        "vpc_security_group_ids",
+        "security_group_names",
+        "iam_instance_profile",
+        "network_interfaces",
+        "instance_requirements",
+        "placement",
+        "cpu_options",
+    ] {
+        if i.attrs.get(field).is_some_and(|v| !empty(v)) {
+            return Err(format!(
+                "it sets {field}, which the launch_template kind does not manage (an update \
+                 would drop it)"
+            ));
+        }
+    }
+    let mappings: Vec<&Map<String, J>> = i
+        .attrs
+        .get("block_device_mappings")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(J::as_object)
+        .collect();
+    if mappings.len() > 1 {
+        return Err(format!(
+            "it has {} block device mappings; launch_template manages the root volume only",
+            mappings.len()
+        ));
+    }
+    let mut b = B::new(i);
+    b.same(&["name", "image_id"]).tags();
+    if let Some(m) = block(i, "metadata_options") {
+        b.set("http_tokens", get(m, "http_tokens").cloned())
+            .set("http_endpoint", get(m, "http_endpoint").cloned())
+            .set(
+                "http_put_response_hop_limit",
+                get(m, "http_put_response_hop_limit")
+                    .filter(|v| v.as_i64().unwrap_or(0) > 0)
+                    .cloned(),
+            );
+    }
+    if let Some(m) = mappings.first() {
+        b.set("root_device_name", get(m, "device_name").cloned());
+        let ebs = get(m, "ebs")
+            .and_then(J::as_array)
+            .and_then(|a| a.first())
+            .and_then(J::as_object);
+        if let Some(ebs) = ebs {
+            b.set(
+                "root_volume_size",
+                get(ebs, "volume_size")
+                    .filter(|v| v.as_i64().unwrap_or(0) > 0)
+                    .cloned(),
+            )
+            .set("root_volume_type", get(ebs, "volume_type").cloned())
+            // Terraform keeps `encrypted` as a string ("true", "false" or "" for unset).
+            .set("root_volume_encrypted", get(ebs, "encrypted").cloned())
+            .set("root_volume_kms_key_id", get(ebs, "kms_key_id").cloned());
+        }
+    }
+    let instance_tags = i
+        .attrs
+        .get("tag_specifications")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(J::as_object)
+        .find(|t| t.get("resource_type").and_then(J::as_str) == Some("instance"))
+        .and_then(|t| get(t, "tags").cloned());
+    b.set("instance_tags", instance_tags);
+    let mut d = b.draft(Kind::LaunchTemplate, i.str("id"))?;
+    for k in ["latest_version", "default_version"] {
+        // Terraform keeps the versions as numbers; the computed attributes are strings.
+        if let Some(v) = i.attrs.get(k).and_then(J::as_i64) {
+            d.computed.insert(k.into(), json!(v.to_string()));
+        }
+    }
+    Ok(d)
+}
+
+fn iam_openid_connect_provider(i: &TfInstance) -> Result<Draft, String> {
+    // The provider records the URL as IAM returns it, without its scheme; the spec's has it.
+    let issuer = i
+        .str("url")
+        .map(|u| u.trim_start_matches("https://").to_owned());
+    let mut b = B::new(i);
+    b.same(&["client_id_list", "thumbprint_list"])
+        .set(
+            "url",
+            issuer.as_ref().map(|u| json!(format!("https://{u}"))),
+        )
+        .tags();
+    let mut d = b.draft(Kind::IamOidcProvider, i.str("arn"))?;
+    // IAM is global, but the kind lives next to its cluster: an EKS issuer names the region.
+    d.region = issuer.as_deref().and_then(issuer_region);
+    if let Some(u) = issuer {
+        d.computed.insert("issuer".into(), json!(u));
+    }
+    Ok(d)
+}
+
+/// The region of an EKS OIDC issuer (`oidc.eks.eu-west-1.amazonaws.com/id/...`).
+pub(super) fn issuer_region(issuer: &str) -> Option<String> {
+    let host = issuer.trim_start_matches("https://").split('/').next()?;
+    let region = host.strip_prefix("oidc.eks.")?.split('.').next()?;
+    crate::spec::aws_facts::is_known_region(region).then(|| region.to_owned())
+}
+
+fn iam_policy(i: &TfInstance) -> Result<Draft, String> {
+    let mut b = B::new(i);
+    b.same(&["name", "path", "description"])
+        .set("policy", i.str("policy").map(document))
+        .tags();
+    let mut d = b.draft(Kind::IamPolicy, i.str("arn"))?;
+    if let Some(id) = i.str("policy_id") {
+        d.computed.insert("policy_id".into(), json!(id));
+    }
+    Ok(d)
+}
+
+fn eks_addon(i: &TfInstance) -> Result<Draft, String> {
+    let (Some(cluster), Some(addon)) = (i.str("cluster_name"), i.str("addon_name")) else {
+        return Err("the state records no cluster_name or addon_name for it".into());
+    };
+    let mut b = B::new(i);
+    b.same(&[
+        "cluster_name",
+        "addon_name",
+        "addon_version",
+        "service_account_role_arn",
+    ])
+    // The provider splits EKS's one setting in two (resolve_conflicts is deprecated); the
+    // update setting is the one regionctl applies after the create.
+    .copy("resolve_conflicts", "resolve_conflicts")
+    .copy("resolve_conflicts_on_update", "resolve_conflicts")
+    .tags();
+    let mut d = b.draft(Kind::EksAddon, Some(&format!("{cluster}/{addon}")))?;
+    if i.str("configuration_values").is_some() {
+        d.notes.push(
+            "its configuration_values stay as they are: the eks_addon kind does not manage them"
+                .into(),
+        );
     }
     Ok(d)
 }

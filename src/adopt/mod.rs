@@ -13,6 +13,7 @@
 //!    YAML and the state records are written.
 
 pub mod emit;
+pub mod live;
 pub mod map;
 pub mod tfstate;
 
@@ -79,6 +80,17 @@ pub fn terraform(docs: &[(String, String)], options: &Options) -> Result<Adoptio
         insts.extend(tfstate::read(name, text)?);
     }
     Ok(translate(&insts, options))
+}
+
+/// Where the adopted resources were read, which the written files say.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    Terraform,
+    /// `adopt aws`: the region read and the filters as typed.
+    Aws {
+        region: String,
+        filters: String,
+    },
 }
 
 /// An adopted resource with its place: environment and the Terraform resource (block) it came from.
@@ -172,7 +184,7 @@ pub fn translate(insts: &[tfstate::TfInstance], options: &Options) -> Adoption {
             }),
         }
     }
-    emit::emit(insts, placed, &mut out);
+    emit::emit(insts, placed, &mut out, &Origin::Terraform);
     out.unmapped.sort_by(|a, b| a.address.cmp(&b.address));
     out
 }

@@ -343,3 +343,163 @@ fn show_json_reads_like_the_state() {
     assert!(errors.is_empty(), "{errors:?}");
     assert!(file(&a, "ca-central-1").contains("vpc_id: \"${vpc.main.id}\""));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The kinds of the production-platform round: tests/fixtures/adopt/more-kinds.tfstate holds one
+// resource of each Terraform type (attribute names as terraform-provider-aws writes them), plus
+// instances regionctl must refuse.
+
+const MORE_KINDS: &str = include_str!("../../tests/fixtures/adopt/more-kinds.tfstate");
+
+fn adopt_more_kinds() -> Adoption {
+    terraform(
+        &[("more-kinds.tfstate".to_owned(), MORE_KINDS.to_owned())],
+        &Options::default(),
+    )
+    .expect("the fixture reads")
+}
+
+#[test]
+fn the_new_kinds_map_with_references_and_load_without_errors() {
+    let a = adopt_more_kinds();
+    let (spec, errors) = load(&a);
+    let all: String = a
+        .files
+        .iter()
+        .map(|(p, t)| format!("--- {p}\n{t}"))
+        .collect();
+    assert!(errors.is_empty(), "{}\n{all}", errors.join("\n"));
+    // The records hold what the spec evaluates to, or the first plan would see changes.
+    let spec = spec.expect("a spec");
+    for (addr, rec) in a.records.values().flatten() {
+        for (name, value) in &spec.resources[addr].attrs {
+            if !value.has_unknown() {
+                assert_eq!(rec.attrs.get(name), Some(value), "{addr}.{name}\n{all}");
+            }
+        }
+    }
+    let use1 = file(&a, "us-east-1");
+    for want in [
+        // kms_key: description, rotation, the policy as a map
+        "kms_key.main:",
+        "enable_key_rotation: true",
+        "rotation_period_in_days: 365",
+        "deletion_window_in_days: 30",
+        "Sid: Enable IAM User Permissions",
+        // the alias and the ECR key refer to the key
+        "target_key_id: \"${kms_key.main.id}\"",
+        "kms_key: \"${kms_key.main.arn}\"",
+        // SNS
+        "display_name: Platform alerts",
+        "topic_arn: \"${sns_topic.alerts.arn}\"",
+        "endpoint: oncall@example.com",
+        // the alarm, with Terraform's names turned into the kind's
+        "name: platform-cpu",
+        "description: CPU high",
+        "dimensions: { AutoScalingGroupName: nodes }",
+        "datapoints_to_alarm: 2",
+        "treat_missing_data: notBreaching",
+        // ECR: nested blocks flattened, the lifecycle policy folded in
+        "scan_on_push: true",
+        "image_tag_mutability: IMMUTABLE",
+        "encryption_type: KMS",
+        "countNumber: 30",
+        // replication: one rule
+        "region: eu-west-1",
+        "repository_filters: [platform/]",
+        // launch template: metadata options and the root volume
+        "http_tokens: required",
+        "http_put_response_hop_limit: 2",
+        "root_device_name: /dev/xvda",
+        "root_volume_size: 50",
+        "root_volume_type: gp3",
+        "root_volume_encrypted: true",
+        "instance_tags: { Name: platform-node }",
+        // the add-on: its role is a reference into global
+        "addon_name: aws-ebs-csi-driver",
+        "service_account_role_arn: \"${env.global.iam_role.ebs_csi.arn}\"",
+        "resolve_conflicts: PRESERVE",
+    ] {
+        assert!(use1.contains(want), "missing {want:?}:\n{use1}");
+    }
+    // The OIDC provider lives next to its cluster, in the region its issuer names.
+    for want in [
+        "url: \"https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE\"",
+        "client_id_list: [sts.amazonaws.com]",
+    ] {
+        assert!(use1.contains(want), "missing {want:?}:\n{use1}");
+    }
+    let global = file(&a, "global");
+    for want in [
+        "iam_policy.ecr_pull:",
+        "path: /platform/",
+        "\"ecr:GetAuthorizationToken\"",
+        // the role's managed policy is the adopted policy
+        "\"${iam_policy.ecr_pull.arn}\"",
+    ] {
+        assert!(global.contains(want), "missing {want:?}:\n{global}");
+    }
+    // Ids as regionctl reads them.
+    for (addr, id) in [
+        (
+            "us-east-1/kms_key.main",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+        ),
+        ("us-east-1/kms_alias.main", "alias/platform"),
+        (
+            "us-east-1/sns_topic.alerts",
+            "arn:aws:sns:us-east-1:123456789012:alerts",
+        ),
+        ("us-east-1/cloudwatch_metric_alarm.cpu", "platform-cpu"),
+        ("us-east-1/ecr_repository.api", "platform/api"),
+        (
+            "us-east-1/ecr_replication_configuration.main",
+            "123456789012",
+        ),
+        ("us-east-1/launch_template.nodes", "lt-0abc1234"),
+        ("us-east-1/eks_addon.ebs_csi", "platform/aws-ebs-csi-driver"),
+        (
+            "global/iam_policy.ecr_pull",
+            "arn:aws:iam::123456789012:policy/platform/ecr-pull",
+        ),
+    ] {
+        assert_eq!(record(&a, addr).id, id, "{addr}");
+    }
+    let oidc = record(&a, "us-east-1/iam_oidc_provider.eks");
+    assert_eq!(
+        oidc.computed.get("issuer"),
+        Some(&Value::Str(
+            "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE".into()
+        ))
+    );
+    let lt = record(&a, "us-east-1/launch_template.nodes");
+    assert_eq!(
+        lt.computed.get("latest_version"),
+        Some(&Value::Str("3".into()))
+    );
+    assert!(
+        a.adopted
+            .iter()
+            .any(|(tf, addr)| tf == "aws_ecr_lifecycle_policy.api"
+                && addr.to_string() == "us-east-1/ecr_repository.api"),
+        "the lifecycle policy is folded into its repository"
+    );
+}
+
+#[test]
+fn what_the_new_kinds_cannot_express_is_unmapped_with_the_reason() {
+    let a = adopt_more_kinds();
+    let reasons: BTreeMap<&str, &str> = a
+        .unmapped
+        .iter()
+        .map(|u| (u.address.as_str(), u.reason.as_str()))
+        .collect();
+    assert!(
+        reasons["aws_kms_key.signing"].contains("SIGN_VERIFY"),
+        "{reasons:?}"
+    );
+    assert!(reasons["aws_sns_topic_subscription.queue"].contains("\"sqs\""));
+    assert!(reasons["aws_cloudwatch_metric_alarm.errors_ratio"].contains("metric_query"));
+    assert!(reasons["aws_launch_template.bastion"].contains("user_data"));
+    assert_eq!(a.unmapped.len(), 4, "{reasons:?}");
+}

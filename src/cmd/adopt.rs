@@ -1,6 +1,7 @@
-//! `regionctl adopt terraform STATE...`: read the documents, translate them (`crate::adopt`),
-//! write the spec files and the states (`ops::adopt`), then load the written project as
-//! `validate` would and print the summary: adopted, unmapped with reasons, per region.
+//! `regionctl adopt terraform STATE...` and `regionctl adopt aws --region R`: read (the documents,
+//! or the region through the provider), translate (`crate::adopt`), check the states, write the
+//! spec files, load the written project as `validate` would, record the states (`ops::adopt`),
+//! and print the summary: adopted, unmapped or skipped with reasons, per region.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -8,7 +9,7 @@ use std::path::Path;
 
 use super::Output;
 use crate::adopt;
-use crate::cli::{AdoptCommand, AdoptTerraformArgs};
+use crate::cli::{AdoptAwsArgs, AdoptCommand, AdoptTerraformArgs};
 use crate::exit::ExitStatus;
 use crate::ops;
 use crate::provider::ClientOptions;
@@ -21,7 +22,195 @@ pub fn run(
 ) -> std::io::Result<ExitStatus> {
     match cmd {
         AdoptCommand::Terraform(args) => terraform(start, args, aws, io),
+        AdoptCommand::Aws(args) => live(start, args, aws, io),
     }
+}
+
+/// What both sources share once translated: states checked, files written, project loaded,
+/// states recorded. `None` when it stopped (the reason printed).
+/// Where an adoption goes: `--out`, `--project`, `--force`.
+struct Dest<'a> {
+    out: Option<&'a Path>,
+    project: Option<&'a str>,
+    force: bool,
+}
+
+fn finish(
+    start: &Path,
+    dest: Dest<'_>,
+    adoption: &adopt::Adoption,
+    command: &str,
+    aws: &ClientOptions,
+    io: &mut Output,
+) -> std::io::Result<Result<Vec<ops::adopt::Recorded>, ExitStatus>> {
+    let Dest {
+        out,
+        project,
+        force,
+    } = dest;
+    let root = out.map_or_else(|| start.to_path_buf(), |o| super::resolve_path(start, o));
+    let project = project.map_or_else(|| project_name(&root), str::to_owned);
+    let runtime = ops::runtime()?;
+    // The states first, against the backend the existing project names (its spec may not load
+    // yet: only regionctl.yaml matters here), before any file is written.
+    let target = if root.join("regionctl.yaml").exists() {
+        match ops::adopt::Target::of_project_file(&root) {
+            Ok(t) => t,
+            Err(e) => return super::report(Err(e), io).map(Err),
+        }
+    } else {
+        ops::adopt::Target::new_project(&root, &project)
+    };
+    if let Err(e) = runtime.block_on(ops::adopt::check_states(&target, aws, adoption, force)) {
+        return super::report(Err(e), io).map(Err);
+    }
+    let written = match ops::adopt::write_files(&root, adoption, &project, force, command) {
+        Ok(w) => w,
+        Err(e) => return super::report(Err(e), io).map(Err),
+    };
+    for path in &written {
+        writeln!(io.err, "wrote {}", path.display())?;
+    }
+    // The written project, loaded as `validate` loads it: its diagnostics are printed, and the
+    // state goes where its backend says.
+    let Some(spec) = super::load_project(&root, &super::all_envs(), false, io) else {
+        writeln!(
+            io.err,
+            "error: the written project does not load; no state was recorded"
+        )?;
+        return Ok(Err(ExitStatus::Failure));
+    };
+    match runtime.block_on(ops::adopt::record(&spec, aws, adoption, force)) {
+        Ok(r) => Ok(Ok(r)),
+        Err(e) => super::report(Err(e), io).map(Err),
+    }
+}
+
+fn live(
+    start: &Path,
+    args: &AdoptAwsArgs,
+    aws: &ClientOptions,
+    io: &mut Output,
+) -> std::io::Result<ExitStatus> {
+    let runtime = ops::runtime()?;
+    writeln!(
+        io.err,
+        "reading every kind in {}{} ...",
+        args.region,
+        if args.include_global {
+            " and the global kinds (through us-east-1)"
+        } else {
+            ""
+        }
+    )?;
+    let err = &mut io.err;
+    let read = runtime.block_on(ops::adopt::read_region(
+        aws,
+        &args.region,
+        args.include_global,
+        |kind, region, count, left| {
+            let _ = writeln!(
+                err,
+                "  {:<30} {count:>4} in {region} ({left} lists left)",
+                kind.to_string()
+            );
+        },
+    ));
+    drop(runtime);
+    let observed = match read {
+        Ok(o) => o,
+        Err(e) => return super::report(Err(e), io),
+    };
+    if let Some(vpc) = &args.vpc
+        && !observed
+            .iter()
+            .any(|o| o.kind == crate::kind::Kind::Vpc && o.id == *vpc)
+    {
+        writeln!(
+            io.err,
+            "error: there is no VPC {vpc} in {}; nothing was written",
+            args.region
+        )?;
+        return Ok(ExitStatus::Failure);
+    }
+    let filters = adopt::live::Filters {
+        tags: args.tags.clone(),
+        vpc: args.vpc.clone(),
+    };
+    let result = adopt::live::translate(&args.region, &observed, &filters);
+    if result.adoption.records.is_empty() {
+        writeln!(
+            io.out,
+            "Nothing to adopt in {}: read {}, skipped {}, left out by the filters {}.",
+            args.region,
+            observed.len(),
+            result.skipped.len(),
+            result.left_out
+        )?;
+        skipped(io, &result.skipped)?;
+        return Ok(ExitStatus::Success);
+    }
+    let recorded = match finish(
+        start,
+        Dest {
+            out: args.out.as_deref(),
+            project: args.project.as_deref(),
+            force: args.force,
+        },
+        &result.adoption,
+        "adopt aws",
+        aws,
+        io,
+    )? {
+        Ok(r) => r,
+        Err(status) => return Ok(status),
+    };
+    let adoption = &result.adoption;
+    for (env, records) in &adoption.records {
+        let state = recorded
+            .iter()
+            .find(|r| r.env == *env)
+            .map(|r| format!(", state {} (serial {})", r.location, r.serial))
+            .unwrap_or_default();
+        // Skips and filters concern the region read; global resources are counted apart.
+        let rest = if *env == args.region {
+            format!(
+                ", skipped {}, left out by the filters {}",
+                result.skipped.len(),
+                result.left_out
+            )
+        } else {
+            String::new()
+        };
+        writeln!(io.out, "{env}: adopted {}{rest}{state}", records.len())?;
+    }
+    skipped(io, &result.skipped)?;
+    if !adoption.secret_envs.is_empty() {
+        writeln!(
+            io.out,
+            "AWS never returns database passwords: set {} before an apply that needs them, or \
+             switch those databases to manage_master_user_password: true.",
+            adoption.secret_envs.join(", ")
+        )?;
+    }
+    writeln!(
+        io.out,
+        "Nothing changed in AWS. Next: `regionctl check`, then `regionctl plan envs/{}` (the \
+         first apply adds regionctl's identity tags in place).",
+        args.region
+    )?;
+    Ok(ExitStatus::Success)
+}
+
+fn skipped(io: &mut Output, skipped: &[adopt::Unmapped]) -> std::io::Result<()> {
+    if skipped.is_empty() {
+        return Ok(());
+    }
+    writeln!(io.out, "Skipped (not in the spec or the state):")?;
+    for u in skipped {
+        writeln!(io.out, "  {}: {}", u.address, u.reason)?;
+    }
+    Ok(())
 }
 
 fn terraform(
@@ -67,31 +256,20 @@ fn terraform(
             return Ok(ExitStatus::Failure);
         }
     };
-    let root = args
-        .out
-        .as_ref()
-        .map_or_else(|| start.to_path_buf(), |o| super::resolve_path(start, o));
-    let project = args.project.clone().unwrap_or_else(|| project_name(&root));
-    let written = match ops::adopt::write_files(&root, &adoption, &project, args.force) {
-        Ok(w) => w,
-        Err(e) => return super::report(Err(e), io),
-    };
-    for path in &written {
-        writeln!(io.err, "wrote {}", path.display())?;
-    }
-    // The written project, loaded as `validate` loads it: its diagnostics are printed, and the
-    // state goes where its backend says.
-    let Some(spec) = super::load_project(&root, &super::all_envs(), false, io) else {
-        writeln!(
-            io.err,
-            "error: the written project does not load; no state was recorded"
-        )?;
-        return Ok(ExitStatus::Failure);
-    };
-    let runtime = ops::runtime()?;
-    let recorded = match runtime.block_on(ops::adopt::record(&spec, aws, &adoption, args.force)) {
+    let recorded = match finish(
+        start,
+        Dest {
+            out: args.out.as_deref(),
+            project: args.project.as_deref(),
+            force: args.force,
+        },
+        &adoption,
+        "adopt terraform",
+        aws,
+        io,
+    )? {
         Ok(r) => r,
-        Err(e) => return super::report(Err(e), io),
+        Err(status) => return Ok(status),
     };
     summary(io, &adoption, &recorded)?;
     Ok(ExitStatus::Success)

@@ -37,12 +37,17 @@ pub(in crate::provider) async fn refresh(
         .chain(&hints.ids)
         .map(String::as_str)
         .collect();
+    let alarms = if p.everything() {
+        describe_all(p, &subject, region).await?
+    } else {
+        describe(p, &subject, region, &wanted).await?
+    };
     let mut out = Vec::new();
-    for alarm in describe(p, &subject, region, &wanted).await? {
+    for alarm in alarms {
         let Some(tags) = tags_of(p, &subject, region, &alarm).await? else {
             continue;
         };
-        if tags.get(STACK_TAG) == Some(&p.stack) {
+        if p.keeps(tags.get(STACK_TAG)) {
             out.push(observe(region, &alarm, tags));
         }
     }
@@ -233,6 +238,28 @@ fn timing(ctx: &Ctx<'_>, d: &Desired<'_>) -> Result<(i32, i32, Option<i32>), Pro
         Some(problem) => Err(ProviderError::invalid(ctx, problem)),
         None => Ok((period, evaluation_periods, datapoints)),
     }
+}
+
+/// Every metric alarm of the region (`adopt aws`), paginated.
+async fn describe_all(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<Vec<MetricAlarm>, ProviderError> {
+    let pages = p
+        .clients
+        .cloudwatch(region)
+        .describe_alarms()
+        .alarm_types(AlarmType::MetricAlarm)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(aws(subject, region, "DescribeAlarms"))?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|page| page.metric_alarms.unwrap_or_default())
+        .collect())
 }
 
 /// The metric alarms named `names` (100 names per DescribeAlarms, each paginated).

@@ -46,7 +46,7 @@ pub(in crate::provider) mod repository {
             .chain(&hints.ids)
             .map(String::as_str)
             .collect();
-        if wanted.is_empty() {
+        if wanted.is_empty() && !p.everything() {
             return Ok(Vec::new());
         }
         let repos = p
@@ -61,11 +61,11 @@ pub(in crate::provider) mod repository {
             .map_err(aws(&subject, region, "DescribeRepositories"))?;
         let mut out = Vec::new();
         for repo in repos {
-            if !repo.repository_name().is_some_and(|n| wanted.contains(n)) {
+            if !p.everything() && !repo.repository_name().is_some_and(|n| wanted.contains(n)) {
                 continue;
             }
             if let Some(found) = complete(p, &subject, region, repo).await?
-                && found.tags.get(STACK_TAG) == Some(&p.stack)
+                && p.keeps(found.tags.get(STACK_TAG))
             {
                 out.push(found);
             }

@@ -28,11 +28,31 @@ pub(in crate::provider) async fn refresh(
 ) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::IamRole);
     // The id of a role is its name, so both hints name roles.
-    let names: BTreeSet<&String> = hints.names.iter().chain(&hints.ids).collect();
+    let mut names: BTreeSet<String> = hints.names.iter().chain(&hints.ids).cloned().collect();
+    if p.everything() {
+        // ListRoles returns no tags, so each role is read as usual; service-linked roles are
+        // AWS's to manage.
+        let roles = p
+            .clients
+            .iam(region)
+            .list_roles()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(aws(&subject, region, "ListRoles"))?;
+        names.extend(
+            roles
+                .into_iter()
+                .filter(|r| !r.path.starts_with("/aws-service-role/"))
+                .map(|r| r.role_name),
+        );
+    }
     let mut out = Vec::new();
-    for name in names {
+    for name in &names {
         if let Some(role) = observe(p, &subject, region, name).await?
-            && role.stack_tag() == Some(p.stack.as_str())
+            && p.keeps(role.tags.get(super::STACK_TAG))
         {
             out.push(role);
         }

@@ -45,18 +45,22 @@ pub(in crate::provider) async fn refresh(
     hints: &Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::IamOidcProvider);
-    if hints.names.is_empty() && hints.ids.is_empty() {
+    if hints.names.is_empty() && hints.ids.is_empty() && !p.everything() {
         return Ok(Vec::new());
     }
     let wanted: BTreeSet<String> = list(p, &subject, region)
         .await?
         .into_iter()
-        .filter(|arn| hints.ids.contains(arn) || hints.names.iter().any(|u| arn_is_for(arn, u)))
+        .filter(|arn| {
+            p.everything()
+                || hints.ids.contains(arn)
+                || hints.names.iter().any(|u| arn_is_for(arn, u))
+        })
         .collect();
     let mut out = Vec::new();
     for arn in wanted {
         if let Some(found) = get(p, &subject, region, &arn).await?
-            && found.stack_tag() == Some(p.stack.as_str())
+            && p.keeps(found.tags.get(crate::provider::STACK_TAG))
         {
             out.push(found);
         }

@@ -32,18 +32,19 @@ pub(in crate::provider) async fn refresh(
     hints: &Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::IamPolicy);
-    if hints.names.is_empty() && hints.ids.is_empty() {
+    if hints.names.is_empty() && hints.ids.is_empty() && !p.everything() {
         return Ok(Vec::new());
     }
     let listed = list(p, &subject, region).await?;
     let mut out = Vec::new();
     for policy in listed.iter().filter(|pol| {
-        pol.policy_name().is_some_and(|n| hints.names.contains(n))
+        p.everything()
+            || pol.policy_name().is_some_and(|n| hints.names.contains(n))
             || pol.arn().is_some_and(|a| hints.ids.contains(a))
     }) {
         let Some(arn) = policy.arn() else { continue };
         if let Some(found) = observe(p, &subject, region, arn).await?
-            && found.stack_tag() == Some(p.stack.as_str())
+            && p.keeps(found.tags.get(crate::provider::STACK_TAG))
         {
             out.push(found);
         }

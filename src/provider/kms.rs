@@ -72,7 +72,7 @@ pub(in crate::provider) mod key {
             let Some(tags) = tags_of(p, &subject, region, id).await? else {
                 continue;
             };
-            if tags.get(STACK_TAG) != Some(&p.stack) && !hints.ids.contains(id) {
+            if !p.keeps(tags.get(STACK_TAG)) && !hints.ids.contains(id) {
                 continue;
             }
             if let Some(key) = observe_with(p, &subject, region, id, tags).await? {
@@ -421,13 +421,18 @@ pub(in crate::provider) mod alias {
             .chain(&hints.ids)
             .map(String::as_str)
             .collect();
-        if wanted.is_empty() {
+        if wanted.is_empty() && !p.everything() {
             return Ok(Vec::new());
         }
         Ok(list_aliases(p, &subject, region)
             .await?
             .iter()
-            .filter(|a| a.alias_name().is_some_and(|n| wanted.contains(n)))
+            // AWS's own aliases (`alias/aws/...`) are not anyone's to manage.
+            .filter(|a| {
+                a.alias_name().is_some_and(|n| {
+                    wanted.contains(n) || (p.everything() && !n.starts_with("alias/aws/"))
+                })
+            })
             .filter_map(|a| observed(region, a))
             .collect())
     }

@@ -42,19 +42,19 @@ pub(in crate::provider) async fn refresh(
         .chain(&hints.ids)
         .map(String::as_str)
         .collect();
-    if wanted.is_empty() {
+    if wanted.is_empty() && !p.everything() {
         return Ok(Vec::new());
     }
     let groups = list(p, &subject, region, common_prefix(&wanted)).await?;
     let mut out = Vec::new();
     for group in groups {
-        if !group.log_group_name().is_some_and(|n| wanted.contains(n)) {
+        if !p.everything() && !group.log_group_name().is_some_and(|n| wanted.contains(n)) {
             continue;
         }
         let Some(tags) = tags_of(p, &subject, region, &group).await? else {
             continue;
         };
-        if tags.get(STACK_TAG) == Some(&p.stack) {
+        if p.keeps(tags.get(STACK_TAG)) {
             out.push(observe(region, group, tags));
         }
     }

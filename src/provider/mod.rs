@@ -171,6 +171,9 @@ pub struct Provider {
     pub progress: wait::Progress,
     /// Reads the kinds of one [`Provider::refresh_many`] share; off otherwise.
     pub(crate) memo: memo::Memo,
+    /// Whether a refresh lists every resource of a kind, whatever its tags (`adopt aws`),
+    /// instead of this stack's. Off except through [`Provider::listing_everything`].
+    everything: bool,
 }
 
 impl Provider {
@@ -181,7 +184,29 @@ impl Provider {
             wait: WaitPolicy::default(),
             progress: wait::Progress::default(),
             memo: memo::Memo::default(),
+            everything: false,
         }
+    }
+
+    /// This provider, with refreshes that return every resource of a kind in a region, whatever
+    /// its tags and without hints: what `regionctl adopt aws` reads. Only refresh changes;
+    /// `find`, `read` and the writes stay as they are.
+    pub fn listing_everything(self) -> Provider {
+        Provider {
+            everything: true,
+            ..self
+        }
+    }
+
+    /// Whether a refresh keeps a resource with this `regionctl:stack` tag: this stack's only, or
+    /// any (untagged and other stacks' too) when listing everything.
+    pub(crate) fn keeps(&self, stack_tag: Option<&String>) -> bool {
+        self.everything || stack_tag == Some(&self.stack)
+    }
+
+    /// Whether a refresh lists every resource (see [`Provider::listing_everything`]).
+    pub(crate) fn everything(&self) -> bool {
+        self.everything
     }
 
     /// The tags every taggable resource is created with: the user's, then regionctl's own.

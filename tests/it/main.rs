@@ -15,6 +15,7 @@
 mod harness;
 mod support;
 
+mod adopt_aws;
 mod adopt_terraform;
 mod apply_faults;
 mod apply_irsa;

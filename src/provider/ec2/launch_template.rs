@@ -19,7 +19,7 @@ use aws_sdk_ec2::types::{
     LaunchTemplateVersion, RequestLaunchTemplateData, ResourceType, VolumeType,
 };
 
-use super::{arn, from_tags, read_back, stack_filter, sync_tags, tag_spec, to_tags};
+use super::{arn, from_tags, read_back, stack_filters, sync_tags, tag_spec, to_tags};
 use crate::kind::Kind;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, user_tags};
 use crate::provider::error::{aws, has_code};
@@ -61,7 +61,7 @@ pub(in crate::provider) async fn refresh(
     let client = p.clients.ec2(region);
     let templates: Vec<LaunchTemplate> = client
         .describe_launch_templates()
-        .filters(stack_filter(p))
+        .set_filters(stack_filters(p))
         .max_results(200)
         .into_paginator()
         .items()

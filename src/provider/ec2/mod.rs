@@ -19,7 +19,7 @@ macro_rules! ec2_reads {
             p.clients
                 .ec2(region)
                 .$call()
-                .filters(super::stack_filter(p))
+                .set_filters(super::stack_filters(p))
                 .into_paginator()
                 .items()
                 .send()
@@ -89,6 +89,11 @@ pub(super) fn stack_filter(p: &Provider) -> Filter {
         .name(format!("tag:{}", super::STACK_TAG))
         .values(p.stack.clone())
         .build()
+}
+
+/// The filters of a refresh's list: the stack's tag, or none when listing everything.
+pub(super) fn stack_filters(p: &Provider) -> Option<Vec<Filter>> {
+    (!p.everything()).then(|| vec![stack_filter(p)])
 }
 
 /// The `TagSpecifications` entry for a new resource: the user's tags plus the identity tags.

@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::{
 };
 
 use super::{
-    TOKEN_TAG, create_once, from_tags, no_retries, read_back, stack_filter, sync_tags, tag_spec,
+    TOKEN_TAG, create_once, from_tags, no_retries, read_back, stack_filters, sync_tags, tag_spec,
     to_tags,
 };
 use crate::kind::Kind;
@@ -39,7 +39,7 @@ pub(in crate::provider) async fn refresh(
         .clients
         .ec2(region)
         .describe_nat_gateways()
-        .filter(stack_filter(p))
+        .set_filter(stack_filters(p))
         .filter(live)
         .into_paginator()
         .items()

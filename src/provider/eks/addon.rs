@@ -40,15 +40,19 @@ pub(in crate::provider) async fn refresh(
     hints: &Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::EksAddon);
-    let clusters: BTreeSet<&str> = hints
+    let mut clusters: BTreeSet<String> = hints
         .names
         .iter()
         .map(String::as_str)
         .chain(hints.ids.iter().filter_map(|i| split_id(i)).map(|(c, _)| c))
+        .map(str::to_owned)
         .collect();
+    if p.everything() {
+        clusters.extend(super::cluster_names(p, &subject, region).await?);
+    }
     let client = p.clients.eks(region);
     let mut out = Vec::new();
-    for cluster in clusters {
+    for cluster in &clusters {
         let names: Vec<String> = match client
             .list_addons()
             .cluster_name(cluster)

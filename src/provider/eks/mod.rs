@@ -133,7 +133,7 @@ async fn describe_stack_clusters(
 }
 
 fn is_ours(p: &Provider, tags: Option<&HashMap<String, String>>) -> bool {
-    tags.and_then(|t| t.get(super::STACK_TAG)) == Some(&p.stack)
+    p.keeps(tags.and_then(|t| t.get(super::STACK_TAG)))
 }
 
 fn tag_map(tags: Option<HashMap<String, String>>) -> BTreeMap<String, String> {

@@ -64,7 +64,9 @@ pub(in crate::provider) async fn refresh(
         .map_err(aws(&subject, region, "DescribeReplicationGroups"))?;
     let candidates: Vec<ReplicationGroup> = groups
         .into_iter()
-        .filter(|g| is_candidate(hints, g.replication_group_id().unwrap_or_default()))
+        .filter(|g| {
+            p.everything() || is_candidate(hints, g.replication_group_id().unwrap_or_default())
+        })
         .collect();
     // One group: one DescribeCacheClusters of its first member. More: one paginated list of the
     // region's cache clusters instead of one call per group.
@@ -82,7 +84,7 @@ pub(in crate::provider) async fn refresh(
         let Some(observed) = complete(p, &subject, region, group, member).await? else {
             continue;
         };
-        if observed.stack_tag() == Some(p.stack.as_str()) {
+        if p.keeps(observed.tags.get(crate::provider::STACK_TAG)) {
             out.push(observed);
         }
     }

@@ -39,13 +39,13 @@ pub(in crate::provider) async fn refresh(
     let mut out = Vec::new();
     for group in groups {
         let name = group.cache_subnet_group_name().unwrap_or_default();
-        if !is_candidate(hints, name) {
+        if !(p.everything() || is_candidate(hints, name)) {
             continue;
         }
         let Some(observed) = with_tags(p, &subject, region, group).await? else {
             continue;
         };
-        if observed.stack_tag() == Some(p.stack.as_str()) {
+        if p.keeps(observed.tags.get(crate::provider::STACK_TAG)) {
             out.push(observed);
         }
     }

@@ -35,7 +35,7 @@ fn from_tags(tags: &[Tag]) -> BTreeMap<String, String> {
 }
 
 fn in_stack(p: &Provider, tags: &BTreeMap<String, String>) -> bool {
-    tags.get(STACK_TAG) == Some(&p.stack)
+    p.keeps(tags.get(STACK_TAG))
 }
 
 /// The tags of one resource by ARN; `None` when the resource is gone (`not_found` codes).

@@ -34,7 +34,7 @@ pub(in crate::provider) async fn refresh(
         .chain(&hints.ids)
         .map(|n| n.to_lowercase())
         .collect();
-    if wanted.is_empty() {
+    if wanted.is_empty() && !p.everything() {
         return Ok(Vec::new());
     }
     let groups: Vec<DbSubnetGroup> = p
@@ -49,9 +49,10 @@ pub(in crate::provider) async fn refresh(
         .map_err(aws(&subject, region, "DescribeDBSubnetGroups"))?;
     let mut out = Vec::new();
     for group in groups {
-        let named = group
-            .db_subnet_group_name()
-            .is_some_and(|n| wanted.contains(&n.to_lowercase()));
+        let named = p.everything()
+            || group
+                .db_subnet_group_name()
+                .is_some_and(|n| wanted.contains(&n.to_lowercase()));
         if !named {
             continue;
         }

@@ -46,6 +46,7 @@ pub(in crate::provider) async fn refresh(
         .filter_map(|check| {
             let check_tags = tags.remove(&check.id).unwrap_or_default();
             let keep = match check_tags.get(STACK_TAG) {
+                _ if p.everything() => true,
                 Some(stack) => *stack == p.stack,
                 // Created by an apply that stopped before tagging it (health checks take no tags
                 // in their create call): the state may know it, or its regionctl caller

@@ -71,6 +71,7 @@ pub(super) async fn stack_zones(
     for (zone, zone_tags) in zones.iter().cloned() {
         let id = zone_id(&zone.id);
         let keep = match zone_tags.get(STACK_TAG) {
+            _ if p.everything() => true,
             Some(stack) => *stack == p.stack,
             None => {
                 hints.ids.contains(id)

@@ -37,7 +37,7 @@ pub(in crate::provider) async fn refresh(
     hints: &Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
     // Without tags, only the state can say which subscriptions are this stack's.
-    if hints.ids.is_empty() {
+    if hints.ids.is_empty() && !p.everything() {
         return Ok(Vec::new());
     }
     let subject = Subject::Kind(Kind::SnsSubscription);
@@ -54,8 +54,9 @@ pub(in crate::provider) async fn refresh(
     Ok(all
         .into_iter()
         .filter(|sub| {
-            sub.subscription_arn()
-                .is_some_and(|arn| arn != PENDING_ARN && hints.ids.contains(arn))
+            sub.subscription_arn().is_some_and(|arn| {
+                arn != PENDING_ARN && (p.everything() || hints.ids.contains(arn))
+            })
         })
         .map(|sub| observe_listed(region, &sub))
         .collect())

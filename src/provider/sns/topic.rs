@@ -26,21 +26,22 @@ pub(in crate::provider) async fn refresh(
     hints: &Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::SnsTopic);
-    if hints.names.is_empty() && hints.ids.is_empty() {
+    if hints.names.is_empty() && hints.ids.is_empty() && !p.everything() {
         return Ok(Vec::new());
     }
     let arns = list(p, &subject, region).await?;
     let mut out = Vec::new();
     for arn in arns {
-        let wanted =
-            hints.ids.contains(&arn) || topic_name(&arn).is_some_and(|n| hints.names.contains(n));
+        let wanted = p.everything()
+            || hints.ids.contains(&arn)
+            || topic_name(&arn).is_some_and(|n| hints.names.contains(n));
         if !wanted {
             continue;
         }
         let Some(found) = describe(p, &subject, region, &arn).await? else {
             continue;
         };
-        if found.tags.get(STACK_TAG) == Some(&p.stack) {
+        if p.keeps(found.tags.get(STACK_TAG)) {
             out.push(found);
         }
     }

@@ -129,3 +129,67 @@ fn documents_that_are_not_terraform_states_are_refused() {
     assert_eq!(r.code, Some(1), "{}", r.describe());
     assert!(r.stderr.contains("cannot read"), "{}", r.describe());
 }
+
+#[test]
+fn adopt_aws_refuses_bad_flags_with_clear_errors() {
+    let dir = fresh_dir("adopt", "aws-flags");
+    for (args, want) in [
+        (
+            &["adopt", "aws"][..],
+            "the following required arguments were not provided",
+        ),
+        (
+            &["adopt", "aws", "--region", "mars-1"][..],
+            "\"mars-1\" is not an AWS region regionctl knows",
+        ),
+        (
+            &[
+                "adopt",
+                "aws",
+                "--region",
+                "us-east-1",
+                "--vpc",
+                "subnet-0abc",
+            ][..],
+            "expected a VPC id such as vpc-0a1b2c3d, got \"subnet-0abc\"",
+        ),
+        (
+            &["adopt", "aws", "--region", "us-east-1", "--tag", "team"][..],
+            "expected KEY=VALUE (e.g. team=platform), got \"team\"",
+        ),
+        (
+            &["adopt", "aws", "--region", "us-east-1", "--tag", "=core"][..],
+            "expected KEY=VALUE",
+        ),
+    ] {
+        let r = run(&dir, args);
+        // Usage errors exit 1 like every other error here (2 is "changes present").
+        assert_eq!(r.code, Some(1), "{args:?}: {}", r.describe());
+        assert!(r.stderr.contains(want), "{args:?}: {}", r.describe());
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).map(Iterator::count).unwrap_or(0),
+        0,
+        "nothing is written"
+    );
+}
+
+#[test]
+fn adopt_terraform_checks_the_state_before_writing_any_file() {
+    let dir = fresh_dir("adopt", "state-first");
+    let state = fixture();
+    let first = run(&dir, &["adopt", "terraform", &state, "--out", "p"]);
+    assert_eq!(first.code, Some(0), "{}", first.describe());
+    // The spec files are gone, the states remain: nothing may be written, not even the files
+    // that no longer exist.
+    std::fs::remove_dir_all(dir.join("p/envs")).expect("remove the spec files");
+    let again = run(&dir, &["adopt", "terraform", &state, "--out", "p"]);
+    assert_eq!(again.code, Some(1), "{}", again.describe());
+    assert!(
+        again.stderr.contains("already exists in the state")
+            && again.stderr.contains("nothing was written"),
+        "{}",
+        again.describe()
+    );
+    assert!(!dir.join("p/envs").exists(), "no spec file was written");
+}
