@@ -21,7 +21,7 @@ use serde_json::{Map, Value as J, json};
 use super::map::{Draft, password_env};
 use super::tfstate::{TfInstance, TfKey};
 use super::{Adoption, Origin, Placed, Unmapped};
-use crate::kind::{Kind, Placement};
+use crate::kind::Kind;
 use crate::resource::{Observed, STACK_TAG};
 use crate::spec::schema::{Ty, schema};
 
@@ -177,7 +177,7 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
         });
         let mut draft = draft(o);
         draft.inst = insts.len() - 1;
-        let env = if o.kind.placement() == Placement::Global {
+        let env = if o.kind.placement().is_global_api() {
             crate::addr::GLOBAL_ENV.to_owned()
         } else {
             region.to_owned()

@@ -37,8 +37,11 @@ pub async fn read_region(
         .iter()
         .filter_map(|k| match k.placement() {
             Placement::Regional => Some((*k, region.to_owned())),
-            Placement::Global if global => Some((*k, GLOBAL_REGION.to_owned())),
-            Placement::Global => None,
+            // IAM roles and policies are account-wide wherever a spec may declare them.
+            Placement::Global | Placement::GlobalAnyEnv if global => {
+                Some((*k, GLOBAL_REGION.to_owned()))
+            }
+            Placement::Global | Placement::GlobalAnyEnv => None,
         })
         .collect();
     let total = jobs.len();

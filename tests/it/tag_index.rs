@@ -244,6 +244,13 @@ async fn the_example_platform_is_refreshed_from_the_index_and_the_same_without_i
     let indexed = refresh(p.clone(), jobs.clone()).await;
     let after = p.clients.requests();
     for (addr, o) in &created {
+        // Two kinds are found through the ids the state records, which this spec-only refresh
+        // has not got (plan_noop adds them): SNS lists a subscription pending confirmation
+        // without its ARN, and an OIDC provider's url is the cluster's issuer. Neither is
+        // served by the tag index, the subject here.
+        if matches!(o.kind, Kind::SnsSubscription | Kind::IamOidcProvider) {
+            continue;
+        }
         assert!(
             indexed.contains_key(&(o.kind, o.region.clone(), o.id.clone())),
             "{addr} ({}) not found by the refresh",
