@@ -30,8 +30,9 @@ pub fn run(
     let runtime = crate::ops::runtime()?;
     let (inventory, requests) = runtime.block_on(async {
         let clients = Clients::load(aws).await;
+        let states = read_states(&spec, &clients).await;
         let provider = Provider::new(clients, spec.project.name.clone());
-        let inventory = collect(&provider, &spec).await;
+        let inventory = collect(&provider, &spec, &states).await;
         (inventory, provider.clients.requests())
     });
     tracing::info!(
@@ -63,9 +64,48 @@ pub fn run(
     })
 }
 
-/// Refreshes every kind the selected environments can hold, all at once.
-async fn collect(provider: &Provider, spec: &Spec) -> Inventory {
-    let jobs = crate::ops::refresh::jobs(spec);
+/// The selected environments' states, where they can be read. Inventory asks AWS what exists
+/// and needs no state, but some kinds carry no tags (KMS aliases, SNS subscriptions, an ECR
+/// registry's replication) or are listed only by an id the state holds (OIDC providers): for
+/// those, what the state records and AWS still has is what is found. A state that cannot be read
+/// is said, and those kinds then show as missing.
+async fn read_states(
+    spec: &Spec,
+    clients: &Clients,
+) -> BTreeMap<String, crate::state::State> {
+    let backend = crate::ops::state::backend(spec, clients);
+    let mut states = BTreeMap::new();
+    for env in spec.envs.values().filter(|e| e.selected) {
+        match backend.read(&env.name).await {
+            Ok(Some(state)) => {
+                states.insert(env.name.clone(), state);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(env = %env.name, "state not read: {e}"),
+        }
+    }
+    states
+}
+
+/// Refreshes every kind the selected environments can hold, all at once, with the ids their
+/// states record as hints (as a plan does).
+async fn collect(
+    provider: &Provider,
+    spec: &Spec,
+    states: &BTreeMap<String, crate::state::State>,
+) -> Inventory {
+    let mut jobs = crate::ops::refresh::jobs(spec);
+    for job in &mut jobs {
+        if let Some(state) = states.get(&job.env) {
+            job.hints.ids.extend(
+                state
+                    .resources
+                    .values()
+                    .filter(|r| r.kind == job.kind)
+                    .map(|r| r.id.clone()),
+            );
+        }
+    }
     let owners: Vec<String> = jobs.iter().map(|j| j.env.clone()).collect();
     let jobs = jobs
         .into_iter()
@@ -90,11 +130,24 @@ async fn collect(provider: &Provider, spec: &Spec) -> Inventory {
         env.found.sort_by(|a, b| {
             (a.address_tag(), a.kind, &a.id).cmp(&(b.address_tag(), b.kind, &b.id))
         });
-        let present: std::collections::BTreeSet<&str> = env
+        let mut present: std::collections::BTreeSet<String> = env
             .found
             .iter()
             .filter_map(provider::Observed::address_tag)
+            .map(str::to_owned)
             .collect();
+        // An untagged resource is present when the state records it and AWS returned that id.
+        if let Some(state) = states.get(&env.env) {
+            let ids: std::collections::BTreeSet<(crate::kind::Kind, &str)> =
+                env.found.iter().map(|o| (o.kind, o.id.as_str())).collect();
+            present.extend(
+                state
+                    .resources
+                    .iter()
+                    .filter(|(_, r)| ids.contains(&(r.kind, r.id.as_str())))
+                    .map(|(a, _)| a.to_string()),
+            );
+        }
         // Records cannot be tagged: one is present when a record of the stack's zones has the
         // spec's name, type and set identifier (the zone id is a reference, unknown here).
         let record_key = |attrs: &crate::provider::Attrs| {
@@ -117,7 +170,7 @@ async fn collect(provider: &Provider, spec: &Spec) -> Inventory {
             .iter()
             .filter(|(a, r)| {
                 a.env == env.env
-                    && !present.contains(a.to_string().as_str())
+                    && !present.contains(&a.to_string())
                     && !(r.kind == crate::kind::Kind::Route53Record
                         && records.contains(&record_key(&r.attrs)))
             })
