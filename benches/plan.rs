@@ -1,4 +1,4 @@
-//! Benchmark of `regionctl plan` against the AWS emulator: the example platform (110 resources
+//! Benchmark of `regionctl plan` against the AWS emulator: the example platform (121 resources
 //! over us-east-1, eu-west-1, ap-southeast-1 and global), planned with `--all-regions` twice over:
 //! an empty account (everything a create) and everything existing with its state recorded (no
 //! changes).

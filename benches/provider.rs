@@ -1,4 +1,4 @@
-//! Benchmark of the provider against the AWS emulator: the example platform (110 resources over
+//! Benchmark of the provider against the AWS emulator: the example platform (121 resources over
 //! us-east-1, eu-west-1, ap-southeast-1 and global) created through the provider, then refreshed
 //! (one batched list per kind and region, all concurrently), then deleted.
 //!

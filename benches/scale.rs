@@ -1,7 +1,8 @@
 //! Scale benchmark against the AWS emulator: a generated project of the example module
-//! (`modules/eks-platform`, 33 resources a call) called N times in each of four regions
-//! (us-east-1, eu-west-1, ap-southeast-1, us-west-2) plus the global IAM roles: with N = 25,
-//! the 2,002-resource project of issue 16.
+//! (`modules/eks-platform`, 36 resources a call) called N times in each of four regions
+//! (us-east-1, eu-west-1, ap-southeast-1, us-west-2) plus the global IAM roles and policy:
+//! with N = 14, 2,020 resources, the size of issue 16's 2,002-resource project (which was N = 25
+//! of the 20-resource module of then).
 //!
 //! Per run, on a fresh emulator state and a fresh generated project, it measures:
 //! - `apply --all-regions --auto-approve` on an empty account;
@@ -19,7 +20,7 @@
 //! request at a time (about a millisecond each), so the wall time follows the request count.
 //!
 //! Knobs (environment variables):
-//! - `SCALE_PER_REGION` module calls per region (25 under `cargo bench`, 1 under `cargo test`);
+//! - `SCALE_PER_REGION` module calls per region (14 under `cargo bench`, 1 under `cargo test`);
 //! - `BENCH_ITERATIONS` apply/destroy runs (1), `PLAN_ITERATIONS` plans per scenario (5 under
 //!   `cargo bench`, 1 under `cargo test`);
 //! - `REGIONCTL_BIN` the binary to measure (default: the one cargo built for this bench; set it
@@ -86,7 +87,7 @@ fn main() {
             .filter(|&n| n > 0)
             .unwrap_or(default)
     };
-    let per_region = knob("SCALE_PER_REGION", if benching { 25 } else { 1 });
+    let per_region = knob("SCALE_PER_REGION", if benching { 14 } else { 1 });
     let iterations = knob("BENCH_ITERATIONS", 1);
     let plans = knob("PLAN_ITERATIONS", if benching { 5 } else { 1 });
     assert!(
@@ -228,9 +229,9 @@ fn main() {
     }
 }
 
-/// 33 resources per call, plus the two global IAM roles.
+/// 36 resources per call, plus the global IAM roles and policy (4).
 fn resources(per_region: usize) -> usize {
-    per_region * REGIONS.len() * 33 + 2
+    per_region * REGIONS.len() * 36 + 4
 }
 
 /// Writes the project: the repository's `regionctl.yaml`, module and global IAM roles, and one
@@ -259,6 +260,8 @@ fn generate(dir: &Path, per_region: usize) {
                  public_access_cidrs: [203.0.113.0/24]\n      \
                  cluster_role_arn: \"${{env.global.iam_role.eks_cluster.arn}}\"\n      \
                  node_role_arn: \"${{env.global.iam_role.eks_node.arn}}\"\n      \
+                 ci_role_arn: \"${{env.global.iam_role.ci_deployer.arn}}\"\n      \
+                 lb_controller_policy_arn: \"${{env.global.iam_policy.lb_controller.arn}}\"\n      \
                  alert_email: oncall@example.com\n",
                 azs.join(", ")
             );
@@ -432,7 +435,7 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-/// The number of changes in the summary line starting with `prefix` ("Apply complete: 110
+/// The number of changes in the summary line starting with `prefix` ("Apply complete: 121
 /// changes in 3.2s.").
 fn summary(stdout: &str, prefix: &str) -> usize {
     stdout

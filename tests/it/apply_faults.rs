@@ -320,8 +320,8 @@ fn apply_converges_through_throttling_5xx_resets_and_lost_responses() {
     let emu = Emulator::start();
     let dir = project_copy("apply_faults", "mixed");
     let expected = expected(&dir, &emu);
-    // 110 resources and the three NAT gateways' Elastic IPs.
-    assert_eq!(count_all(&expected), 113, "{expected:#?}");
+    // 121 resources and the three NAT gateways' Elastic IPs.
+    assert_eq!(count_all(&expected), 124, "{expected:#?}");
 
     let faults = Faults {
         throttle: 0.10,
@@ -383,7 +383,7 @@ fn lost_responses_on_creates_leave_no_duplicates() {
     let emu = Emulator::start();
     let dir = project_copy("apply_faults", "lost_creates");
     let expected = expected(&dir, &emu);
-    assert_eq!(count_all(&expected), 113, "{expected:#?}");
+    assert_eq!(count_all(&expected), 124, "{expected:#?}");
 
     // Half of every create is executed by the emulator and its answer lost.
     let faults = Faults {
@@ -605,7 +605,7 @@ fn one_apply_converges_through_heavy_faults_without_a_rerun() {
     let emu = Emulator::start();
     let dir = project_copy("apply_faults", "heavy");
     let expected = expected(&dir, &emu);
-    assert_eq!(count_all(&expected), 113, "{expected:#?}");
+    assert_eq!(count_all(&expected), 124, "{expected:#?}");
     let faults = Faults {
         throttle: 0.20,
         server_error: 0.05,

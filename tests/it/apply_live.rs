@@ -228,7 +228,7 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     let first = apply(&dir, &emu, ALL);
     assert_eq!(first.code, Some(0), "{}", first.describe());
     assert!(
-        first.stdout.contains("\nApply complete: 110 changes in "),
+        first.stdout.contains("\nApply complete: 121 changes in "),
         "{}",
         first.describe()
     );
@@ -238,7 +238,7 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
         .lines()
         .filter(|l| l.contains(": created ("))
         .count();
-    assert_eq!(created, 110, "{}", first.describe());
+    assert_eq!(created, 121, "{}", first.describe());
 
     let inv = inventory(&emu, "platform", REGIONS);
     for region in REGIONS {
@@ -302,17 +302,27 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     platform_facts(&emu);
     assert_eq!(
         inv["iam_role"],
-        ["platform-eks-cluster", "platform-eks-node"],
+        [
+            "platform-ci-deployer",
+            "platform-eks-cluster",
+            "platform-eks-node",
+            "prod-apse1-ebs-csi",
+            "prod-apse1-lb-controller",
+            "prod-euw1-ebs-csi",
+            "prod-euw1-lb-controller",
+            "prod-use1-ebs-csi",
+            "prod-use1-lb-controller",
+        ],
         "{inv:?}"
     );
     assert_eq!(inv["route53_zone"], ["example.com."], "{inv:?}");
     assert_eq!(count(&inv, "route53_health_check"), 3, "{inv:?}");
-    // 33 per region (one module call), and the registry's two in us-east-1.
-    assert_eq!(state_len(&dir, "us-east-1"), 35);
+    // 36 per region (one module call), and the registry's two in us-east-1.
+    assert_eq!(state_len(&dir, "us-east-1"), 38);
     for env in ["eu-west-1", "ap-southeast-1"] {
-        assert_eq!(state_len(&dir, env), 33, "{env}");
+        assert_eq!(state_len(&dir, env), 36, "{env}");
     }
-    assert_eq!(state_len(&dir, "global"), 9);
+    assert_eq!(state_len(&dir, "global"), 11);
 
     assert_no_changes(&dir, &emu);
     // `regionctl inventory` finds every resource, untagged kinds (KMS aliases, SNS
@@ -788,7 +798,7 @@ fn a_second_apply_on_a_locked_state_fails_fast_naming_the_holder() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("\nApply complete: 110 changes in "),
+        stdout.contains("\nApply complete: 121 changes in "),
         "{stdout}"
     );
     for env in ["us-east-1", "eu-west-1", "ap-southeast-1", "global"] {
@@ -863,10 +873,10 @@ fn one_failing_region_does_not_stop_the_others() {
     // What does not depend on the failed resource still completed in eu-west-1.
     assert_eq!(count(&inv, "eu-west-1 eks_cluster"), 1, "{inv:?}");
     assert_eq!(count(&inv, "eu-west-1 replication_group"), 1, "{inv:?}");
-    assert_eq!(state_len(&dir, "us-east-1"), 35);
-    assert_eq!(state_len(&dir, "ap-southeast-1"), 33);
+    assert_eq!(state_len(&dir, "us-east-1"), 38);
+    assert_eq!(state_len(&dir, "ap-southeast-1"), 36);
     assert_eq!(state_len(&dir, "eu-west-1"), 31);
-    assert_eq!(state_len(&dir, "global"), 9);
+    assert_eq!(state_len(&dir, "global"), 11);
     assert_eq!(
         planned_changes(&dir, &emu),
         [
@@ -898,8 +908,8 @@ fn the_json_event_stream_is_one_object_per_line_with_a_summary() {
     let of = |kind: &str| -> Vec<&J> { events.iter().filter(|e| e["event"] == kind).collect() };
     let started = of("started");
     let finished = of("finished");
-    assert_eq!(started.len(), 110, "{}", run.stdout);
-    assert_eq!(finished.len(), 110, "{}", run.stdout);
+    assert_eq!(started.len(), 121, "{}", run.stdout);
+    assert_eq!(finished.len(), 121, "{}", run.stdout);
     assert!(of("failed").is_empty() && of("skipped").is_empty());
     let vpc = finished
         .iter()
@@ -925,7 +935,7 @@ fn the_json_event_stream_is_one_object_per_line_with_a_summary() {
     let last = events.last().expect("at least one line");
     assert_eq!(last["event"], "summary", "{last}");
     assert_eq!(last["ok"], true);
-    assert_eq!(last["applied"].as_array().map(Vec::len), Some(110));
+    assert_eq!(last["applied"].as_array().map(Vec::len), Some(121));
     assert_eq!(last["failed"], json!([]));
     assert_eq!(last["skipped"], json!([]));
     assert_eq!(of("summary").len(), 1);

@@ -21,9 +21,9 @@ use crate::support::inventory::ADDED_KINDS_PY;
 const ALL: &[&str] = &["--all-regions", "--auto-approve"];
 const PLATFORM_REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-1"];
 const PLATFORM_ENVS: &[&str] = &["ap-southeast-1", "eu-west-1", "global", "us-east-1"];
-/// Resources of the repository's platform: 33 per region, us-east-1's registry (2) and 9
+/// Resources of the repository's platform: 36 per region, us-east-1's registry (2) and 11
 /// global.
-const PLATFORM_RESOURCES: usize = 110;
+const PLATFORM_RESOURCES: usize = 121;
 const DR_REGIONS: &[&str] = &["us-east-1", "us-west-2"];
 /// Resources of the DR example: 12 in us-east-1, 10 in us-west-2, 9 global.
 const DR_RESOURCES: usize = 31;

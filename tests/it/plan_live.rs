@@ -147,12 +147,12 @@ fn an_empty_account_plans_every_resource_as_a_create() {
     let graph: J = serde_json::from_str(&graph.stdout).expect("graph JSON");
     let nodes = graph["nodes"].as_array().expect("nodes").len();
     assert_eq!(nodes, spec.resources.len());
-    assert_eq!(spec.resources.len(), 110, "the example platform's size");
+    assert_eq!(spec.resources.len(), 121, "the example platform's size");
 
     let human = plan(&dir, &emu, &["--all-regions", "--detailed-exitcode"]);
     assert_eq!(human.code, Some(2), "{}", human.describe());
-    // 33 per module call, and us-east-1's registry (a repository and its replication).
-    for (region, n) in [("us-east-1", 35), ("eu-west-1", 33), ("ap-southeast-1", 33)] {
+    // 36 per module call, and us-east-1's registry (a repository and its replication).
+    for (region, n) in [("us-east-1", 38), ("eu-west-1", 36), ("ap-southeast-1", 36)] {
         assert!(
             human.stdout.contains(&format!(
                 "\n{region}: {n} to add, 0 to change, 0 to replace, 0 to destroy\n"
@@ -163,7 +163,7 @@ fn an_empty_account_plans_every_resource_as_a_create() {
     }
     assert!(
         human.stdout.contains(
-            "Plan: 110 to add, 0 to change, 0 to replace, 0 to destroy in 3 regions and global."
+            "Plan: 121 to add, 0 to change, 0 to replace, 0 to destroy in 3 regions and global."
         ),
         "{}",
         human.describe()
@@ -208,7 +208,7 @@ fn an_empty_account_plans_every_resource_as_a_create() {
         assert_eq!(c["reason"], "not_in_aws", "{addr}");
     }
     assert_eq!(out["resource_drift"], json!([]));
-    assert_eq!(out["summary"]["total"]["create"], 110);
+    assert_eq!(out["summary"]["total"]["create"], 121);
     let subnet = &all[SUBNET];
     assert_eq!(subnet["type"], "subnet");
     assert_eq!(subnet["region"], "eu-west-1");
@@ -235,10 +235,10 @@ async fn an_existing_platform_with_its_state_plans_no_changes() {
         human.describe()
     );
     for (env, n) in [
-        ("us-east-1", 35),
-        ("eu-west-1", 33),
-        ("ap-southeast-1", 33),
-        ("global", 9),
+        ("us-east-1", 38),
+        ("eu-west-1", 36),
+        ("ap-southeast-1", 36),
+        ("global", 11),
     ] {
         let line = format!("\n{env}: no changes ({n} resources up to date)\n");
         assert!(human.stdout.contains(&line), "{env}: {}", human.describe());
@@ -336,7 +336,7 @@ async fn a_tag_and_a_node_group_size_changed_with_boto3_show_as_drift_and_repair
     assert!(
         human
             .stdout
-            .contains("\nus-east-1: no changes (35 resources up to date)\n"),
+            .contains("\nus-east-1: no changes (38 resources up to date)\n"),
         "{}",
         human.describe()
     );
@@ -586,7 +586,7 @@ async fn target_and_region_limit_the_plan_and_a_tagged_orphan_is_deleted() {
     );
     assert_eq!(run.code, Some(2), "{}", run.describe());
     let all = changes(&out);
-    assert_eq!(all.len(), 34, "33 creates and the orphan: {}", run.stdout);
+    assert_eq!(all.len(), 37, "36 creates and the orphan: {}", run.stdout);
     assert!(
         all.values().all(|c| c["env"] == "eu-west-1"),
         "{}",
@@ -605,7 +605,7 @@ async fn target_and_region_limit_the_plan_and_a_tagged_orphan_is_deleted() {
     assert_eq!(o["id"], orphan.id.as_str());
     assert_eq!(o["action_reason"], "delete_because_no_resource_config");
     assert_eq!(o["change"]["before"]["cidr_block"], "10.99.0.0/16");
-    assert_eq!(out["summary"]["total"]["create"], 33);
+    assert_eq!(out["summary"]["total"]["create"], 36);
     assert_eq!(out["summary"]["total"]["delete"], 1);
 
     let human = plan(&dir, &emu, &["--region", "eu-west-1"]);

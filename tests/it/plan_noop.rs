@@ -340,7 +340,7 @@ async fn assert_live_changes_differ(c: &Created) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_example_platform_plans_no_changes_once_created() {
     let c = create(&root(), "platform").await;
-    assert_eq!(c.desired.len(), 110);
+    assert_eq!(c.desired.len(), 121);
     assert_no_changes(&c);
     assert_spec_changes_differ(&c);
     assert_live_changes_differ(&c).await;

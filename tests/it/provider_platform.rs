@@ -154,7 +154,7 @@ fn read_once(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_example_platform_is_created_found_and_deleted() {
-    lifecycle(root(), "platform", 110).await;
+    lifecycle(root(), "platform", 121).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

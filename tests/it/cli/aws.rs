@@ -131,7 +131,7 @@ fn a_profile_from_the_shared_config_file_selects_the_endpoint_and_credentials() 
     );
     assert_eq!(run.code, Some(0), "{}", run.describe());
     assert!(
-        run.stdout.contains("0 found, 33 in the spec"),
+        run.stdout.contains("0 found, 36 in the spec"),
         "{}",
         run.describe()
     );

@@ -1,5 +1,5 @@
 //! The kinds the grown examples added (KMS, CloudWatch Logs and alarms, launch templates, EKS
-//! add-ons, OIDC providers, ECR, SNS), listed straight from the emulator with boto3 for the
+//! add-ons and access entries, OIDC providers, IAM policies, ECR, SNS), listed straight from the emulator with boto3 for the
 //! inventories of `apply_live`, `apply_resilience` and `apply_faults`: one Python snippet, so the
 //! three agree on what exists.
 //!
@@ -59,6 +59,13 @@ def list_added_kinds(found, unkeyed, regions):
             for a in eks.list_addons(clusterName=c)['addons']:
                 addon = eks.describe_addon(clusterName=c, addonName=a)['addon']
                 found('eks_addon', r, _tags(addon.get('tags')), c + '/' + a)
+            # EKS refuses to list the entries of a CONFIG_MAP cluster: it has none.
+            mode = eks.describe_cluster(name=c)['cluster'].get('accessConfig', {}).get('authenticationMode', 'CONFIG_MAP')
+            if mode == 'CONFIG_MAP':
+                continue
+            for principal in eks.list_access_entries(clusterName=c)['accessEntries']:
+                entry = eks.describe_access_entry(clusterName=c, principalArn=principal)['accessEntry']
+                found('eks_access_entry', r, _tags(entry.get('tags')), c + ':' + principal)
         ecr = client('ecr', r)
         for x in ecr.describe_repositories()['repositories']:
             tags = ecr.list_tags_for_resource(resourceArn=x['repositoryArn'])['tags']
@@ -83,4 +90,8 @@ def list_added_kinds(found, unkeyed, regions):
         if region in regions:
             tags = iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=p['Arn'])['Tags']
             found('iam_oidc_provider', region, _tags(tags), p['Arn'])
+    # Customer managed policies are account-wide: listed under 'global' wherever declared.
+    for p in iam.list_policies(Scope='Local')['Policies']:
+        tags = iam.list_policy_tags(PolicyArn=p['Arn'])['Tags']
+        found('iam_policy', 'global', _tags(tags), p['Arn'])
 "#;
