@@ -737,7 +737,19 @@ fn to_y(cx: &Ctx, env: &str, sv: &Sv) -> Y {
         }
         Sv::EachValue(None) => Y::S(quote("${each.value}")),
         Sv::EachValue(Some(a)) => Y::S(quote(&format!("${{each.value.{a}}}"))),
-        Sv::List(l) => Y::L(l.iter().map(|v| to_y(cx, env, v)).collect()),
+        Sv::List(l) => {
+            let mut items: Vec<Y> = l.iter().map(|v| to_y(cx, env, v)).collect();
+            // A list of references is a set in every kind that has one (subnets, security
+            // groups, policies, alarm actions) and compares as one; in a stable order, the
+            // written spec does not depend on the order AWS listed the ids in.
+            if l.iter().all(|v| matches!(v, Sv::Ref { .. })) {
+                items.sort_by(|a, b| match (a, b) {
+                    (Y::S(a), Y::S(b)) => a.cmp(b),
+                    _ => std::cmp::Ordering::Equal,
+                });
+            }
+            Y::L(items)
+        }
         Sv::Map(m) => Y::M(
             m.iter()
                 .map(|(k, v)| (scalar(k), to_y(cx, env, v)))

@@ -69,10 +69,7 @@ pub fn run(
 /// registry's replication) or are listed only by an id the state holds (OIDC providers): for
 /// those, what the state records and AWS still has is what is found. A state that cannot be read
 /// is said, and those kinds then show as missing.
-async fn read_states(
-    spec: &Spec,
-    clients: &Clients,
-) -> BTreeMap<String, crate::state::State> {
+async fn read_states(spec: &Spec, clients: &Clients) -> BTreeMap<String, crate::state::State> {
     let backend = crate::ops::state::backend(spec, clients);
     let mut states = BTreeMap::new();
     for env in spec.envs.values().filter(|e| e.selected) {
@@ -125,6 +122,20 @@ async fn collect(
             Ok(found) => entry.found.extend(found),
             Err(e) => entry.errors.push(e.to_string()),
         }
+    }
+    // What the state records but no list returned (an SNS subscription pending confirmation is
+    // listed without its ARN; a resource whose tags someone removed) is read by its id, as a
+    // plan does.
+    for env in envs.values_mut() {
+        let Some(state) = states.get(&env.env) else {
+            continue;
+        };
+        let one = BTreeMap::from([(env.env.clone(), state.clone())]);
+        let mut live = BTreeMap::from([(env.env.clone(), std::mem::take(&mut env.found))]);
+        if let Err(errors) = crate::ops::refresh::read_unlisted(provider, &one, &mut live).await {
+            env.errors.extend(errors);
+        }
+        env.found = live.remove(&env.env).unwrap_or_default();
     }
     for env in envs.values_mut() {
         env.found.sort_by(|a, b| {

@@ -266,7 +266,7 @@ pub async fn run(
 /// filter by the stack tag, so a resource whose tags someone removed would otherwise look
 /// deleted, and the plan would create a duplicate. Normally there are none, so this costs
 /// nothing.
-async fn read_unlisted(
+pub(crate) async fn read_unlisted(
     provider: &Provider,
     states: &BTreeMap<String, State>,
     live: &mut BTreeMap<String, Vec<Observed>>,

@@ -327,7 +327,12 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     assert_no_changes(&dir, &emu);
     // `regionctl inventory` finds every resource, untagged kinds (KMS aliases, SNS
     // subscriptions, the registry's replication) and OIDC providers through the state's ids.
-    let listing = run(&dir, &emu, "inventory", &["--all-regions", "--format", "json"]);
+    let listing = run(
+        &dir,
+        &emu,
+        "inventory",
+        &["--all-regions", "--format", "json"],
+    );
     assert_eq!(listing.code, Some(0), "{}", listing.describe());
     let listed: J = serde_json::from_str(&listing.stdout).expect("inventory --format json");
     let envs = listed["environments"].as_array().expect("environments");
