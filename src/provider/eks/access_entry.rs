@@ -7,10 +7,10 @@
 //!
 //! A refresh lists the entries of the hinted clusters (the spec's `cluster_name`s, the clusters
 //! of the ids in state), as `eks_addon` does, and without hints makes no call at all. Which of
-//! them can have entries comes from the stack's clusters, read once for every EKS kind of one
-//! refresh (the provider's memo: one ListClusters and one DescribeCluster per cluster, shared
-//! with the cluster and node group kinds), which say each cluster's authentication mode: a
-//! `CONFIG_MAP` cluster has no access entries to list (EKS refuses ListAccessEntries there).
+//! them can have entries comes from each hinted cluster's DescribeCluster, read once for every
+//! EKS kind of one refresh (the provider's memo, shared with the cluster and node group kinds),
+//! which says its authentication mode: a `CONFIG_MAP` cluster has no access entries to list
+//! (EKS refuses ListAccessEntries there).
 //! Then one ListAccessEntries per cluster, one DescribeAccessEntry per entry (it returns the
 //! tags), and one ListAssociatedAccessPolicies per entry of this stack; the entries EKS makes
 //! itself (the cluster creator's, node roles') carry no stack tag and are never read further.
@@ -70,28 +70,24 @@ pub(in crate::provider) async fn refresh(
     if clusters.is_empty() {
         return Ok(Vec::new());
     }
-    // The stack's clusters, shared with the cluster and node group kinds of this refresh, say
-    // which hinted clusters are still in CONFIG_MAP mode. A hinted cluster that is not the
-    // stack's (or not made yet) is listed, and refusals are taken as "no entries".
-    let mut config_map_only = BTreeSet::new();
-    for cluster in super::stack_clusters(p, &subject, region).await? {
-        let mode = cluster
+    // Each hinted cluster's DescribeCluster, shared with the cluster and node group kinds of
+    // this refresh (so no ListClusters where the tag index listed the clusters), says whether it
+    // exists and whether it is still in CONFIG_MAP mode, where EKS refuses to list entries.
+    let client = p.clients.eks(region);
+    let mut out = Vec::new();
+    for cluster in &clusters {
+        let Some(described) = super::describe_cluster_once(p, &subject, region, cluster).await?
+        else {
+            continue; // not made yet, or gone: no entries
+        };
+        let mode = described
             .access_config
             .as_ref()
             .and_then(|a| a.authentication_mode.as_ref())
             .map(|m| m.as_str().to_owned());
-        if let Some(name) = cluster.name
-            && mode.as_deref().is_none_or(|m| m == "CONFIG_MAP")
-        {
-            config_map_only.insert(name);
+        if mode.as_deref().is_none_or(|m| m == "CONFIG_MAP") {
+            continue;
         }
-    }
-    let client = p.clients.eks(region);
-    let mut out = Vec::new();
-    for cluster in clusters
-        .iter()
-        .filter(|c| !config_map_only.contains(c.as_str()))
-    {
         let principals: Vec<String> = match client
             .list_access_entries()
             .cluster_name(cluster)

@@ -183,7 +183,7 @@ fn per_service_endpoint_variables_override_the_global_one() {
         .lines()
         .filter(|l| l.contains("error:"))
         .collect();
-    assert_eq!(errors.len(), 3, "{}", run.describe());
+    assert_eq!(errors.len(), 4, "{}", run.describe());
     assert!(
         errors
             .iter()
@@ -200,6 +200,12 @@ fn per_service_endpoint_variables_override_the_global_one() {
         errors
             .iter()
             .any(|e| e.contains("every eks_addon in eu-west-1")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("every eks_access_entry in eu-west-1")),
         "{errors:?}"
     );
 }
