@@ -50,12 +50,13 @@ pub(in crate::provider) async fn refresh(
     }
     let wanted: BTreeSet<String> = list(p, &subject, region)
         .await?
-        .into_iter()
+        .iter()
         .filter(|arn| {
             p.everything()
-                || hints.ids.contains(arn)
+                || hints.ids.contains(*arn)
                 || hints.names.iter().any(|u| arn_is_for(arn, u))
         })
+        .cloned()
         .collect();
     let mut out = Vec::new();
     for arn in wanted {
@@ -114,8 +115,9 @@ pub(in crate::provider) async fn create(
             let err = aws(&ctx.subject(), ctx.region, "CreateOpenIDConnectProvider")(e);
             let existing = list(p, &ctx.subject(), ctx.region)
                 .await?
-                .into_iter()
-                .find(|arn| arn_is_for(arn, url));
+                .iter()
+                .find(|arn| arn_is_for(arn, url))
+                .cloned();
             let prior = match existing {
                 Some(arn) => read(p, ctx, &arn).await?,
                 None => None,
@@ -258,8 +260,25 @@ pub(in crate::provider) async fn delete(
     }
 }
 
-/// Every provider ARN of the account (one call: the API does not page).
-async fn list(p: &Provider, subject: &Subject, region: &str) -> Result<Vec<String>, ProviderError> {
+/// Every provider ARN of the account (one call: the API does not page), listed once per refresh
+/// batch however many regions' environments ask: the list is the account's, not a region's.
+async fn list(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<std::sync::Arc<Vec<String>>, ProviderError> {
+    p.memo
+        .get_or_read("iam:ListOpenIDConnectProviders", "account", || {
+            read_list(p, subject, region)
+        })
+        .await
+}
+
+async fn read_list(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<Vec<String>, ProviderError> {
     Ok(p.clients
         .iam(region)
         .list_open_id_connect_providers()

@@ -589,8 +589,21 @@ pub(in crate::provider) mod alias {
     }
 }
 
-/// Every alias of the region (AWS managed ones included).
+/// Every alias of the region (AWS managed ones included), listed once per refresh batch: the key
+/// refresh (which keys AWS manages) and the alias refresh both start from it.
 async fn list_aliases(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<std::sync::Arc<Vec<AliasListEntry>>, ProviderError> {
+    p.memo
+        .get_or_read("kms:ListAliases", region, || {
+            read_aliases(p, subject, region)
+        })
+        .await
+}
+
+async fn read_aliases(
     p: &Provider,
     subject: &Subject,
     region: &str,

@@ -518,7 +518,7 @@ fn the_platform_lives_through_apply_change_drift_repair_and_destroy() {
     assert!(
         destroy
             .stdout
-            .contains("\nDestroy complete: 111 changes in "),
+            .contains("\nDestroy complete: 122 changes in "),
         "{}",
         destroy.describe()
     );
@@ -709,7 +709,7 @@ fn a_stale_saved_plan_is_refused_and_a_fresh_one_applies() {
     );
     let inv = inventory(&emu, "platform", REGIONS);
     assert_eq!(count(&inv, "us-east-1 vpc"), 0, "{inv:?}");
-    assert_eq!(count(&inv, "iam_role"), 2, "{inv:?}");
+    assert_eq!(count(&inv, "iam_role"), 3, "{inv:?}");
 
     // 3. A fresh plan applies, and exactly its changes.
     let saved = plan(&dir, &emu, &["--all-regions", "--out", "p.json"]);
@@ -717,7 +717,7 @@ fn a_stale_saved_plan_is_refused_and_a_fresh_one_applies() {
     let fresh = apply(&dir, &emu, &["p.json", "--auto-approve"]);
     assert_eq!(fresh.code, Some(0), "{}", fresh.describe());
     assert!(
-        fresh.stdout.contains("\nApply complete: 101 changes in "),
+        fresh.stdout.contains("\nApply complete: 110 changes in "),
         "{}",
         fresh.describe()
     );
@@ -835,7 +835,7 @@ fn one_failing_region_does_not_stop_the_others() {
     assert_eq!(failed.code, Some(1), "{}", failed.describe());
     let out = &failed.stdout;
     assert!(
-        out.contains("\nApply incomplete: 108 applied, 1 failed, 1 skipped in "),
+        out.contains("\nApply incomplete: 119 applied, 1 failed, 1 skipped in "),
         "{}",
         failed.describe()
     );
@@ -880,7 +880,7 @@ fn one_failing_region_does_not_stop_the_others() {
     assert_eq!(count(&inv, "eu-west-1 replication_group"), 1, "{inv:?}");
     assert_eq!(state_len(&dir, "us-east-1"), 38);
     assert_eq!(state_len(&dir, "ap-southeast-1"), 36);
-    assert_eq!(state_len(&dir, "eu-west-1"), 31);
+    assert_eq!(state_len(&dir, "eu-west-1"), 34);
     assert_eq!(state_len(&dir, "global"), 11);
     assert_eq!(
         planned_changes(&dir, &emu),
