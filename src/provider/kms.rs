@@ -106,12 +106,21 @@ pub(in crate::provider) mod key {
         let rotation = rotation(ctx, &d)?;
         check_description(ctx, d.str("description")?)?;
         let tags = p.identity_tags(ctx.addr, desired);
+        // CreateKey takes no idempotency token and keys have no name: an SDK retry after a
+        // lost answer would make a second key. So it is sent once; the executor retries a
+        // failed create only after `Provider::find` found no key with this address's identity
+        // tags, which CreateKey sets in the same call.
         let made = client
             .create_key()
             .key_usage(KeyUsageType::EncryptDecrypt)
             .set_description(d.str("description")?.map(str::to_owned))
             .set_policy(d.document("policy")?)
             .set_tags(Some(to_tags(ctx, &tags)?))
+            .customize()
+            .config_override(
+                aws_sdk_kms::config::Builder::default()
+                    .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await
             .map_err(aws(&subject, ctx.region, "CreateKey"))?;

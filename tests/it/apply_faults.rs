@@ -671,3 +671,56 @@ fn one_apply_converges_through_heavy_faults_without_a_rerun() {
     assert_no_changes(&dir, &emu);
     eprintln!("fault figures: 1 apply, 0 re-runs, 0 duplicates, plan exit code 0 after");
 }
+
+/// CreateKey takes no idempotency token and a key has no name, so only its identity tags tell a
+/// key an unanswered CreateKey made. With every CreateKey answer lost (the key made each time),
+/// one apply still ends with exactly one key: the SDK must not resend the call itself, and the
+/// executor looks for the tagged key before sending it again.
+#[test]
+fn a_lost_create_key_answer_makes_no_second_key() {
+    let emu = Emulator::start();
+    let dir = crate::harness::fresh_dir("apply_faults", "lost_create_key");
+    std::fs::create_dir_all(dir.join("envs/us-east-1")).expect("mkdir");
+    std::fs::write(
+        dir.join("regionctl.yaml"),
+        "project: keys\nbackend:\n  local: {}\n",
+    )
+    .expect("write regionctl.yaml");
+    std::fs::write(
+        dir.join("envs/us-east-1/main.yaml"),
+        "region: us-east-1\nresources:\n  kms_key.data:\n    description: data at rest\n    \
+         enable_key_rotation: true\n",
+    )
+    .expect("write the environment");
+    let faults = Faults {
+        lost_response: 1.0,
+        only: Some(|r: &RequestInfo| r.operation == "CreateKey"),
+        ..Faults::default()
+    };
+    let proxy = FaultProxy::start(emu.port, faults, 0x4b_e7);
+    let run = regionctl_env(
+        &dir,
+        &["apply", "--all-regions", "--auto-approve"],
+        &via(&emu, &proxy),
+    );
+    let lost = proxy.count("kms", Fault::LostResponse);
+    assert!(
+        lost >= 1,
+        "no CreateKey answer was lost:\n{}",
+        proxy.report()
+    );
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let keys: J = serde_json::from_str(&emu.boto3(
+        "kms = client('kms', 'us-east-1')\n\
+         ids = [k['KeyId'] for k in kms.list_keys()['Keys'] \
+         if kms.describe_key(KeyId=k['KeyId'])['KeyMetadata']['KeyManager'] == 'CUSTOMER']\n\
+         print(json.dumps(ids))\n",
+    ))
+    .expect("the key list");
+    assert_eq!(
+        keys.as_array().map(Vec::len),
+        Some(1),
+        "{lost} lost answers: {keys}\n{}",
+        run.describe()
+    );
+}
