@@ -522,3 +522,29 @@ async fn eks_addon_lifecycle() {
         .await
         .expect("deleting again succeeds");
 }
+
+/// EKS gives every cluster its own OIDC issuer, and an IAM OIDC provider (what IRSA trusts) is
+/// per issuer: two clusters of one region must not share one (moto drew one id per region; the
+/// emulator extension fixes it).
+#[test]
+fn every_cluster_has_its_own_oidc_issuer() {
+    let emu = Emulator::start();
+    let out = emu.boto3(
+        "eks = client('eks', 'eu-west-1')\n\
+         issuers = []\n\
+         for name in ['first', 'second']:\n    \
+             c = eks.create_cluster(name=name, roleArn='arn:aws:iam::123456789012:role/eks', \
+             resourcesVpcConfig={'subnetIds': []})['cluster']\n    \
+             issuers.append(c['identity']['oidc']['issuer'])\n\
+         print(json.dumps(issuers))\n",
+    );
+    let issuers: Vec<String> = serde_json::from_str(&out).expect("the issuers");
+    assert_eq!(issuers.len(), 2);
+    assert_ne!(issuers[0], issuers[1], "{issuers:?}");
+    for issuer in &issuers {
+        let id = issuer
+            .strip_prefix("https://oidc.eks.eu-west-1.amazonaws.com/id/")
+            .unwrap_or_else(|| panic!("{issuer}"));
+        assert_eq!(id.len(), 32, "{issuer}");
+    }
+}

@@ -18,7 +18,10 @@ Following the EKS API reference:
 - CreateNodegroup keeps updateConfig and reports diskSize as a number, and no diskSize at all for a
   node group with a launch template (the template sets the root volume; moto reported its
   default of 20);
-- TagResource / UntagResource / ListTagsForResource work on node groups too.
+- TagResource / UntagResource / ListTagsForResource work on node groups too;
+- every cluster gets its own OIDC issuer (https://oidc.eks.<region>.amazonaws.com/id/<32 hex>,
+  as EKS gives each cluster): moto drew one random id at import, so all clusters of a region
+  shared one issuer, and a second cluster's IAM OIDC provider was refused as existing.
 """
 
 import uuid
@@ -188,6 +191,12 @@ def create_cluster(self, name, *args, **kwargs):
     network.setdefault("ipFamily", "ipv4")
     cluster.kubernetes_network_config = network
     cluster.logging = _logging_merge({"clusterLogging": []}, cluster.logging)
+    region = cluster.arn.split(":")[3]
+    cluster.identity = {
+        "oidc": {
+            "issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{uuid.uuid4().hex.upper()}"
+        }
+    }
     cluster.rc_creating = delay.start("eks_cluster")
     if cluster.rc_creating.pending:
         cluster.status = "CREATING"
