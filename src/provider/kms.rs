@@ -133,11 +133,7 @@ pub(in crate::provider) mod key {
         }
         read(p, ctx, &id)
             .await?
-            .ok_or_else(|| ProviderError::Vanished {
-                subject,
-                region: ctx.region.to_owned(),
-                id,
-            })
+            .ok_or_else(|| ProviderError::vanished(ctx, &id))
     }
 
     pub(in crate::provider) async fn update(
