@@ -817,6 +817,29 @@ fn attrs_json<'a>(
     )
 }
 
+/// What the resource holds after the change. An attribute the plan leaves alone keeps its live
+/// value, as in Terraform's JSON plan: a set AWS lists in another order, or a name it stores
+/// lowercase, compares equal and is not written, so showing the spec's spelling as `after`
+/// would read as a change to anyone diffing `before` and `after`.
+fn settled_after(c: &ResourceChange, after: &Attrs) -> Attrs {
+    let Some(before) = c
+        .before
+        .as_ref()
+        .filter(|_| matches!(c.action, Action::Update | Action::NoOp))
+    else {
+        return after.clone();
+    };
+    after
+        .iter()
+        .map(|(k, v)| {
+            let kept = before
+                .get(k)
+                .filter(|_| !v.has_unknown() && !c.changed.iter().any(|name| name == k));
+            (k.clone(), kept.unwrap_or(v).clone())
+        })
+        .collect()
+}
+
 fn unknown_json(attrs: &Attrs) -> J {
     let is_unknown = |v: &Value| matches!(v, Value::Unknown(_));
     J::Object(
@@ -881,7 +904,7 @@ fn change_json(c: &ResourceChange) -> J {
         "after".to_owned(),
         c.after
             .as_ref()
-            .map_or(J::Null, |a| attrs_json(a, &sensitive)),
+            .map_or(J::Null, |a| attrs_json(&settled_after(c, a), &sensitive)),
     );
     change.insert(
         "after_unknown".to_owned(),
@@ -1888,6 +1911,39 @@ mod tests {
             true
         );
         assert!(db["change"]["after"].get("master_password_env").is_none());
+    }
+
+    #[test]
+    fn json_after_keeps_the_live_value_of_what_the_plan_leaves_alone() {
+        // AWS lists the subnets the other way round (equal as a set); only the tags change.
+        let mut c = change(
+            "us-east-1/route_table.public",
+            Action::Update,
+            Reason::AttributesDiffer,
+        );
+        c.before = Some(attrs(&[
+            ("subnet_ids", list(vec![s("subnet-b"), s("subnet-a")])),
+            ("tags", map(&[("Name", s("public"))])),
+        ]));
+        c.after = Some(attrs(&[
+            ("subnet_ids", list(vec![s("subnet-a"), s("subnet-b")])),
+            (
+                "tags",
+                map(&[("Name", s("public")), ("regionctl:stack", s("acme"))]),
+            ),
+        ]));
+        c.changed = names(&["tags"]);
+        let j = json(&plan(vec![env("us-east-1", vec![c], Vec::new())]));
+        let change = &j["resource_changes"][0]["change"];
+        assert_eq!(
+            change["after"]["subnet_ids"],
+            json!(["subnet-b", "subnet-a"])
+        );
+        assert_eq!(
+            change["before"]["subnet_ids"],
+            change["after"]["subnet_ids"]
+        );
+        assert_eq!(change["after"]["tags"]["regionctl:stack"], "acme");
     }
 
     #[test]
