@@ -3,8 +3,15 @@
 //!
 //! IAM cannot filter ListRoles by tag and ListRoles does not return tags, so refresh reads the
 //! roles the hints name (the names in the spec, the ids in state) and keeps those carrying the
-//! stack tag: per role one GetRole (which returns the tags), one ListAttachedRolePolicies, one
-//! ListRolePolicies and one GetRolePolicy per inline policy.
+//! stack tag. Alone (`read`, or a refresh outside a plan's batch) a role costs one GetRole
+//! (which returns the tags), one ListAttachedRolePolicies, one ListRolePolicies and one
+//! GetRolePolicy per inline policy. A plan's refresh batch instead reads the account's roles
+//! once, for every environment that declares roles: GetAccountAuthorizationDetails (filter
+//! `Role`) returns each role with its trust policy, attached and inline policies, boundary and
+//! tags, and ListRoles adds the two attributes it leaves out (description and maximum session
+//! duration). That is two paginated lists (1,000 roles a page) instead of three or more calls
+//! per role: 27 calls for the example platform's nine roles, 170 for the scale bench's 56
+//! clusters, become 2.
 //!
 //! IAM answers policy documents URL-encoded; they are decoded and parsed so that the observed
 //! trust policy and inline policies compare with the spec's maps.
@@ -49,15 +56,123 @@ pub(in crate::provider) async fn refresh(
                 .map(|r| r.role_name),
         );
     }
+    let account = if p.memo.is_on() && !names.is_empty() {
+        Some(account_roles(p, &subject, region).await?)
+    } else {
+        None
+    };
     let mut out = Vec::new();
     for name in &names {
-        if let Some(role) = observe(p, &subject, region, name).await?
+        let role = match account.as_ref().and_then(|a| a.get(name)) {
+            Some(listed) => Some(listed.observed(region)),
+            // Not in the account's lists (absent, or made between the two lists): read alone.
+            None => observe(p, &subject, region, name).await?,
+        };
+        if let Some(role) = role
             && p.keeps(role.tags.get(super::STACK_TAG))
         {
             out.push(role);
         }
     }
     Ok(out)
+}
+
+/// One role as the account's two lists report it.
+#[derive(Debug)]
+struct ListedRole {
+    role: Role,
+    managed: Vec<String>,
+    inline: BTreeMap<String, Value>,
+}
+
+impl ListedRole {
+    fn observed(&self, region: &str) -> Observed {
+        observed(
+            region,
+            self.role.clone(),
+            self.managed.clone(),
+            self.inline.clone(),
+        )
+    }
+}
+
+/// The account's roles by name, read once per refresh batch however many environments declare
+/// roles (IAM is the account's, not a region's). A role must be in both lists to be listed
+/// here; one created or deleted between them is read alone by the caller.
+async fn account_roles(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<std::sync::Arc<BTreeMap<String, ListedRole>>, ProviderError> {
+    p.memo
+        .get_or_read("iam:GetAccountAuthorizationDetails", "account", || {
+            read_account_roles(p, subject, region)
+        })
+        .await
+}
+
+async fn read_account_roles(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<BTreeMap<String, ListedRole>, ProviderError> {
+    let client = p.clients.iam(region);
+    let mut details = BTreeMap::new();
+    let mut pages = client
+        .get_account_authorization_details()
+        .filter(aws_sdk_iam::types::EntityType::Role)
+        .max_items(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(aws(subject, region, "GetAccountAuthorizationDetails"))?;
+        for d in page.role_detail_list.unwrap_or_default() {
+            if let Some(name) = d.role_name.clone() {
+                details.insert(name, d);
+            }
+        }
+    }
+    let roles: Vec<Role> = client
+        .list_roles()
+        .max_items(1000)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(aws(subject, region, "ListRoles"))?;
+    Ok(roles
+        .into_iter()
+        .filter_map(|mut role| {
+            let d = details.remove(&role.role_name)?;
+            // ListRoles leaves out the tags and the boundary; the details carry both.
+            role.tags = d.tags;
+            role.permissions_boundary = d.permissions_boundary;
+            if role.assume_role_policy_document.is_none() {
+                role.assume_role_policy_document = d.assume_role_policy_document;
+            }
+            let managed = d
+                .attached_managed_policies
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|a| a.policy_arn)
+                .collect();
+            let inline = d
+                .role_policy_list
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|i| Some((i.policy_name?, aws_document(&i.policy_document?))))
+                .collect();
+            Some((
+                role.role_name.clone(),
+                ListedRole {
+                    role,
+                    managed,
+                    inline,
+                },
+            ))
+        })
+        .collect())
 }
 
 pub(in crate::provider) async fn read(

@@ -299,3 +299,94 @@ async fn iam_role_create_takes_over_its_own_role_but_not_another() {
         "{text}"
     );
 }
+
+/// A plan's refresh batch reads the account's roles in two lists, once for every environment
+/// that declares roles, and observes each role exactly as reading it alone does.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refresh_batch_reads_the_accounts_roles_once_for_every_environment() {
+    let emu = Emulator::start();
+    let p = emu.provider("tests").await;
+    let mut made = Vec::new();
+    for (addr, name) in [
+        ("global/iam_role.cluster", "batch-cluster"),
+        ("eu-west-1/iam_role.ebs_csi", "batch-ebs-csi"),
+        ("ap-southeast-1/iam_role.ebs_csi", "batch-ebs-csi-apse1"),
+    ] {
+        let r = Res::new(addr);
+        let desired = attrs(json!({
+            "name": name,
+            "description": "batched read",
+            "assume_role_policy": trust(&["eks.amazonaws.com"]),
+            "managed_policy_arns": [EKS_CLUSTER_POLICY],
+            "inline_policies": {
+                "logs": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": ["logs:CreateLogGroup"], "Resource": "*"}],
+                },
+            },
+            "max_session_duration": 7200,
+            "permissions_boundary": EKS_SERVICE_POLICY,
+            "tags": {"team": "platform"},
+        }));
+        made.push(p.create_and_wait(&r.ctx(), &desired).await.expect("create"));
+    }
+    // Another stack's role is in the account's lists but never kept.
+    emu.provider("other")
+        .await
+        .create(
+            &Res::new("global/iam_role.foreign").ctx(),
+            &attrs(json!({"name": "batch-foreign", "assume_role_policy": trust(&["ec2.amazonaws.com"])})),
+        )
+        .await
+        .expect("create another stack's role");
+
+    let before = p.clients.requests();
+    let results = p
+        .refresh_many(vec![
+            (
+                made[0].kind,
+                "us-east-1".to_owned(),
+                hints(&["batch-cluster", "batch-foreign", "batch-missing"]),
+            ),
+            (
+                made[1].kind,
+                "us-east-1".to_owned(),
+                hints(&["batch-ebs-csi"]),
+            ),
+            (
+                made[2].kind,
+                "us-east-1".to_owned(),
+                hints(&["batch-ebs-csi-apse1"]),
+            ),
+        ])
+        .await;
+    let after = p.clients.requests();
+    let sent = |op: &str| after.operation(op) - before.operation(op);
+    let listed: Vec<_> = results
+        .into_iter()
+        .map(|(_, _, r)| r.expect("refresh"))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            vec![made[0].clone()],
+            vec![made[1].clone()],
+            vec![made[2].clone()]
+        ]
+    );
+    for role in &made {
+        // The batched view is the one a read alone gives, attribute for attribute.
+        let alone = p
+            .refresh(role.kind, "us-east-1", &hints(&[role.id.as_str()]))
+            .await
+            .expect("refresh alone");
+        assert_eq!(alone, vec![role.clone()]);
+    }
+    assert_eq!(sent("GetAccountAuthorizationDetails"), 1);
+    assert_eq!(sent("ListRoles"), 1);
+    // Only the name in neither list is read alone (and found missing).
+    assert_eq!(sent("GetRole"), 1);
+    assert_eq!(sent("ListAttachedRolePolicies"), 0);
+    assert_eq!(sent("ListRolePolicies"), 0);
+    assert_eq!(sent("GetRolePolicy"), 0);
+}
