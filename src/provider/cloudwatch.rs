@@ -304,23 +304,28 @@ async fn tags_of(
     let Some(arn) = alarm.alarm_arn() else {
         return Ok(Some(BTreeMap::new()));
     };
-    let answer = p
-        .clients
-        .cloudwatch(region)
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await;
-    match answer {
-        Ok(out) => Ok(Some(
-            out.tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-                .collect(),
-        )),
-        Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
-        Err(e) => Err(aws(subject, region, "ListTagsForResource")(e)),
-    }
+    // Inside a plan's refresh batch the region's tag index usually has them (one request for
+    // every alarm); otherwise, or when it lacks this one, the alarm's own tags are read.
+    super::tag_index::tags_or(p, subject, region, arn, || async {
+        let answer = p
+            .clients
+            .cloudwatch(region)
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await;
+        match answer {
+            Ok(out) => Ok(Some(
+                out.tags()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                    .collect(),
+            )),
+            Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
+            Err(e) => Err(aws(subject, region, "ListTagsForResource")(e)),
+        }
+    })
+    .await
 }
 
 fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {

@@ -270,22 +270,27 @@ async fn tags_of(
     let Some(arn) = arn(group) else {
         return Ok(Some(BTreeMap::new()));
     };
-    let answer = p
-        .clients
-        .logs(region)
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await;
-    match answer {
-        Ok(out) => Ok(Some(
-            out.tags()
-                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
-        )),
-        Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
-        Err(e) => Err(aws(subject, region, "ListTagsForResource")(e)),
-    }
+    // Inside a plan's refresh batch the region's tag index usually has them (one request for
+    // every group); otherwise, or when it lacks this one, the group's own tags are read.
+    super::tag_index::tags_or(p, subject, region, &arn, || async {
+        let answer = p
+            .clients
+            .logs(region)
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await;
+        match answer {
+            Ok(out) => Ok(Some(
+                out.tags()
+                    .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+            )),
+            Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
+            Err(e) => Err(aws(subject, region, "ListTagsForResource")(e)),
+        }
+    })
+    .await
 }
 
 async fn put_retention(

@@ -1,15 +1,15 @@
 //! The tags of a region's RDS DB subnet groups, ElastiCache cache subnet groups and replication
-//! groups, read for a whole refresh batch in one paginated Resource Groups Tagging API
-//! `GetResources` per region, instead of one `ListTagsForResource` per resource: their describe
-//! calls return no tags, and those per-resource reads were a third of a large plan's requests.
+//! groups, CloudWatch Logs groups, CloudWatch alarms and SNS topics, read for a whole refresh
+//! batch in one paginated Resource Groups Tagging API `GetResources` per region, instead of one
+//! `ListTagsForResource` per resource: their describe calls return no tags, and those
+//! per-resource reads were a third of a large plan's requests.
 //! The same answer lists the stack's EKS clusters and node groups, which spares the cluster
 //! refresh the region's ListClusters (and a DescribeCluster of every other stack's cluster), and
 //! the node group refresh one ListNodegroups per cluster, when each already knows every cluster
 //! or node group it is asked about.
 //!
 //! The answer is filtered to this stack (`regionctl:stack`), by the resource types of the
-//! kinds' ARNs (`rds:subgrp`, `elasticache:subnetgroup`, `elasticache:replicationgroup`,
-//! `eks:cluster`, `eks:nodegroup`).
+//! kinds' ARNs ([`RESOURCE_TYPES`]).
 //!
 //! The tagging index is eventually consistent: a resource just created, or just retagged, may be
 //! missing from the answer or carry its old tags for a while. So the index is only ever a
@@ -26,7 +26,7 @@
 //!   yet, or made moments ago) sends the refresh down the full path, ListClusters
 //!   (ListNodegroups of every cluster of the stack);
 //! - what the index can still get wrong is a tag changed in the last moments (a plan may show a
-//!   tag change already made, or miss one made seconds ago): the user tags of these three kinds
+//!   tag change already made, or miss one made seconds ago): the user tags of these kinds
 //!   only, and the next plan sees it. Identity tags do not change once written.
 //!
 //! A role without `tag:GetResources` (a CI policy written before regionctl used it) is not an
@@ -43,12 +43,17 @@ use super::{Provider, ProviderError, STACK_TAG, Subject};
 /// The resource types asked for: the `service:type` of each kind's ARN
 /// (`arn:aws:rds:REGION:ACCOUNT:subgrp:NAME`,
 /// `arn:aws:eks:REGION:ACCOUNT:nodegroup/CLUSTER/NAME/UUID` and so on).
-pub(in crate::provider) const RESOURCE_TYPES: [&str; 5] = [
+pub(in crate::provider) const RESOURCE_TYPES: [&str; 8] = [
     "rds:subgrp",
     "elasticache:subnetgroup",
     "elasticache:replicationgroup",
     "eks:cluster",
     "eks:nodegroup",
+    "logs:log-group",
+    "cloudwatch:alarm",
+    // A topic's ARN has no resource type (`arn:aws:sns:REGION:ACCOUNT:NAME`): the service is
+    // the filter.
+    "sns",
 ];
 
 /// The codes of a caller not allowed to use the tagging API.
@@ -68,7 +73,12 @@ pub(in crate::provider) struct TagIndex {
 
 impl TagIndex {
     fn tags(&self, arn: &str) -> Option<&BTreeMap<String, String>> {
-        self.by_arn.get(arn)
+        // CloudWatch Logs names a group by two ARNs, with and without a trailing `:*`.
+        self.by_arn.get(arn).or_else(|| {
+            self.by_arn
+                .get(arn.strip_suffix(":*").unwrap_or(arn))
+                .or_else(|| self.by_arn.get(&format!("{arn}:*")))
+        })
     }
 }
 
@@ -187,8 +197,8 @@ async fn read(p: &Provider, subject: &Subject, region: &str) -> Result<TagIndex,
             tracing::warn!(
                 %region,
                 "tag:GetResources is not allowed; reading the tags of each RDS and ElastiCache \
-                 subnet group and replication group instead (one request each), and listing \
-                 the EKS clusters and the node groups of each"
+                 subnet group and replication group, log group, alarm and SNS topic instead \
+                 (one request each), and listing the EKS clusters and the node groups of each"
             );
             return Ok(TagIndex {
                 by_arn: HashMap::new(),

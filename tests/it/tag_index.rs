@@ -1,5 +1,5 @@
-//! The tags of RDS DB subnet groups, ElastiCache cache subnet groups and replication groups come,
-//! in a refresh batch, from one Resource Groups Tagging API GetResources per region instead of
+//! The tags of RDS DB subnet groups, ElastiCache cache subnet groups and replication groups, log
+//! groups, alarms and SNS topics come, in a refresh batch, from one Resource Groups Tagging API GetResources per region instead of
 //! one ListTagsForResource each (`provider::tag_index`); what that index lacks (another stack's
 //! group of the same name, or everything while the eventually consistent index lags) is still
 //! read through its own tags, and the refresh sees the same resources either way.
@@ -208,6 +208,84 @@ async fn a_refresh_batch_reads_these_tags_with_one_request_per_region() {
     let retagged = batch(&p, &jobs).await;
     let got = &retagged[&(Kind::ElasticacheReplicationGroup, "app".to_owned())];
     assert_eq!(got.tags.get("team").map(String::as_str), Some("cache"));
+}
+
+/// Log groups, alarms and SNS topics take their tags from the same index: none of the three
+/// sends a ListTagsForResource in a batch unless the index lacks the resource.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_groups_alarms_and_topics_take_their_tags_from_the_index() {
+    let emu = Emulator::start();
+    let p = emu.provider("tests").await;
+    let mut created = BTreeMap::new();
+    let made = [
+        (
+            "cloudwatch_log_group.cluster",
+            json!({"name": "/aws/eks/idx/cluster", "retention_in_days": 30, "tags": {"team": "platform"}}),
+        ),
+        (
+            "sns_topic.alerts",
+            json!({"name": "idx-alerts", "tags": {"team": "platform"}}),
+        ),
+        (
+            "cloudwatch_metric_alarm.cpu",
+            json!({
+                "name": "idx-node-cpu",
+                "namespace": "AWS/EC2",
+                "metric_name": "CPUUtilization",
+                "statistic": "Average",
+                "period": 60,
+                "evaluation_periods": 5,
+                "threshold": 75,
+                "comparison_operator": "GreaterThanThreshold",
+                "tags": {"team": "platform"},
+            }),
+        ),
+    ];
+    for (addr, spec) in made {
+        let r = Res::new(&format!("{REGION}/{addr}"));
+        let o = p
+            .create_and_wait(&r.ctx(), &attrs(spec))
+            .await
+            .unwrap_or_else(|e| panic!("create {addr}: {e}"));
+        created.insert((o.kind, o.id.clone()), o);
+    }
+    let jobs = [
+        (Kind::CloudwatchLogGroup, names(&["/aws/eks/idx/cluster"])),
+        (Kind::SnsTopic, names(&["idx-alerts"])),
+        (Kind::CloudwatchMetricAlarm, names(&["idx-node-cpu"])),
+    ];
+
+    let before = p.clients.requests();
+    let indexed = batch(&p, &jobs).await;
+    let after = p.clients.requests();
+    assert_eq!(indexed, created);
+    let sent = |op: &str| after.operation(op) - before.operation(op);
+    assert_eq!(sent("GetResources"), 1);
+    assert_eq!(
+        sent("ListTagsForResource"),
+        0,
+        "every tag came from the index"
+    );
+
+    // Outside a batch, and with the index lagging, each reads its own tags and sees the same.
+    let mut own = BTreeMap::new();
+    for (kind, hints) in &jobs {
+        for o in p.refresh(*kind, REGION, hints).await.expect("refresh") {
+            own.insert((o.kind, o.id.clone()), o);
+        }
+    }
+    assert_eq!(own, indexed);
+    emu.set_tagging_lag(true);
+    let before = p.clients.requests();
+    let lagged = batch(&p, &jobs).await;
+    let after = p.clients.requests();
+    emu.set_tagging_lag(false);
+    assert_eq!(lagged, created);
+    assert_eq!(
+        after.operation("ListTagsForResource") - before.operation("ListTagsForResource"),
+        3,
+        "one own read each while the index lags"
+    );
 }
 
 /// The example platform, refreshed as a plan does (every kind of every environment in one

@@ -223,21 +223,28 @@ async fn describe(
         Err(e) if has_code(&e, NOT_FOUND) => return Ok(None),
         Err(e) => return Err(aws(subject, region, "GetTopicAttributes")(e)),
     };
-    let answer = client
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await;
-    let tags = match answer {
-        Ok(out) => out
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect(),
-        // Deleted between the two calls.
-        Err(e) if has_code(&e, NOT_FOUND) => return Ok(None),
-        Err(e) => return Err(aws(subject, region, "ListTagsForResource")(e)),
-    };
+    // Inside a plan's refresh batch the region's tag index usually has the tags (one request
+    // for every topic); otherwise, or when it lacks this one, the topic's own are read.
+    let tags = crate::provider::tag_index::tags_or(p, subject, region, arn, || async {
+        let answer = client
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await;
+        match answer {
+            Ok(out) => Ok(Some(
+                out.tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                    .collect(),
+            )),
+            // Deleted between the two calls.
+            Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
+            Err(e) => Err(aws(subject, region, "ListTagsForResource")(e)),
+        }
+    })
+    .await?;
+    let Some(tags) = tags else { return Ok(None) };
     Ok(Some(observe(region, arn, &attributes, tags)))
 }
 

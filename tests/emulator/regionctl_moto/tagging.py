@@ -13,9 +13,13 @@ Here a request naming any of those types gets them from the RDS, ElastiCache and
 (with their current tags, filtered by the request's TagFilters as AWS filters them); the other
 types are left to moto.
 
+AWS documents the log group type as `logs:log-group`; moto's filter checks `logs:loggroup`, so
+the name is translated before moto sees it. CloudWatch alarms (`cloudwatch:alarm`) and SNS
+topics (`sns`) moto indexes as AWS does.
+
 AWS's index is eventually consistent: a resource just created, or just retagged, may be missing
 from the answer or carry its old tags for a while. `POST /regionctl/tagging {"lagging": true}`
-makes the answers leave out every resource of these types, as a lagging index would (what
+makes the answers leave out every resource of every type, as a lagging index would (what
 regionctl must survive: it falls back to each resource's own ListTagsForResource);
 `{"lagging": false}` or `/moto-api/reset` turns it off.
 """
@@ -94,8 +98,16 @@ def _ours(self, tag_filters, wanted: set[str]) -> Iterator[dict[str, Any]]:
                 yield {"ResourceARN": resource.arn, "Tags": tags}
 
 
+# Resource types AWS documents under another name than moto's filter checks: AWS's
+# `logs:log-group` (the ARN's `log-group:NAME`) is moto's `logs:loggroup`.
+MOTO_NAMES = {"logs:log-group": "logs:loggroup"}
+
+
 def _get_resources_generator(self, tag_filters=None, resource_type_filters=None):
-    filters = list(resource_type_filters or [])
+    if _lagging["on"]:
+        # A lagging index leaves out everything regionctl reads through it, whatever the type.
+        return
+    filters = [MOTO_NAMES.get(t, t) for t in resource_type_filters or []]
     wanted = {t for t in filters if t in TYPES}
     if not wanted:
         yield from _original(self, tag_filters=tag_filters, resource_type_filters=filters)
