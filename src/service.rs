@@ -119,11 +119,10 @@ impl Service {
             // SNS: CreateTopic, DeleteTopic, SetTopicAttributes and ListSubscriptions are 10 or
             // more per second per account in every region ("Amazon SNS quotas").
             Service::Sns => r(10.0, 10.0),
-            // KMS: CreateKey, CreateAlias, UpdateAlias, PutKeyPolicy, EnableKeyRotation,
-            // ScheduleKeyDeletion and TagResource are 5 requests per second per account and
-            // region ("AWS KMS request quotas"); the reads are far higher, but one bucket covers
-            // every operation of the service, so it keeps the writes under theirs.
-            Service::Kms => r(5.0, 10.0),
+            // KMS gives every operation its own quota ("Request quotas for each AWS KMS API
+            // operation"), with reads far above writes: the limits are per operation, below.
+            // https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html
+            Service::Kms => None,
             // Resource Groups Tagging API: its quotas page
             // (https://docs.aws.amazon.com/general/latest/gr/arg.html) gives no request rate for
             // GetResources that we could confirm; a refresh sends one paginated GetResources per
@@ -168,6 +167,22 @@ impl Service {
                 "DeleteHostedZone" => r(5.0, 10.0),
                 _ => None,
             },
+            // "Request quotas for each AWS KMS API operation", per account and region: the
+            // writes regionctl sends (CreateKey, CreateAlias, UpdateAlias, PutKeyPolicy,
+            // EnableKeyRotation, ScheduleKeyDeletion, TagResource) are 5 to 15 per second, kept
+            // at 5/s (burst 10); the reads (DescribeKey, GetKeyPolicy, GetKeyRotationStatus,
+            // ListKeys, ListAliases, ListResourceTags) are 100 per second or more, kept at half
+            // the lowest, 50/s. One bucket for all at the writes' 5/s made a plan of 56 keys
+            // wait ten seconds for its reads.
+            // https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html
+            Service::Kms => {
+                let reads = ["Describe", "Get", "List"];
+                if reads.iter().any(|p| operation.starts_with(p)) {
+                    r(50.0, 50.0)
+                } else {
+                    r(5.0, 10.0)
+                }
+            }
             // No per-operation figures published (or one service bucket at the lowest of them).
             Service::Eks
             | Service::Rds
@@ -176,7 +191,6 @@ impl Service {
             | Service::Logs
             | Service::Sns
             | Service::Cloudwatch
-            | Service::Kms
             | Service::Ecr
             | Service::Tagging
             | Service::S3 => None,
@@ -185,7 +199,7 @@ impl Service {
 
     /// Whether any operation of the service has a bucket of its own.
     pub fn has_operation_rates(self) -> bool {
-        matches!(self, Service::Ec2 | Service::Route53)
+        matches!(self, Service::Ec2 | Service::Route53 | Service::Kms)
     }
 
     /// Whether requests to the service are limited at all by default (as a whole or per

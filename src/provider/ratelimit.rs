@@ -427,6 +427,29 @@ mod tests {
     }
 
     #[test]
+    fn kms_reads_are_not_held_to_the_writes_rate() {
+        let limiter = Limiter::new(default_rate("kms"), Some(Service::Kms));
+        let t0 = Instant::now();
+        // A plan reading 50 keys' policies goes at once ...
+        for _ in 0..50 {
+            assert_eq!(limiter.reserve(Some("GetKeyPolicy"), t0), Duration::ZERO);
+        }
+        assert_eq!(
+            limiter.reserve(Some("GetKeyPolicy"), t0),
+            Duration::from_millis(20)
+        );
+        // ... and the writes keep their own 5/s after a burst of 10.
+        for _ in 0..10 {
+            assert_eq!(limiter.reserve(Some("CreateKey"), t0), Duration::ZERO);
+        }
+        assert_eq!(
+            limiter.reserve(Some("CreateKey"), t0),
+            Duration::from_millis(200)
+        );
+        assert!(limiter.limits());
+    }
+
+    #[test]
     fn off_lifts_operation_limits_too() {
         let rates = rates_from_env(Some("off")).expect("valid");
         assert_eq!(rates.get("ec2"), Some(&None), "EC2 explicitly unlimited");
