@@ -63,13 +63,20 @@ pub(in crate::provider) mod key {
             .filter_map(AliasListEntry::target_key_id)
             .collect();
         let mut out = Vec::new();
-        for id in keys.iter().filter_map(|k| k.key_id()) {
+        for key in &keys {
+            let Some(id) = key.key_id() else { continue };
             if aws_managed.contains(id) {
                 continue;
             }
             // A key in state is read even if its tags were lost, so that it is not forgotten;
-            // any other key only if it carries this stack's tag.
-            let Some(tags) = tags_of(p, &subject, region, id).await? else {
+            // any other key only if it carries this stack's tag. In a plan's batch the
+            // region's tag index has this stack's keys' tags; another key's are read.
+            let arn = key.key_arn().unwrap_or_default();
+            let Some(tags) = crate::provider::tag_index::tags_or(p, &subject, region, arn, || {
+                tags_of(p, &subject, region, id)
+            })
+            .await?
+            else {
                 continue;
             };
             if !p.keeps(tags.get(STACK_TAG)) && !hints.ids.contains(id) {

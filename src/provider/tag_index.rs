@@ -1,8 +1,8 @@
 //! The tags of a region's RDS DB subnet groups, ElastiCache cache subnet groups and replication
-//! groups, CloudWatch Logs groups, CloudWatch alarms and SNS topics, read for a whole refresh
-//! batch in one paginated Resource Groups Tagging API `GetResources` per region, instead of one
-//! `ListTagsForResource` per resource: their describe calls return no tags, and those
-//! per-resource reads were a third of a large plan's requests.
+//! groups, CloudWatch Logs groups, CloudWatch alarms, SNS topics and KMS keys, read for a whole
+//! refresh batch in one paginated Resource Groups Tagging API `GetResources` per region,
+//! instead of one `ListTagsForResource` (`ListResourceTags`) per resource: their describe calls
+//! return no tags, and those per-resource reads were a third of a large plan's requests.
 //! The same answer lists the stack's EKS clusters and node groups, which spares the cluster
 //! refresh the region's ListClusters (and a DescribeCluster of every other stack's cluster), and
 //! the node group refresh one ListNodegroups per cluster, when each already knows every cluster
@@ -43,7 +43,7 @@ use super::{Provider, ProviderError, STACK_TAG, Subject};
 /// The resource types asked for: the `service:type` of each kind's ARN
 /// (`arn:aws:rds:REGION:ACCOUNT:subgrp:NAME`,
 /// `arn:aws:eks:REGION:ACCOUNT:nodegroup/CLUSTER/NAME/UUID` and so on).
-pub(in crate::provider) const RESOURCE_TYPES: [&str; 8] = [
+pub(in crate::provider) const RESOURCE_TYPES: [&str; 9] = [
     "rds:subgrp",
     "elasticache:subnetgroup",
     "elasticache:replicationgroup",
@@ -51,6 +51,7 @@ pub(in crate::provider) const RESOURCE_TYPES: [&str; 8] = [
     "eks:nodegroup",
     "logs:log-group",
     "cloudwatch:alarm",
+    "kms:key",
     // A topic's ARN has no resource type (`arn:aws:sns:REGION:ACCOUNT:NAME`): the service is
     // the filter.
     "sns",
@@ -197,8 +198,9 @@ async fn read(p: &Provider, subject: &Subject, region: &str) -> Result<TagIndex,
             tracing::warn!(
                 %region,
                 "tag:GetResources is not allowed; reading the tags of each RDS and ElastiCache \
-                 subnet group and replication group, log group, alarm and SNS topic instead \
-                 (one request each), and listing the EKS clusters and the node groups of each"
+                 subnet group and replication group, log group, alarm, SNS topic and KMS key \
+                 instead (one request each), and listing the EKS clusters and the node groups \
+                 of each"
             );
             return Ok(TagIndex {
                 by_arn: HashMap::new(),

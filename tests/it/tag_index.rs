@@ -210,10 +210,10 @@ async fn a_refresh_batch_reads_these_tags_with_one_request_per_region() {
     assert_eq!(got.tags.get("team").map(String::as_str), Some("cache"));
 }
 
-/// Log groups, alarms and SNS topics take their tags from the same index: none of the three
+/// Log groups, alarms, SNS topics and KMS keys take their tags from the same index: none of them
 /// sends a ListTagsForResource in a batch unless the index lacks the resource.
 #[tokio::test(flavor = "multi_thread")]
-async fn log_groups_alarms_and_topics_take_their_tags_from_the_index() {
+async fn log_groups_alarms_topics_and_keys_take_their_tags_from_the_index() {
     let emu = Emulator::start();
     let p = emu.provider("tests").await;
     let mut created = BTreeMap::new();
@@ -225,6 +225,10 @@ async fn log_groups_alarms_and_topics_take_their_tags_from_the_index() {
         (
             "sns_topic.alerts",
             json!({"name": "idx-alerts", "tags": {"team": "platform"}}),
+        ),
+        (
+            "kms_key.data",
+            json!({"description": "idx data", "tags": {"team": "platform"}}),
         ),
         (
             "cloudwatch_metric_alarm.cpu",
@@ -253,6 +257,7 @@ async fn log_groups_alarms_and_topics_take_their_tags_from_the_index() {
         (Kind::CloudwatchLogGroup, names(&["/aws/eks/idx/cluster"])),
         (Kind::SnsTopic, names(&["idx-alerts"])),
         (Kind::CloudwatchMetricAlarm, names(&["idx-node-cpu"])),
+        (Kind::KmsKey, Hints::default()),
     ];
 
     let before = p.clients.requests();
@@ -265,6 +270,11 @@ async fn log_groups_alarms_and_topics_take_their_tags_from_the_index() {
         sent("ListTagsForResource"),
         0,
         "every tag came from the index"
+    );
+    assert_eq!(
+        sent("ListResourceTags"),
+        0,
+        "the key's tags came from the index"
     );
 
     // Outside a batch, and with the index lagging, each reads its own tags and sees the same.
@@ -285,6 +295,11 @@ async fn log_groups_alarms_and_topics_take_their_tags_from_the_index() {
         after.operation("ListTagsForResource") - before.operation("ListTagsForResource"),
         3,
         "one own read each while the index lags"
+    );
+    assert_eq!(
+        after.operation("ListResourceTags") - before.operation("ListResourceTags"),
+        1,
+        "and the key's own tags"
     );
 }
 
