@@ -292,6 +292,14 @@ impl HttpStatus for aws_smithy_runtime_api::http::Response {
     }
 }
 
+/// The codes of a caller its IAM policy does not allow an operation (query, JSON and EC2
+/// protocols spell it differently).
+pub(in crate::provider) const ACCESS_DENIED: &[&str] = &[
+    "AccessDeniedException",
+    "AccessDenied",
+    "UnauthorizedOperation",
+];
+
 /// Whether an SDK error carries one of `codes` (e.g. the kind's "not found" codes).
 pub fn has_code<E, R>(err: &SdkError<E, R>, codes: &[&str]) -> bool
 where

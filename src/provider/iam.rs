@@ -57,13 +57,13 @@ pub(in crate::provider) async fn refresh(
         );
     }
     let account = if p.memo.is_on() && !names.is_empty() {
-        Some(account_roles(p, &subject, region).await?)
+        account_roles(p, &subject, region).await?
     } else {
-        None
+        std::sync::Arc::new(None)
     };
     let mut out = Vec::new();
     for name in &names {
-        let role = match account.as_ref().and_then(|a| a.get(name)) {
+        let role = match account.as_ref().as_ref().and_then(|a| a.get(name)) {
             Some(listed) => Some(listed.observed(region)),
             // Not in the account's lists (absent, or made between the two lists): read alone.
             None => observe(p, &subject, region, name).await?,
@@ -98,12 +98,14 @@ impl ListedRole {
 
 /// The account's roles by name, read once per refresh batch however many environments declare
 /// roles (IAM is the account's, not a region's). A role must be in both lists to be listed
-/// here; one created or deleted between them is read alone by the caller.
+/// here; one created or deleted between them is read alone by the caller. `None` when the
+/// caller may not send the two lists (a CI policy written before regionctl used them): each
+/// role is then read alone, as before, with a warning.
 async fn account_roles(
     p: &Provider,
     subject: &Subject,
     region: &str,
-) -> Result<std::sync::Arc<BTreeMap<String, ListedRole>>, ProviderError> {
+) -> Result<std::sync::Arc<Option<BTreeMap<String, ListedRole>>>, ProviderError> {
     p.memo
         .get_or_read("iam:GetAccountAuthorizationDetails", "account", || {
             read_account_roles(p, subject, region)
@@ -112,6 +114,26 @@ async fn account_roles(
 }
 
 async fn read_account_roles(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<Option<BTreeMap<String, ListedRole>>, ProviderError> {
+    match list_account_roles(p, subject, region).await {
+        Ok(roles) => Ok(Some(roles)),
+        Err(ProviderError::Aws { code, .. })
+            if super::error::ACCESS_DENIED.contains(&code.as_str()) =>
+        {
+            tracing::warn!(
+                "iam:GetAccountAuthorizationDetails or iam:ListRoles is not allowed; reading \
+                 each IAM role on its own instead (three or more requests a role)"
+            );
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn list_account_roles(
     p: &Provider,
     subject: &Subject,
     region: &str,

@@ -58,11 +58,7 @@ pub(in crate::provider) const RESOURCE_TYPES: [&str; 9] = [
 ];
 
 /// The codes of a caller not allowed to use the tagging API.
-const DENIED: &[&str] = &[
-    "AccessDeniedException",
-    "AccessDenied",
-    "UnauthorizedOperation",
-];
+const DENIED: &[&str] = super::error::ACCESS_DENIED;
 
 /// This stack's tagged resources of [`RESOURCE_TYPES`] in one region, by ARN.
 #[derive(Debug, Default)]
