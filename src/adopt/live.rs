@@ -70,6 +70,9 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
         .cloned()
         .collect();
     let observed = observed.as_slice();
+    // The account's OIDC providers, by ARN, with the region of their issuer: a role trusting
+    // another region's provider belongs to that region's adoption.
+    let providers = providers_by_region(observed);
     let mut out = LiveAdoption::default();
     let source = format!("AWS {region}");
     let n = observed.len();
@@ -81,7 +84,10 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
         .collect();
     let mut skip: Vec<Option<String>> = observed
         .iter()
-        .map(|o| own_skip(o, filters.vpc.as_deref(), &zones))
+        .map(|o| {
+            own_skip(o, filters.vpc.as_deref(), &zones)
+                .or_else(|| other_regions_role(o, region, &providers))
+        })
         .collect();
     // What refers to a skipped VPC is skipped with it (a default VPC's subnets, say): adopting
     // them would leave references to a VPC the spec does not have.
@@ -184,6 +190,7 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
         };
         placed.push(Placed { draft, env });
     }
+    super::place_iam(&mut placed);
     let origin = Origin::Aws {
         region: region.to_owned(),
         filters: describe(filters),
@@ -252,6 +259,48 @@ fn describe(filters: &Filters) -> String {
         parts.push(format!("--tag {k}={v}"));
     }
     parts.join(" ")
+}
+
+/// Every OIDC provider read (ARN → the region its EKS issuer names, or `default` when it names
+/// none).
+fn providers_by_region(observed: &[Observed]) -> BTreeMap<String, String> {
+    observed
+        .iter()
+        .filter(|o| o.kind == Kind::IamOidcProvider)
+        .filter_map(|o| {
+            let region = o
+                .attrs
+                .get("url")
+                .and_then(|u| u.as_str())
+                .and_then(super::map::issuer_region)?;
+            let arn = o
+                .computed
+                .get("arn")
+                .and_then(|a| a.as_str())
+                .unwrap_or(&o.id);
+            Some((arn.to_owned(), region))
+        })
+        .collect()
+}
+
+/// Why an IAM role is left to another region's adoption: it trusts only that region's OIDC
+/// provider, so it is declared there (see [`super::place_iam`]), and adopting it here would
+/// declare it twice.
+fn other_regions_role(
+    o: &Observed,
+    region: &str,
+    providers: &BTreeMap<String, String>,
+) -> Option<String> {
+    if o.kind != Kind::IamRole {
+        return None;
+    }
+    match super::trusted_region(&draft(o), providers) {
+        Ok(Some(r)) if r != region => Some(format!(
+            "it trusts the OIDC provider of {r}, so it belongs to that region: adopt it with \
+             --region {r} --include-global"
+        )),
+        _ => None,
+    }
 }
 
 /// Why a resource is not adopted whatever the filters say, if it is not.
@@ -485,6 +534,25 @@ fn draft(o: &Observed) -> Draft {
         folded: Vec::new(),
         secret_env: None,
     };
+    // EKS's own values of an access entry, which a spec cannot set (a node entry's reserved
+    // username and `system:nodes` group, a generated username): left out, the kind keeps them.
+    if o.kind == Kind::EksAccessEntry {
+        if d.attrs
+            .get("username")
+            .and_then(J::as_str)
+            .is_some_and(super::map::eks_made_username)
+        {
+            d.attrs.remove("username");
+        }
+        if d.attrs
+            .get("type")
+            .and_then(J::as_str)
+            .unwrap_or("STANDARD")
+            != "STANDARD"
+        {
+            d.attrs.remove("kubernetes_groups");
+        }
+    }
     if o.kind == Kind::RdsInstance
         && !d.attrs.contains_key("replicate_from")
         && d.attrs.get("manage_master_user_password") != Some(&J::Bool(true))
