@@ -158,13 +158,15 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
         }
         // A resource with no name of its own (an internet gateway, a route table) is named
         // after the VPC it belongs to, when that has one: `internet_gateway.main`, not the id.
-        let base = spec_name(o).unwrap_or_else(|| {
-            refs[i]
-                .iter()
-                .find(|j| observed[**j].kind == Kind::Vpc)
-                .and_then(|j| spec_name(&observed[*j]))
-                .unwrap_or_else(|| super::emit::sanitize(&o.id))
-        });
+        let base = related_name(o, observed)
+            .or_else(|| spec_name(o))
+            .unwrap_or_else(|| {
+                refs[i]
+                    .iter()
+                    .find(|j| observed[**j].kind == Kind::Vpc)
+                    .and_then(|j| spec_name(&observed[*j]))
+                    .unwrap_or_else(|| super::emit::sanitize(&o.id))
+            });
         let mut name = base.clone();
         let mut k = 2;
         while !used.insert((o.kind, name.clone())) {
@@ -504,6 +506,48 @@ fn spec_name(o: &Observed) -> Option<String> {
     // Route 53 names end with a dot and KMS aliases start with `alias/`: neither helps a name.
     let raw = raw.trim_end_matches('.').trim_start_matches("alias/");
     Some(super::emit::sanitize(raw))
+}
+
+/// The name of what an unnamed resource belongs to, when it has no `Name` tag: a KMS key is
+/// named after its (first) alias, an OIDC provider after the cluster whose issuer it is, an
+/// access entry after its principal, rather than after a key id, an issuer URL or an ARN.
+fn related_name(o: &Observed, observed: &[Observed]) -> Option<String> {
+    if o.tags.get("Name").is_some_and(|n| !n.is_empty()) {
+        return None;
+    }
+    let attr = |x: &Observed, name: &str| {
+        x.attrs
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let related = match o.kind {
+        Kind::KmsKey => observed
+            .iter()
+            .filter(|x| {
+                x.kind == Kind::KmsAlias && attr(x, "target_key_id").as_deref() == Some(&o.id)
+            })
+            .filter_map(|x| attr(x, "name"))
+            .min()?,
+        Kind::IamOidcProvider => {
+            let url = attr(o, "url")?;
+            let issuer = url.trim_start_matches("https://");
+            observed
+                .iter()
+                .filter(|x| x.kind == Kind::EksCluster)
+                .find(|x| {
+                    x.computed
+                        .get("oidc_issuer")
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|i| i.trim_start_matches("https://") == issuer)
+                })
+                .and_then(|x| attr(x, "name"))?
+        }
+        // `<cluster>:<principal ARN>`: the principal's name says whose access it is.
+        Kind::EksAccessEntry => attr(o, "principal_arn")?.rsplit('/').next()?.to_owned(),
+        _ => return None,
+    };
+    Some(super::emit::sanitize(related.trim_start_matches("alias/")))
 }
 
 /// The draft the emitter takes: the observed attributes as literals, the computed ones for

@@ -16,6 +16,7 @@ mod harness;
 mod support;
 
 mod adopt_aws;
+mod adopt_aws_platform;
 mod adopt_terraform;
 mod apply_faults;
 mod apply_irsa;
