@@ -591,10 +591,9 @@ fn access_entries_take_their_policy_associations() {
         ]
     );
     assert!(
-        record(&a, "us-east-1/eks_access_entry.nodes")
+        !record(&a, "us-east-1/eks_access_entry.nodes")
             .attrs
-            .get("access_policies")
-            .is_none()
+            .contains_key("access_policies")
     );
     for tf in [
         "aws_eks_access_policy_association.admin_view",
