@@ -70,9 +70,6 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
         .cloned()
         .collect();
     let observed = observed.as_slice();
-    // The account's OIDC providers, by ARN, with the region of their issuer: a role trusting
-    // another region's provider belongs to that region's adoption.
-    let providers = providers_by_region(observed);
     let mut out = LiveAdoption::default();
     let source = format!("AWS {region}");
     let n = observed.len();
@@ -85,8 +82,7 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
     let mut skip: Vec<Option<String>> = observed
         .iter()
         .map(|o| {
-            own_skip(o, filters.vpc.as_deref(), &zones)
-                .or_else(|| other_regions_role(o, region, &providers))
+            own_skip(o, filters.vpc.as_deref(), &zones).or_else(|| other_regions_role(o, region))
         })
         .collect();
     // What refers to a skipped VPC is skipped with it (a default VPC's subnets, say): adopting
@@ -263,40 +259,16 @@ fn describe(filters: &Filters) -> String {
     parts.join(" ")
 }
 
-/// Every OIDC provider read (ARN → the region its EKS issuer names, or `default` when it names
-/// none).
-fn providers_by_region(observed: &[Observed]) -> BTreeMap<String, String> {
-    observed
-        .iter()
-        .filter(|o| o.kind == Kind::IamOidcProvider)
-        .filter_map(|o| {
-            let region = o
-                .attrs
-                .get("url")
-                .and_then(|u| u.as_str())
-                .and_then(super::map::issuer_region)?;
-            let arn = o
-                .computed
-                .get("arn")
-                .and_then(|a| a.as_str())
-                .unwrap_or(&o.id);
-            Some((arn.to_owned(), region))
-        })
-        .collect()
-}
-
 /// Why an IAM role is left to another region's adoption: it trusts only that region's OIDC
 /// provider, so it is declared there (see [`super::place_iam`]), and adopting it here would
 /// declare it twice.
-fn other_regions_role(
-    o: &Observed,
-    region: &str,
-    providers: &BTreeMap<String, String>,
-) -> Option<String> {
+fn other_regions_role(o: &Observed, region: &str) -> Option<String> {
     if o.kind != Kind::IamRole {
         return None;
     }
-    match super::trusted_region(&draft(o), providers) {
+    // An EKS provider's ARN names its issuer, so the trust policy's text says the region (an
+    // issuer that names none cannot be placed from AWS's answers alone).
+    match super::trusted_region(&draft(o), &BTreeMap::new()) {
         Ok(Some(r)) if r != region => Some(format!(
             "it trusts the OIDC provider of {r}, so it belongs to that region: adopt it with \
              --region {r} --include-global"

@@ -522,7 +522,37 @@ fn an_irsa_role_is_declared_in_its_region_and_another_regions_is_left_to_it() {
         ],
         &[],
     );
+    let mut cluster = obs(
+        Kind::EksCluster,
+        "platform",
+        &[
+            ("name", s("platform")),
+            ("role_arn", s(&format!("{acct}:role/nodes"))),
+            ("subnet_ids", l(&["subnet-0a", "subnet-0b"])),
+            ("authentication_mode", s("API")),
+        ],
+        &[],
+    );
+    cluster.computed.insert(
+        "oidc_issuer".into(),
+        s("https://oidc.eks.us-east-1.amazonaws.com/id/AAA"),
+    );
     let observed = vec![
+        obs(
+            Kind::KmsKey,
+            "1234abcd-0000",
+            &[("description", s("data"))],
+            &[],
+        ),
+        obs(
+            Kind::KmsAlias,
+            "alias/platform-data",
+            &[
+                ("name", s("alias/platform-data")),
+                ("target_key_id", s("1234abcd-0000")),
+            ],
+            &[],
+        ),
         provider(&use1, "https://oidc.eks.us-east-1.amazonaws.com/id/AAA"),
         provider(&euw1, "https://oidc.eks.eu-west-1.amazonaws.com/id/BBB"),
         role("app", web_identity(&use1), &[&own, &shared]),
@@ -535,17 +565,7 @@ fn an_irsa_role_is_declared_in_its_region_and_another_regions_is_left_to_it() {
         ),
         policy("app-own"),
         policy("shared"),
-        obs(
-            Kind::EksCluster,
-            "platform",
-            &[
-                ("name", s("platform")),
-                ("role_arn", s(&format!("{acct}:role/nodes"))),
-                ("subnet_ids", l(&["subnet-0a", "subnet-0b"])),
-                ("authentication_mode", s("API")),
-            ],
-            &[],
-        ),
+        cluster,
         node_entry,
     ];
     let live = translate("us-east-1", &observed, &Filters::default());
@@ -576,8 +596,16 @@ fn an_irsa_role_is_declared_in_its_region_and_another_regions_is_left_to_it() {
     );
     let text = file(&live.adoption);
     assert!(text.contains("\"${iam_policy.app-own.arn}\""), "{text}");
+    // Named after what they belong to: the alias, the cluster, the principal.
+    for want in [
+        "kms_key.platform-data:",
+        "target_key_id: \"${kms_key.platform-data.id}\"",
+        "iam_oidc_provider.platform:",
+        "eks_access_entry.nodes:",
+    ] {
+        assert!(text.contains(want), "missing {want:?}:\n{text}");
+    }
     // A node entry's EKS-made username and group stay out of the spec.
-    assert!(text.contains("eks_access_entry."), "{text}");
     assert!(!text.contains("system:node"), "{text}");
     assert_eq!(load_errors(&live.adoption), Vec::<String>::new());
 }
