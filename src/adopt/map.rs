@@ -676,7 +676,9 @@ fn iam_role(i: &TfInstance) -> Result<Draft, String> {
     .tags();
     let mut arns: Vec<J> = strings(i.attrs.get("managed_policy_arns"));
     arns.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-    b.attrs.insert("managed_policy_arns".into(), J::Array(arns));
+    // None is left out, as IAM's answer leaves it out (absent detaches every policy, as `[]`
+    // would): `[]` made the first plan's JSON show the list as changed.
+    b.set("managed_policy_arns", Some(J::Array(arns)));
     let mut inline = Map::new();
     for p in i
         .attrs
@@ -707,7 +709,10 @@ fn role_named<'d>(drafts: &'d mut [Draft], name: &str) -> Result<&'d mut Draft, 
 fn iam_role_policy_attachment(i: &TfInstance, drafts: &mut [Draft]) -> Result<(), String> {
     let role = role_named(drafts, i.str("role").unwrap_or_default())?;
     let arn = i.str("policy_arn").unwrap_or_default();
-    if let Some(J::Array(arns)) = role.attrs.get_mut("managed_policy_arns")
+    if let J::Array(arns) = role
+        .attrs
+        .entry("managed_policy_arns")
+        .or_insert_with(|| J::Array(Vec::new()))
         && !arns.iter().any(|a| a.as_str() == Some(arn))
     {
         arns.push(json!(arn));

@@ -18,6 +18,7 @@ mod support;
 mod adopt_aws;
 mod adopt_aws_platform;
 mod adopt_terraform;
+mod adopt_terraform_eks;
 mod apply_faults;
 mod apply_irsa;
 mod apply_live;
