@@ -81,7 +81,9 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
         .collect();
     let mut skip: Vec<Option<String>> = observed
         .iter()
-        .map(|o| own_skip(o, filters.vpc.as_deref(), &zones))
+        .map(|o| {
+            own_skip(o, filters.vpc.as_deref(), &zones).or_else(|| other_regions_role(o, region))
+        })
         .collect();
     // What refers to a skipped VPC is skipped with it (a default VPC's subnets, say): adopting
     // them would leave references to a VPC the spec does not have.
@@ -152,13 +154,15 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
         }
         // A resource with no name of its own (an internet gateway, a route table) is named
         // after the VPC it belongs to, when that has one: `internet_gateway.main`, not the id.
-        let base = spec_name(o).unwrap_or_else(|| {
-            refs[i]
-                .iter()
-                .find(|j| observed[**j].kind == Kind::Vpc)
-                .and_then(|j| spec_name(&observed[*j]))
-                .unwrap_or_else(|| super::emit::sanitize(&o.id))
-        });
+        let base = related_name(o, observed)
+            .or_else(|| spec_name(o))
+            .unwrap_or_else(|| {
+                refs[i]
+                    .iter()
+                    .find(|j| observed[**j].kind == Kind::Vpc)
+                    .and_then(|j| spec_name(&observed[*j]))
+                    .unwrap_or_else(|| super::emit::sanitize(&o.id))
+            });
         let mut name = base.clone();
         let mut k = 2;
         while !used.insert((o.kind, name.clone())) {
@@ -184,6 +188,7 @@ pub fn translate(region: &str, observed: &[Observed], filters: &Filters) -> Live
         };
         placed.push(Placed { draft, env });
     }
+    super::place_iam(&mut placed);
     let origin = Origin::Aws {
         region: region.to_owned(),
         filters: describe(filters),
@@ -252,6 +257,24 @@ fn describe(filters: &Filters) -> String {
         parts.push(format!("--tag {k}={v}"));
     }
     parts.join(" ")
+}
+
+/// Why an IAM role is left to another region's adoption: it trusts only that region's OIDC
+/// provider, so it is declared there (see [`super::place_iam`]), and adopting it here would
+/// declare it twice.
+fn other_regions_role(o: &Observed, region: &str) -> Option<String> {
+    if o.kind != Kind::IamRole {
+        return None;
+    }
+    // An EKS provider's ARN names its issuer, so the trust policy's text says the region (an
+    // issuer that names none cannot be placed from AWS's answers alone).
+    match super::trusted_region(&draft(o), &BTreeMap::new()) {
+        Ok(Some(r)) if r != region => Some(format!(
+            "it trusts the OIDC provider of {r}, so it belongs to that region: adopt it with \
+             --region {r} --include-global"
+        )),
+        _ => None,
+    }
 }
 
 /// Why a resource is not adopted whatever the filters say, if it is not.
@@ -457,6 +480,48 @@ fn spec_name(o: &Observed) -> Option<String> {
     Some(super::emit::sanitize(raw))
 }
 
+/// The name of what an unnamed resource belongs to, when it has no `Name` tag: a KMS key is
+/// named after its (first) alias, an OIDC provider after the cluster whose issuer it is, an
+/// access entry after its principal, rather than after a key id, an issuer URL or an ARN.
+fn related_name(o: &Observed, observed: &[Observed]) -> Option<String> {
+    if o.tags.get("Name").is_some_and(|n| !n.is_empty()) {
+        return None;
+    }
+    let attr = |x: &Observed, name: &str| {
+        x.attrs
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let related = match o.kind {
+        Kind::KmsKey => observed
+            .iter()
+            .filter(|x| {
+                x.kind == Kind::KmsAlias && attr(x, "target_key_id").as_deref() == Some(&o.id)
+            })
+            .filter_map(|x| attr(x, "name"))
+            .min()?,
+        Kind::IamOidcProvider => {
+            let url = attr(o, "url")?;
+            let issuer = url.trim_start_matches("https://");
+            observed
+                .iter()
+                .filter(|x| x.kind == Kind::EksCluster)
+                .find(|x| {
+                    x.computed
+                        .get("oidc_issuer")
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|i| i.trim_start_matches("https://") == issuer)
+                })
+                .and_then(|x| attr(x, "name"))?
+        }
+        // `<cluster>:<principal ARN>`: the principal's name says whose access it is.
+        Kind::EksAccessEntry => attr(o, "principal_arn")?.rsplit('/').next()?.to_owned(),
+        _ => return None,
+    };
+    Some(super::emit::sanitize(related.trim_start_matches("alias/")))
+}
+
 /// The draft the emitter takes: the observed attributes as literals, the computed ones for
 /// references and the state.
 fn draft(o: &Observed) -> Draft {
@@ -485,6 +550,25 @@ fn draft(o: &Observed) -> Draft {
         folded: Vec::new(),
         secret_env: None,
     };
+    // EKS's own values of an access entry, which a spec cannot set (a node entry's reserved
+    // username and `system:nodes` group, a generated username): left out, the kind keeps them.
+    if o.kind == Kind::EksAccessEntry {
+        if d.attrs
+            .get("username")
+            .and_then(J::as_str)
+            .is_some_and(super::map::eks_made_username)
+        {
+            d.attrs.remove("username");
+        }
+        if d.attrs
+            .get("type")
+            .and_then(J::as_str)
+            .unwrap_or("STANDARD")
+            != "STANDARD"
+        {
+            d.attrs.remove("kubernetes_groups");
+        }
+    }
     if o.kind == Kind::RdsInstance
         && !d.attrs.contains_key("replicate_from")
         && d.attrs.get("manage_master_user_password") != Some(&J::Bool(true))

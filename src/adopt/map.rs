@@ -126,6 +126,15 @@ pub const MAPPINGS: &[Mapping] = &[
     ),
     res("aws_iam_policy", Kind::IamPolicy, iam_policy),
     res("aws_eks_addon", Kind::EksAddon, eks_addon),
+    res(
+        "aws_eks_access_entry",
+        Kind::EksAccessEntry,
+        eks_access_entry,
+    ),
+    fold(
+        "aws_eks_access_policy_association",
+        eks_access_policy_association,
+    ),
 ];
 
 const fn res(
@@ -667,7 +676,9 @@ fn iam_role(i: &TfInstance) -> Result<Draft, String> {
     .tags();
     let mut arns: Vec<J> = strings(i.attrs.get("managed_policy_arns"));
     arns.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-    b.attrs.insert("managed_policy_arns".into(), J::Array(arns));
+    // None is left out, as IAM's answer leaves it out (absent detaches every policy, as `[]`
+    // would): `[]` made the first plan's JSON show the list as changed.
+    b.set("managed_policy_arns", Some(J::Array(arns)));
     let mut inline = Map::new();
     for p in i
         .attrs
@@ -698,7 +709,10 @@ fn role_named<'d>(drafts: &'d mut [Draft], name: &str) -> Result<&'d mut Draft, 
 fn iam_role_policy_attachment(i: &TfInstance, drafts: &mut [Draft]) -> Result<(), String> {
     let role = role_named(drafts, i.str("role").unwrap_or_default())?;
     let arn = i.str("policy_arn").unwrap_or_default();
-    if let Some(J::Array(arns)) = role.attrs.get_mut("managed_policy_arns")
+    if let J::Array(arns) = role
+        .attrs
+        .entry("managed_policy_arns")
+        .or_insert_with(|| J::Array(Vec::new()))
         && !arns.iter().any(|a| a.as_str() == Some(arn))
     {
         arns.push(json!(arn));
@@ -1494,6 +1508,100 @@ fn eks_addon(i: &TfInstance) -> Result<Draft, String> {
         );
     }
     Ok(d)
+}
+
+// ---------------------------------------------------------------------------------------------
+// EKS access entries (attribute names as terraform-provider-aws writes them in state)
+
+/// A username EKS made, which a spec cannot set: a node entry's `system:node:{{EC2PrivateDNSName}}`
+/// (reserved prefix) or a generated `...:assumed-role/<role>/{{SessionName}}`. Left out, the
+/// kind keeps what EKS has.
+pub(super) fn eks_made_username(username: &str) -> bool {
+    username.contains("{{")
+        || ["system:", "eks:", "aws:", "amazon:", "iam:"]
+            .iter()
+            .any(|p| username.starts_with(p))
+}
+
+fn eks_access_entry(i: &TfInstance) -> Result<Draft, String> {
+    let (Some(cluster), Some(principal)) = (i.str("cluster_name"), i.str("principal_arn")) else {
+        return Err("the state records no cluster_name or principal_arn for it".into());
+    };
+    let ty = i.str("type").unwrap_or("STANDARD");
+    let mut b = B::new(i);
+    b.same(&["cluster_name", "principal_arn"])
+        .set("type", Some(json!(ty)))
+        .tags();
+    // A node entry's groups (`system:nodes`) are EKS's, and EKS refuses them in a create.
+    if ty == "STANDARD" {
+        b.copy("kubernetes_groups", "kubernetes_groups");
+    }
+    b.set(
+        "username",
+        i.str("user_name")
+            .filter(|u| !eks_made_username(u))
+            .map(|u| json!(u)),
+    );
+    let mut d = b.draft(
+        Kind::EksAccessEntry,
+        Some(&format!("{cluster}:{principal}")),
+    )?;
+    if let Some(arn) = i.str("access_entry_arn") {
+        d.computed.insert("arn".into(), json!(arn));
+        d.region = arn_region(arn);
+    }
+    Ok(d)
+}
+
+/// An `aws_eks_access_policy_association` is one of its entry's `access_policies`.
+fn eks_access_policy_association(i: &TfInstance, drafts: &mut [Draft]) -> Result<(), String> {
+    let (cluster, principal) = (
+        i.str("cluster_name").unwrap_or_default(),
+        i.str("principal_arn").unwrap_or_default(),
+    );
+    let Some(policy) = i.str("policy_arn") else {
+        return Err("the state records no policy_arn for it".into());
+    };
+    let entry = find_by_id(
+        drafts,
+        Kind::EksAccessEntry,
+        &format!("{cluster}:{principal}"),
+    )
+    .ok_or_else(|| {
+        format!(
+            "the access entry of {principal} in cluster {cluster} is not adopted, and \
+                 regionctl manages access policies as part of their entry"
+        )
+    })?;
+    let scope = block(i, "access_scope");
+    let ty = scope
+        .and_then(|s| get(s, "type"))
+        .and_then(J::as_str)
+        .unwrap_or("cluster");
+    let mut access_scope = Map::new();
+    access_scope.insert("type".into(), json!(ty));
+    // A cluster scope has no namespaces, whatever was written (as EKS answers).
+    if ty != "cluster" {
+        let mut ns = strings(scope.and_then(|s| s.get("namespaces")));
+        ns.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        access_scope.insert("namespaces".into(), J::Array(ns));
+    }
+    let list = entry
+        .attrs
+        .entry("access_policies")
+        .or_insert_with(|| J::Array(Vec::new()));
+    if let J::Array(items) = list {
+        items.retain(|p| p.get("policy_arn").and_then(J::as_str) != Some(policy));
+        items.push(json!({"policy_arn": policy, "access_scope": access_scope}));
+        // The order the provider reads them in, so the first plan compares like with like.
+        items.sort_by(|a, b| {
+            a.get("policy_arn")
+                .and_then(J::as_str)
+                .cmp(&b.get("policy_arn").and_then(J::as_str))
+        });
+    }
+    entry.folded.push(i.address());
+    Ok(())
 }
 
 #[cfg(test)]

@@ -184,9 +184,120 @@ pub fn translate(insts: &[tfstate::TfInstance], options: &Options) -> Adoption {
             }),
         }
     }
+    place_iam(&mut placed);
     emit::emit(insts, placed, &mut out, &Origin::Terraform);
     out.unmapped.sort_by(|a, b| a.address.cmp(&b.address));
     out
+}
+
+/// The region whose OIDC provider an IAM role trusts, if it trusts exactly one region's: an EKS
+/// issuer in its trust policy (`oidc-provider/oidc.eks.<region>.amazonaws.com/id/...`, or the
+/// condition keys `oidc.eks.<region>...:sub`), or the ARN of an adopted OIDC provider placed in a
+/// regional environment (an issuer that does not name its region). `Err` lists the regions when
+/// it trusts several.
+pub(crate) fn trusted_region(
+    role: &map::Draft,
+    providers: &BTreeMap<String, String>,
+) -> Result<Option<String>, Vec<String>> {
+    let Some(doc) = role.attrs.get("assume_role_policy") else {
+        return Ok(None);
+    };
+    let text = match doc {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut regions = BTreeSet::new();
+    for (at, _) in text.match_indices("oidc.eks.") {
+        if let Some(r) = map::issuer_region(&text[at..]) {
+            regions.insert(r);
+        }
+    }
+    for (arn, env) in providers {
+        if text.contains(arn.as_str()) {
+            regions.insert(env.clone());
+        }
+    }
+    let mut regions = regions.into_iter();
+    match (regions.next(), regions.next()) {
+        (None, _) => Ok(None),
+        (Some(r), None) => Ok(Some(r)),
+        (Some(a), Some(b)) => Err([a, b].into_iter().chain(regions).collect()),
+    }
+}
+
+/// IAM roles and policies may be declared in any environment (`Placement::GlobalAnyEnv`); an
+/// adopted one goes to `global` unless it belongs to one region's platform:
+/// - a role trusting one region's OIDC provider (IRSA) goes to that region: in `global` it would
+///   refer to the region's provider while the region's add-ons and access entries refer to it,
+///   an environment cycle;
+/// - then a policy attached only to roles of one region follows them (attached to roles of
+///   several environments, or to none, it stays global).
+pub(crate) fn place_iam(placed: &mut [Placed]) {
+    let global = crate::addr::GLOBAL_ENV;
+    let providers: BTreeMap<String, String> = placed
+        .iter()
+        .filter(|p| p.draft.kind == Kind::IamOidcProvider && p.env != global)
+        .filter_map(|p| {
+            let arn = p.draft.computed.get("arn")?.as_str()?;
+            Some((arn.to_owned(), p.env.clone()))
+        })
+        .collect();
+    for p in placed.iter_mut() {
+        if p.draft.kind != Kind::IamRole || p.env != global {
+            continue;
+        }
+        match trusted_region(&p.draft, &providers) {
+            Ok(Some(region)) => {
+                p.draft.notes.push(format!(
+                    "declared in {region}: it trusts that region's OIDC provider"
+                ));
+                p.env = region;
+            }
+            Ok(None) => {}
+            Err(regions) => p.draft.notes.push(format!(
+                "kept in global: it trusts the OIDC providers of {}",
+                regions.join(", ")
+            )),
+        }
+    }
+    // Which environments attach each policy (by ARN).
+    let mut attached: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in placed.iter().filter(|p| p.draft.kind == Kind::IamRole) {
+        for arn in p
+            .draft
+            .attrs
+            .get("managed_policy_arns")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_str)
+        {
+            attached
+                .entry(arn.to_owned())
+                .or_default()
+                .insert(p.env.clone());
+        }
+    }
+    for p in placed.iter_mut() {
+        if p.draft.kind != Kind::IamPolicy || p.env != global {
+            continue;
+        }
+        let envs = p
+            .draft
+            .computed
+            .get("arn")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|arn| attached.get(arn));
+        if let Some(envs) = envs
+            && envs.len() == 1
+            && let Some(env) = envs.iter().next().filter(|e| *e != global)
+        {
+            p.draft.notes.push(format!(
+                "declared in {env}: only roles of that region attach it"
+            ));
+            p.env = env.clone();
+        }
+    }
 }
 
 /// The short name of a region group: a provider alias (`euw1`), a module path, or the provider.

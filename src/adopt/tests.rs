@@ -415,9 +415,11 @@ fn the_new_kinds_map_with_references_and_load_without_errors() {
         "root_volume_type: gp3",
         "root_volume_encrypted: true",
         "instance_tags: { Name: platform-node }",
-        // the add-on: its role is a reference into global
+        // the add-on: its role trusts this region's OIDC provider (IRSA), so it is declared
+        // here, not in global (issue 17: global would refer to the region's provider while the
+        // region refers to the role)
         "addon_name: aws-ebs-csi-driver",
-        "service_account_role_arn: \"${env.global.iam_role.ebs_csi.arn}\"",
+        "service_account_role_arn: \"${iam_role.ebs_csi.arn}\"",
         "resolve_conflicts: PRESERVE",
     ] {
         assert!(use1.contains(want), "missing {want:?}:\n{use1}");
@@ -429,7 +431,7 @@ fn the_new_kinds_map_with_references_and_load_without_errors() {
     ] {
         assert!(use1.contains(want), "missing {want:?}:\n{use1}");
     }
-    let global = file(&a, "global");
+    // The IRSA role's policy, attached only by it, follows it into the region.
     for want in [
         "iam_policy.ecr_pull:",
         "path: /platform/",
@@ -437,7 +439,7 @@ fn the_new_kinds_map_with_references_and_load_without_errors() {
         // the role's managed policy is the adopted policy
         "\"${iam_policy.ecr_pull.arn}\"",
     ] {
-        assert!(global.contains(want), "missing {want:?}:\n{global}");
+        assert!(use1.contains(want), "missing {want:?}:\n{use1}");
     }
     // Ids as regionctl reads them.
     for (addr, id) in [
@@ -459,7 +461,7 @@ fn the_new_kinds_map_with_references_and_load_without_errors() {
         ("us-east-1/launch_template.nodes", "lt-0abc1234"),
         ("us-east-1/eks_addon.ebs_csi", "platform/aws-ebs-csi-driver"),
         (
-            "global/iam_policy.ecr_pull",
+            "us-east-1/iam_policy.ecr_pull",
             "arn:aws:iam::123456789012:policy/platform/ecr-pull",
         ),
     ] {
@@ -502,4 +504,159 @@ fn what_the_new_kinds_cannot_express_is_unmapped_with_the_reason() {
     assert!(reasons["aws_cloudwatch_metric_alarm.errors_ratio"].contains("metric_query"));
     assert!(reasons["aws_launch_template.bastion"].contains("user_data"));
     assert_eq!(a.unmapped.len(), 4, "{reasons:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// EKS access entries and IAM placement: tests/fixtures/adopt/eks-access.tfstate (attribute names
+// as terraform-provider-aws writes them; tests/fixtures/adopt/gen_eks_access.py).
+
+const EKS_ACCESS: &str = include_str!("../../tests/fixtures/adopt/eks-access.tfstate");
+
+fn adopt_eks_access() -> Adoption {
+    terraform(
+        &[("eks-access.tfstate".to_owned(), EKS_ACCESS.to_owned())],
+        &Options::default(),
+    )
+    .expect("the fixture reads")
+}
+
+fn all_files(a: &Adoption) -> String {
+    a.files
+        .iter()
+        .map(|(p, t)| format!("--- {p}\n{t}"))
+        .collect()
+}
+
+#[test]
+fn access_entries_take_their_policy_associations() {
+    let a = adopt_eks_access();
+    let all = all_files(&a);
+    let (spec, errors) = load(&a);
+    assert!(errors.is_empty(), "{}\n{all}", errors.join("\n"));
+    let spec = spec.expect("a spec");
+    for (addr, rec) in a.records.values().flatten() {
+        for (name, value) in &spec.resources[addr].attrs {
+            if !value.has_unknown() {
+                assert_eq!(rec.attrs.get(name), Some(value), "{addr}.{name}\n{all}");
+            }
+        }
+    }
+    let use1 = file(&a, "us-east-1");
+    for want in [
+        "eks_access_entry.admin:",
+        // references: the adopted cluster, the adopted role (global)
+        "cluster_name: \"${eks_cluster.main.name}\"",
+        "principal_arn: \"${env.global.iam_role.platform_admin.arn}\"",
+        "kubernetes_groups: [platform-admins]",
+        "policy_arn: \"arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy\"",
+        "namespaces: [team-a, team-b]",
+        "eks_access_entry.nodes:",
+        "type: EC2_LINUX",
+        "principal_arn: \"${env.global.iam_role.platform_nodes.arn}\"",
+    ] {
+        assert!(use1.contains(want), "missing {want:?}:\n{use1}");
+    }
+    // EKS's own values stay out of the spec: generated usernames, a node entry's groups.
+    for unwanted in ["{{SessionName}}", "system:node", "system:nodes"] {
+        assert!(!use1.contains(unwanted), "{unwanted:?} in:\n{use1}");
+    }
+    let admin = record(&a, "us-east-1/eks_access_entry.admin");
+    assert_eq!(
+        admin.id,
+        "platform:arn:aws:iam::123456789012:role/platform-admin"
+    );
+    assert_eq!(
+        admin.arn.as_deref(),
+        Some(
+            "arn:aws:eks:us-east-1:123456789012:access-entry/platform/role/123456789012/platform-admin/1ac9"
+        )
+    );
+    // The associations in the provider's order (by policy ARN), a cluster scope without
+    // namespaces, as the provider reads them.
+    let Some(Value::List(policies)) = admin.attrs.get("access_policies") else {
+        panic!("no access_policies: {:?}", admin.attrs)
+    };
+    let json: Vec<serde_json::Value> = policies.iter().map(Value::to_json).collect();
+    assert_eq!(
+        json,
+        vec![
+            serde_json::json!({
+                "policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                "access_scope": {"type": "cluster"}
+            }),
+            serde_json::json!({
+                "policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+                "access_scope": {"type": "namespace", "namespaces": ["team-a", "team-b"]}
+            }),
+        ]
+    );
+    assert!(
+        !record(&a, "us-east-1/eks_access_entry.nodes")
+            .attrs
+            .contains_key("access_policies")
+    );
+    for tf in [
+        "aws_eks_access_policy_association.admin_view",
+        "aws_eks_access_policy_association.admin_cluster",
+    ] {
+        assert!(
+            a.adopted
+                .iter()
+                .any(|(t, addr)| t == tf && addr.to_string() == "us-east-1/eks_access_entry.admin"),
+            "{tf} is folded into its entry"
+        );
+    }
+    // An association without its entry is listed, not dropped.
+    let orphan = a
+        .unmapped
+        .iter()
+        .find(|u| u.address == "aws_eks_access_policy_association.ci")
+        .expect("the orphan association is unmapped");
+    assert!(orphan.reason.contains("not adopted"), "{}", orphan.reason);
+    assert_eq!(a.unmapped.len(), 1, "{:?}", a.unmapped);
+}
+
+#[test]
+fn irsa_roles_and_their_own_policies_go_to_their_region() {
+    let a = adopt_eks_access();
+    let all = all_files(&a);
+    let (_, errors) = load(&a);
+    assert!(errors.is_empty(), "{}\n{all}", errors.join("\n"));
+    // Trusting us-east-1's adopted provider: us-east-1, and the policy only it attaches follows.
+    record(&a, "us-east-1/iam_role.app");
+    record(&a, "us-east-1/iam_policy.app_read");
+    let use1 = file(&a, "us-east-1");
+    assert!(use1.contains("\"${iam_policy.app_read.arn}\""), "{use1}");
+    // Shared with a global role: the policy stays global.
+    record(&a, "global/iam_policy.shared_read");
+    assert!(
+        use1.contains("\"${env.global.iam_policy.shared_read.arn}\""),
+        "{use1}"
+    );
+    // Trusting eu-west-1's provider (not adopted): its issuer names the region.
+    record(&a, "eu-west-1/iam_role.euw1_app");
+    // Trusting two regions, or none: global.
+    for addr in [
+        "global/iam_role.both_regions",
+        "global/iam_role.platform_admin",
+        "global/iam_role.platform_cluster",
+    ] {
+        record(&a, addr);
+    }
+    // The API is global wherever the role is declared.
+    assert_eq!(record(&a, "us-east-1/iam_role.app").region, "us-east-1");
+    assert_eq!(
+        record(&a, "eu-west-1/iam_role.euw1_app").region,
+        "us-east-1"
+    );
+    // (comments wrap: compare words)
+    let words = file(&a, "global")
+        .split_whitespace()
+        .filter(|w| *w != "#")
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("kept in global: it trusts the OIDC providers of eu-west-1, us-east-1"),
+        "{all}"
+    );
 }

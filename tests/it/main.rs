@@ -16,7 +16,9 @@ mod harness;
 mod support;
 
 mod adopt_aws;
+mod adopt_aws_platform;
 mod adopt_terraform;
+mod adopt_terraform_eks;
 mod apply_faults;
 mod apply_irsa;
 mod apply_live;

@@ -442,3 +442,170 @@ fn a_kept_cluster_brings_its_global_role_into_the_global_environment() {
     );
     assert_eq!(load_errors(&live.adoption), Vec::<String>::new());
 }
+
+/// A trust policy allowing web identities of the OIDC provider `provider_arn`.
+fn web_identity(provider_arn: &str) -> Value {
+    Value::from_json(&serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity"
+        }]
+    }))
+}
+
+fn with_arn(mut o: Observed, arn: &str) -> Observed {
+    o.computed.insert("arn".into(), s(arn));
+    o
+}
+
+#[test]
+fn an_irsa_role_is_declared_in_its_region_and_another_regions_is_left_to_it() {
+    let acct = "arn:aws:iam::123456789012";
+    let use1 = format!("{acct}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/AAA");
+    let euw1 = format!("{acct}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/BBB");
+    let provider = |arn: &str, url: &str| {
+        let o = obs(
+            Kind::IamOidcProvider,
+            arn,
+            &[
+                ("url", s(url)),
+                ("client_id_list", l(&["sts.amazonaws.com"])),
+            ],
+            &[],
+        );
+        with_arn(o, arn)
+    };
+    let role = |name: &str, trust: Value, policies: &[&str]| {
+        let o = obs(
+            Kind::IamRole,
+            name,
+            &[
+                ("name", s(name)),
+                ("assume_role_policy", trust),
+                ("managed_policy_arns", l(policies)),
+            ],
+            &[],
+        );
+        with_arn(o, &format!("{acct}:role/{name}"))
+    };
+    let policy = |name: &str| {
+        let arn = format!("{acct}:policy/{name}");
+        let o = obs(
+            Kind::IamPolicy,
+            &arn,
+            &[
+                ("name", s(name)),
+                (
+                    "policy",
+                    Value::from_json(
+                        &serde_json::json!({"Version": "2012-10-17", "Statement": []}),
+                    ),
+                ),
+            ],
+            &[],
+        );
+        with_arn(o, &arn)
+    };
+    let own = format!("{acct}:policy/app-own");
+    let shared = format!("{acct}:policy/shared");
+    let node_entry = obs(
+        Kind::EksAccessEntry,
+        "platform:arn:aws:iam::123456789012:role/nodes",
+        &[
+            ("cluster_name", s("platform")),
+            ("principal_arn", s(&format!("{acct}:role/nodes"))),
+            ("type", s("EC2_LINUX")),
+            ("kubernetes_groups", l(&["system:nodes"])),
+            ("username", s("system:node:{{EC2PrivateDNSName}}")),
+        ],
+        &[],
+    );
+    let mut cluster = obs(
+        Kind::EksCluster,
+        "platform",
+        &[
+            ("name", s("platform")),
+            ("role_arn", s(&format!("{acct}:role/nodes"))),
+            ("subnet_ids", l(&["subnet-0a", "subnet-0b"])),
+            ("authentication_mode", s("API")),
+        ],
+        &[],
+    );
+    cluster.computed.insert(
+        "oidc_issuer".into(),
+        s("https://oidc.eks.us-east-1.amazonaws.com/id/AAA"),
+    );
+    let observed = vec![
+        obs(
+            Kind::KmsKey,
+            "1234abcd-0000",
+            &[("description", s("data"))],
+            &[],
+        ),
+        obs(
+            Kind::KmsAlias,
+            "alias/platform-data",
+            &[
+                ("name", s("alias/platform-data")),
+                ("target_key_id", s("1234abcd-0000")),
+            ],
+            &[],
+        ),
+        provider(&use1, "https://oidc.eks.us-east-1.amazonaws.com/id/AAA"),
+        provider(&euw1, "https://oidc.eks.eu-west-1.amazonaws.com/id/BBB"),
+        role("app", web_identity(&use1), &[&own, &shared]),
+        role("euw1-app", web_identity(&euw1), &[]),
+        role(
+            "nodes",
+            Value::from_json(&serde_json::json!({"Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})),
+            &[&shared],
+        ),
+        policy("app-own"),
+        policy("shared"),
+        cluster,
+        node_entry,
+    ];
+    let live = translate("us-east-1", &observed, &Filters::default());
+    let env_of = |id: &str| {
+        live.adoption
+            .records
+            .iter()
+            .find(|(_, rs)| rs.iter().any(|(_, r)| r.id == id))
+            .map(|(env, _)| env.clone())
+    };
+    // The IRSA role trusting us-east-1's provider, and the policy only it attaches: us-east-1.
+    assert_eq!(env_of("app").as_deref(), Some("us-east-1"));
+    assert_eq!(env_of(&own).as_deref(), Some("us-east-1"));
+    // Shared with a global role, the policy stays global; so does the node role.
+    assert_eq!(env_of(&shared).as_deref(), Some("global"));
+    assert_eq!(env_of("nodes").as_deref(), Some("global"));
+    // eu-west-1's role is listed for eu-west-1's adoption, not declared twice.
+    assert_eq!(env_of("euw1-app"), None);
+    let skipped = live
+        .skipped
+        .iter()
+        .find(|u| u.address == "iam_role euw1-app")
+        .expect("eu-west-1's IRSA role is listed");
+    assert!(
+        skipped.reason.contains("--region eu-west-1"),
+        "{}",
+        skipped.reason
+    );
+    let text = file(&live.adoption);
+    assert!(text.contains("\"${iam_policy.app-own.arn}\""), "{text}");
+    // Named after what they belong to: the alias, the cluster, the principal.
+    for want in [
+        "kms_key.platform-data:",
+        "target_key_id: \"${kms_key.platform-data.id}\"",
+        "iam_oidc_provider.platform:",
+        "eks_access_entry.nodes:",
+    ] {
+        assert!(text.contains(want), "missing {want:?}:\n{text}");
+    }
+    // A node entry's EKS-made username and group stay out of the spec.
+    assert!(!text.contains("system:node"), "{text}");
+    assert_eq!(load_errors(&live.adoption), Vec::<String>::new());
+}

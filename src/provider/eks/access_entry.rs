@@ -55,7 +55,7 @@ pub(in crate::provider) async fn refresh(
     hints: &Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::EksAccessEntry);
-    let clusters: BTreeSet<String> = hints
+    let mut clusters: BTreeSet<String> = hints
         .names
         .iter()
         .cloned()
@@ -67,6 +67,11 @@ pub(in crate::provider) async fn refresh(
                 .map(|(c, _)| c.to_owned()),
         )
         .collect();
+    // `adopt aws` lists every cluster's entries (as the add-on kind does): without hints it
+    // found none.
+    if p.everything() {
+        clusters.extend(super::cluster_names(p, &subject, region).await?);
+    }
     if clusters.is_empty() {
         return Ok(Vec::new());
     }
