@@ -420,12 +420,22 @@ pub(super) fn name_blocks(
         b.name = sanitize(&insts[placed[b.members[0]].draft.inst].name);
     }
     let mut count: BTreeMap<(String, Kind, String), usize> = BTreeMap::new();
-    for b in blocks.iter().zip(call_of).filter(|(_, c)| c.is_none()).map(|(b, _)| b) {
+    for b in blocks
+        .iter()
+        .zip(call_of)
+        .filter(|(_, c)| c.is_none())
+        .map(|(b, _)| b)
+    {
         *count
             .entry((b.env.clone(), b.kind, b.name.clone()))
             .or_default() += 1;
     }
-    for b in blocks.iter_mut().zip(call_of).filter(|(_, c)| c.is_none()).map(|(b, _)| b) {
+    for b in blocks
+        .iter_mut()
+        .zip(call_of)
+        .filter(|(_, c)| c.is_none())
+        .map(|(b, _)| b)
+    {
         if count[&(b.env.clone(), b.kind, b.name.clone())] > 1 {
             let module = &insts[placed[b.members[0]].draft.inst].module;
             if let Some(last) = module.rsplit('.').next().filter(|m| !m.is_empty()) {
@@ -434,7 +444,12 @@ pub(super) fn name_blocks(
         }
     }
     let mut used: BTreeSet<(String, Kind, String)> = BTreeSet::new();
-    for b in blocks.iter_mut().zip(call_of).filter(|(_, c)| c.is_none()).map(|(b, _)| b) {
+    for b in blocks
+        .iter_mut()
+        .zip(call_of)
+        .filter(|(_, c)| c.is_none())
+        .map(|(b, _)| b)
+    {
         let base = b.name.clone();
         let mut n = 2;
         while !used.insert((b.env.clone(), b.kind, b.name.clone())) {
@@ -875,7 +890,7 @@ fn lit_y(j: &J) -> Y {
 }
 
 /// A literal string: `${` is escaped so it stays text, then quoted as needed.
-fn scalar(s: &str) -> String {
+pub(super) fn scalar(s: &str) -> String {
     quote(&s.replace("${", "$${"))
 }
 

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::emit::{
-    Ctx, Item, Scope, Sv, Y, block_items, has_keys, name_blocks, quote, sanitize,
+    Ctx, Item, Scope, Sv, Y, block_items, comment, has_keys, name_blocks, quote, sanitize, scalar,
     write_items, write_map,
 };
 use crate::kind::Kind;
@@ -168,12 +168,11 @@ fn candidates(cx: &Ctx, notes: &mut Vec<String>) -> Vec<Cand> {
             "its instances are all in one environment".to_owned()
         } else if mine.tf != theirs.tf {
             let only = |a: &Shape, b: &Shape| -> String {
-                let d: Vec<String> = a
-                    .tf
-                    .difference(&b.tf)
-                    .take(4)
-                    .map(|(t, n)| format!("{t}.{n}"))
-                    .collect();
+                let d: Vec<String> =
+                    a.tf.difference(&b.tf)
+                        .take(4)
+                        .map(|(t, n)| format!("{t}.{n}"))
+                        .collect();
                 if d.is_empty() {
                     "nothing".to_owned()
                 } else {
@@ -222,11 +221,7 @@ fn shape_of(cx: &Ctx, path: &str, blocks: &[usize]) -> Shape {
                 block
                     .members
                     .iter()
-                    .map(|m| {
-                        cx.key(*m)
-                            .map(super::emit::key_text)
-                            .unwrap_or_default()
-                    })
+                    .map(|m| cx.key(*m).map(super::emit::key_text).unwrap_or_default())
                     .collect()
             } else {
                 // A for_each's keys may differ (one per zone): they become an input.
@@ -383,7 +378,12 @@ fn build(cx: &Ctx, cand: &Cand) -> Result<Built, String> {
         let mut bs: Vec<usize> = (0..cx.blocks.len())
             .filter(|b| cx.call_of[*b] == Some(c))
             .collect();
-        bs.sort_by_key(|b| (suffix(&cx.blocks[*b].tf, &cx.calls[c].path), cx.blocks[*b].kind));
+        bs.sort_by_key(|b| {
+            (
+                suffix(&cx.blocks[*b].tf, &cx.calls[c].path),
+                cx.blocks[*b].kind,
+            )
+        });
         bs
     };
     let per_call: Vec<Vec<usize>> = calls.iter().map(|c| blocks_of(*c)).collect();
@@ -430,8 +430,7 @@ fn build(cx: &Ctx, cand: &Cand) -> Result<Built, String> {
             .collect();
         let items0 = &inside[0];
         for items in &inside {
-            if items.len() != items0.len()
-                || items.iter().zip(items0).any(|(a, b)| a.key != b.key)
+            if items.len() != items0.len() || items.iter().zip(items0).any(|(a, b)| a.key != b.key)
             {
                 return Err(format!(
                     "{} is written differently in each instance",
@@ -488,6 +487,20 @@ fn build(cx: &Ctx, cand: &Cand) -> Result<Built, String> {
                     continue;
                 }
                 if any_inside {
+                    // One instance of the module's own for_each resource, whose key differs per
+                    // call (the NAT gateway in the first zone's subnet): the key is the input.
+                    if let Some((expr, keys)) = keyed_ref(cx, &calls, &per_call, pos, n, name) {
+                        let input = fresh(
+                            &mut input_names,
+                            &format!("{}_{name}_key", item0.key.replace('.', "_")),
+                        );
+                        entries.push((
+                            name.clone(),
+                            Y::S(quote(&expr.replace("{KEY}", &format!("input.{input}")))),
+                        ));
+                        inputs.push((input, keys.iter().map(|k| Y::S(scalar(k))).collect()));
+                        continue;
+                    }
                     return Err(format!(
                         "{}'s {name} differs between the instances (or refers outside the \
                          module) and depends on the module's own resources, so no input can \
@@ -495,13 +508,10 @@ fn build(cx: &Ctx, cand: &Cand) -> Result<Built, String> {
                         item0.key
                     ));
                 }
-                let base = sanitize(&format!("{}_{name}", item0.key.replace('.', "_")));
-                let mut input = base.clone();
-                let mut k = 2;
-                while !input_names.insert(input.clone()) {
-                    input = format!("{base}_{k}");
-                    k += 1;
-                }
+                let input = fresh(
+                    &mut input_names,
+                    &format!("{}_{name}", item0.key.replace('.', "_")),
+                );
                 let passed: Vec<Y> = outside
                     .iter()
                     .map(|items| {
@@ -543,14 +553,21 @@ fn build(cx: &Ctx, cand: &Cand) -> Result<Built, String> {
     sources.sort_unstable();
     sources.dedup();
     let paths: Vec<&str> = calls.iter().map(|c| cx.calls[*c].path.as_str()).collect();
-    let _ = writeln!(
-        text,
-        "# Adopted from Terraform by `regionctl adopt terraform` ({}): the resources of {},\n\
-         # instances of one Terraform module with the same shape. What differs between them is an\n\
-         # input, passed by each call (envs/<region>/terraform.yaml).",
-        sources.join(", "),
-        paths.join(", ")
+    // The comment wraps as the resources' do; at column 0, not 2.
+    let mut head = String::new();
+    comment(
+        &mut head,
+        &format!(
+            "Adopted from Terraform by `regionctl adopt terraform` ({}): the resources of {}, \
+             instances of one Terraform module with the same shape. What differs between them \
+             is an input, passed by each call (envs/<region>/terraform.yaml).",
+            sources.join(", "),
+            paths.join(", ")
+        ),
     );
+    for line in head.lines() {
+        let _ = writeln!(text, "{}", line.trim_start());
+    }
     if !inputs.is_empty() {
         text.push_str("\ninputs:\n");
         for (name, _) in &inputs {
@@ -613,9 +630,12 @@ fn need_outputs(
                 let ci = calls.iter().position(|c| *c == tc).unwrap_or(0);
                 let pos = per_call[ci].iter().position(|b| *b == tb).unwrap_or(0);
                 for bs in per_call {
-                    let has = bs
-                        .get(pos)
-                        .is_some_and(|b| cx.blocks[*b].members.iter().any(|m| cx.key(*m) == Some(key)));
+                    let has = bs.get(pos).is_some_and(|b| {
+                        cx.blocks[*b]
+                            .members
+                            .iter()
+                            .any(|m| cx.key(*m) == Some(key))
+                    });
                     if !has {
                         return Err(format!(
                             "{} is referred to from outside the module, and not every instance \
@@ -647,4 +667,59 @@ fn need_outputs(
             .try_for_each(|(_, v)| need_outputs(cx, calls, per_call, from, v, out)),
         _ => Ok(()),
     }
+}
+
+/// An input name not taken yet.
+fn fresh(taken: &mut BTreeSet<String>, base: &str) -> String {
+    let base = sanitize(base);
+    let mut name = base.clone();
+    let mut k = 2;
+    while !taken.insert(name.clone()) {
+        name = format!("{base}_{k}");
+        k += 1;
+    }
+    name
+}
+
+/// When entry `name` of item `n` of the block at `pos` is, in every call, a reference to one
+/// instance (string key) of the same for_each resource of the module: the reference with
+/// `{KEY}` where the key goes, and each call's key.
+fn keyed_ref(
+    cx: &Ctx,
+    calls: &[usize],
+    per_call: &[Vec<usize>],
+    pos: usize,
+    n: usize,
+    name: &str,
+) -> Option<(String, Vec<String>)> {
+    let mut expr: Option<String> = None;
+    let mut keys = Vec::new();
+    for (ci, c) in calls.iter().enumerate() {
+        let block = &cx.blocks[per_call[ci][pos]];
+        if !(block.split || !has_keys(cx, per_call[ci][pos])) {
+            return None;
+        }
+        let m = *block.members.get(n)?;
+        let (_, Sv::Ref { target, attr }) = cx.svs[m].iter().find(|(k, _)| k == name)? else {
+            return None;
+        };
+        let tb = cx.block_of[*target];
+        let target_block = &cx.blocks[tb];
+        if cx.call_of[tb] != Some(*c) || target_block.split {
+            return None;
+        }
+        let Some(super::tfstate::TfKey::Str(key)) = cx.key(*target) else {
+            return None;
+        };
+        let e = format!(
+            "${{{}.{}[{{KEY}}].{attr}}}",
+            target_block.kind, target_block.name
+        );
+        if expr.as_ref().is_some_and(|x| *x != e) {
+            return None;
+        }
+        expr = Some(e);
+        keys.push(key.clone());
+    }
+    expr.map(|e| (e, keys))
 }
