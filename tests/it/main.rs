@@ -17,6 +17,7 @@ mod support;
 
 mod adopt_aws;
 mod adopt_terraform;
+mod adopt_terraform_modules;
 mod apply_faults;
 mod apply_irsa;
 mod apply_live;
