@@ -696,7 +696,7 @@ fn keyed_ref(
     let mut keys = Vec::new();
     for (ci, c) in calls.iter().enumerate() {
         let block = &cx.blocks[per_call[ci][pos]];
-        if !(block.split || !has_keys(cx, per_call[ci][pos])) {
+        if !block.split && has_keys(cx, per_call[ci][pos]) {
             return None;
         }
         let m = *block.members.get(n)?;
@@ -722,4 +722,24 @@ fn keyed_ref(
         keys.push(key.clone());
     }
     expr.map(|e| (e, keys))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_module_is_named_after_what_the_calls_share() {
+        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            common_name(&names(&["platform_use1", "platform_euw1"])),
+            "platform"
+        );
+        assert_eq!(
+            common_name(&names(&["use1_network", "euw1_network"])),
+            "network"
+        );
+        assert_eq!(common_name(&names(&["use1", "euw1"])), "adopted");
+        assert_eq!(call_name("module.eu-west-1"), "eu-west-1");
+    }
 }
