@@ -101,13 +101,30 @@ pub(super) fn plan(cx: &mut Ctx, notes: &mut Vec<String>) -> Vec<Built> {
     }
 }
 
-/// The Terraform module path of a block, if it is a module called once (not nested, no
-/// `count`/`for_each` on the module itself).
+/// The Terraform module instance of a block, if it is a module called once (not nested, no
+/// `count`/`for_each` on the module itself): its path, `module.use1`, followed by the state it
+/// was read from when there are several (one root module per region has `module.platform` in
+/// each: `module.platform (euw1.tfstate)`).
 fn module_path(cx: &Ctx, b: usize) -> Option<String> {
-    let block = &cx.blocks[b];
-    let path = &cx.insts[cx.placed[block.members[0]].draft.inst].module;
-    let name = path.strip_prefix("module.")?;
-    (!name.is_empty() && !name.contains(['.', '['])).then(|| path.clone())
+    inst_module(cx, &cx.insts[cx.placed[cx.blocks[b].members[0]].draft.inst])
+}
+
+fn inst_module(cx: &Ctx, inst: &super::tfstate::TfInstance) -> Option<String> {
+    let name = inst.module.strip_prefix("module.")?;
+    if name.is_empty() || name.contains(['.', '[']) {
+        return None;
+    }
+    let one_source = cx.insts.iter().all(|i| i.source == inst.source);
+    Some(if one_source {
+        inst.module.clone()
+    } else {
+        format!("{} ({})", inst.module, inst.source)
+    })
+}
+
+/// `module.use1` of `module.use1 (euw1.tfstate)`.
+fn raw_path(id: &str) -> &str {
+    id.split(' ').next().unwrap_or(id)
 }
 
 fn candidates(cx: &Ctx, notes: &mut Vec<String>) -> Vec<Cand> {
@@ -210,7 +227,7 @@ fn shape_of(cx: &Ctx, path: &str, blocks: &[usize]) -> Shape {
     let tf = cx
         .insts
         .iter()
-        .filter(|i| i.managed && i.module == path)
+        .filter(|i| i.managed && inst_module(cx, i).as_deref() == Some(path))
         .map(|i| (i.tf_type.clone(), i.name.clone()))
         .collect();
     let blocks = blocks
@@ -234,48 +251,43 @@ fn shape_of(cx: &Ctx, path: &str, blocks: &[usize]) -> Shape {
 }
 
 fn suffix(tf: &str, path: &str) -> String {
-    tf.strip_prefix(path)
+    tf.strip_prefix(raw_path(path))
         .and_then(|s| s.strip_prefix('.'))
         .unwrap_or(tf)
         .to_owned()
 }
 
 fn call_name(path: &str) -> String {
+    let path = raw_path(path);
     sanitize(path.strip_prefix("module.").unwrap_or(path))
 }
 
-/// The module's directory: what the call names have in common (`platform` of `platform_use1`
-/// and `platform_euw1`), else `adopted`.
+/// The module's directory: the words (between `_` and `-`) the call names share at their
+/// start or end (`platform` of `platform_use1` and `platform_euw1`), else `adopted`.
 fn common_name(names: &[String]) -> String {
-    let Some(first) = names.first() else {
+    let words: Vec<Vec<&str>> = names
+        .iter()
+        .map(|n| n.split(['_', '-']).collect())
+        .collect();
+    let Some(first) = words.first() else {
         return "adopted".to_owned();
     };
-    let mut prefix = first.len();
+    let mut head = first.len();
     let mut tail = first.len();
-    for n in &names[1..] {
-        prefix = prefix.min(
-            first
-                .chars()
-                .zip(n.chars())
-                .take_while(|(a, b)| a == b)
-                .count(),
-        );
+    for w in &words[1..] {
+        head = head.min(first.iter().zip(w).take_while(|(a, b)| a == b).count());
         tail = tail.min(
             first
-                .chars()
+                .iter()
                 .rev()
-                .zip(n.chars().rev())
+                .zip(w.iter().rev())
                 .take_while(|(a, b)| a == b)
                 .count(),
         );
     }
-    let head: String = first.chars().take(prefix).collect();
-    let end: String = first.chars().skip(first.chars().count() - tail).collect();
-    let best = [head, end]
-        .into_iter()
-        .map(|s| s.trim_matches(['_', '-']).to_owned())
-        .max_by_key(String::len)
-        .unwrap_or_default();
+    let head = first[..head].join("_");
+    let tail = first[first.len() - tail..].join("_");
+    let best = if tail.len() > head.len() { tail } else { head };
     if best.chars().filter(char::is_ascii_alphabetic).count() >= 3 {
         sanitize(&best)
     } else {
@@ -297,9 +309,18 @@ fn assign(cx: &mut Ctx, cands: &[Cand]) {
                     env = Some(cx.blocks[b].env.clone());
                 }
             }
+            let env = env.unwrap_or_default();
+            // Two states may each call a module of the same name in one region.
+            let base = call_name(path);
+            let mut name = base.clone();
+            let mut n = 2;
+            while cx.calls.iter().any(|c| c.env == env && c.name == name) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
             cx.calls.push(Call {
-                name: call_name(path),
-                env: env.unwrap_or_default(),
+                name,
+                env,
                 path: path.clone(),
             });
         }
@@ -740,6 +761,8 @@ mod tests {
             "network"
         );
         assert_eq!(common_name(&names(&["use1", "euw1"])), "adopted");
+        assert_eq!(common_name(&names(&["net_use1", "net_euw1"])), "net");
+        assert_eq!(common_name(&names(&["app", "app"])), "app");
         assert_eq!(call_name("module.eu-west-1"), "eu-west-1");
     }
 }

@@ -708,3 +708,59 @@ fn module_instances_of_different_shapes_stay_flat_and_say_why() {
     );
     record(&a, "eu-west-1/vpc.main");
 }
+
+#[test]
+fn one_root_module_per_region_with_the_same_module_call_becomes_one_module() {
+    // The same platform as two states, one root per region, each calling `module.platform`.
+    let doc: serde_json::Value = serde_json::from_str(MODULES).expect("the fixture is JSON");
+    let split = |region_module: &str, with_root: bool| -> String {
+        let mut d = doc.clone();
+        let resources: Vec<serde_json::Value> = d["resources"]
+            .as_array()
+            .map(|rs| {
+                rs.iter()
+                    .filter(|r| match r["module"].as_str() {
+                        Some(m) => m == region_module,
+                        None => with_root,
+                    })
+                    .cloned()
+                    .map(|mut r| {
+                        if r["module"].is_string() {
+                            r["module"] = "module.platform".into();
+                        }
+                        r
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        d["resources"] = resources.into();
+        d.to_string()
+    };
+    let a = terraform(
+        &[
+            ("use1.tfstate".to_owned(), split("module.use1", true)),
+            ("euw1.tfstate".to_owned(), split("module.euw1", false)),
+        ],
+        &Options::default(),
+    )
+    .expect("the states read");
+    assert_records_are_the_spec(&a);
+    let module = any_file(&a, "modules/platform/module.yaml");
+    assert!(module.contains("  vpc.main:\n"), "{module}");
+    for env in ["us-east-1", "eu-west-1"] {
+        assert!(
+            file(&a, env).contains("  platform:\n    source: ../../modules/platform\n"),
+            "{}",
+            file(&a, env)
+        );
+    }
+    record(&a, "eu-west-1/module.platform.vpc.main");
+    record(&a, "us-east-1/module.platform.subnet.private[0]");
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("module.platform (euw1.tfstate) (eu-west-1)")),
+        "{:?}",
+        a.notes
+    );
+}
