@@ -546,12 +546,11 @@ fn build(cx: &Ctx, cand: &Cand) -> Result<Built, String> {
                 entries.push((name.clone(), Y::S(quote(&format!("${{input.{input}}}")))));
                 inputs.push((input, passed));
             }
-            let others: Vec<&str> = calls[1..]
-                .iter()
-                .map(|c| cx.calls[*c].path.as_str())
-                .collect();
+            // Every instance's comment: each names its Terraform address and its own notes
+            // (the password variable of each region's database, for one).
+            let heads: Vec<&str> = inside.iter().map(|items| items[n].head.as_str()).collect();
             module_items.push(Item {
-                head: format!("{}; the same in {}", item0.head, others.join(", ")),
+                head: heads.join("; "),
                 key: item0.key.clone(),
                 entries,
                 protect: item0.protect,
