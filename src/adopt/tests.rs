@@ -764,3 +764,30 @@ fn one_root_module_per_region_with_the_same_module_call_becomes_one_module() {
         a.notes
     );
 }
+
+#[test]
+fn a_value_only_some_instances_have_is_an_input_the_others_leave_out() {
+    // module.euw1's log group has no retention: unset there, 90 days in module.use1.
+    let mut doc: serde_json::Value = serde_json::from_str(MODULES).expect("the fixture is JSON");
+    if let Some(rs) = doc["resources"].as_array_mut() {
+        for r in rs {
+            if r["module"] == "module.euw1" && r["type"] == "aws_cloudwatch_log_group" {
+                r["instances"][0]["attributes"]["retention_in_days"] = serde_json::Value::Null;
+            }
+        }
+    }
+    let a = terraform(
+        &[("modules.tfstate".to_owned(), doc.to_string())],
+        &Options::default(),
+    )
+    .expect("reads");
+    assert_records_are_the_spec(&a);
+    let module = any_file(&a, "modules/adopted/module.yaml");
+    assert!(
+        module.contains("retention_in_days: \"${input.cloudwatch_log_group_eks_retention_in_days}\""),
+        "{module}"
+    );
+    assert!(file(&a, "us-east-1").contains("cloudwatch_log_group_eks_retention_in_days: 90"));
+    let rec = record(&a, "eu-west-1/module.euw1.cloudwatch_log_group.eks");
+    assert_eq!(rec.attrs.get("retention_in_days"), None, "{rec:?}");
+}
