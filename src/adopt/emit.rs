@@ -95,6 +95,10 @@ pub(super) struct Ctx<'a> {
     /// Module calls (see [`super::module`]) and the call each block is in, if any.
     pub(super) calls: Vec<super::module::Call>,
     pub(super) call_of: Vec<Option<usize>>,
+    /// Per block, attributes written per key even where its instances agree: a module's
+    /// for_each is written one way for all its calls (one zone's NAT gateway agrees with
+    /// itself; three zones' do not).
+    pub(super) per_key: Vec<BTreeSet<String>>,
 }
 
 /// Where a value is written: an environment's file, or the module of a call (whose own
@@ -253,8 +257,10 @@ pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption
         svs,
         calls: Vec::new(),
         call_of: Vec::new(),
+        per_key: Vec::new(),
     };
 
+    cx.per_key = vec![BTreeSet::new(); cx.blocks.len()];
     // Shapes, until no block needs to be split any more.
     loop {
         let mut changed = false;
@@ -570,6 +576,16 @@ fn templatize(cx: &Ctx, sv: &Sv, key: &TfKey) -> Sv {
     }
 }
 
+/// The attributes a repeated resource writes per key (`${each.value...}`).
+pub(super) fn per_key_names(cx: &Ctx, b: usize) -> BTreeSet<String> {
+    shape(cx, b)
+        .into_iter()
+        .flatten()
+        .filter(|(_, e)| matches!(e, Entry::PerKey))
+        .map(|(n, _)| n)
+        .collect()
+}
+
 /// How a repeated resource is written as one `for_each`, or `None` when it cannot be.
 fn shape(cx: &Ctx, b: usize) -> Option<Vec<(String, Entry)>> {
     let block = &cx.blocks[b];
@@ -602,6 +618,7 @@ fn shape(cx: &Ctx, b: usize) -> Option<Vec<(String, Entry)>> {
         }
         if let Some(Some(first)) = vals.first()
             && vals.iter().all(|v| *v == Some(*first))
+            && !cx.per_key[b].contains(f.name)
         {
             out.push((f.name.to_owned(), Entry::Shared((*first).clone())));
             continue;

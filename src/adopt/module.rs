@@ -20,8 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::emit::{
-    Ctx, Item, Scope, Sv, Y, block_items, comment, has_keys, name_blocks, quote, sanitize, scalar,
-    write_items, write_map,
+    Ctx, Item, Scope, Sv, Y, block_items, comment, has_keys, name_blocks, per_key_names, quote,
+    sanitize, scalar, write_items, write_map,
 };
 use crate::kind::Kind;
 
@@ -326,6 +326,44 @@ fn assign(cx: &mut Ctx, cands: &[Cand]) {
         }
     }
     name_blocks(cx.insts, cx.placed, &mut cx.blocks, &cx.call_of);
+    // A for_each writes per key what differs in any call, in every call.
+    cx.per_key = vec![BTreeSet::new(); cx.blocks.len()];
+    for cand in cands {
+        let per_call: Vec<Vec<usize>> = (0..cx.calls.len())
+            .filter(|c| cand.paths.contains(&cx.calls[*c].path))
+            .map(|c| blocks_of(cx, c))
+            .collect();
+        let Some(first) = per_call.first() else {
+            continue;
+        };
+        for pos in 0..first.len() {
+            let bs: Vec<usize> = per_call
+                .iter()
+                .filter_map(|bs| bs.get(pos).copied())
+                .collect();
+            if bs.iter().any(|b| cx.blocks[*b].split || !has_keys(cx, *b)) {
+                continue;
+            }
+            let union: BTreeSet<String> = bs.iter().flat_map(|b| per_key_names(cx, *b)).collect();
+            for b in bs {
+                cx.per_key[b] = union.clone();
+            }
+        }
+    }
+}
+
+/// A call's blocks, in the order of their address in the module.
+fn blocks_of(cx: &Ctx, c: usize) -> Vec<usize> {
+    let mut bs: Vec<usize> = (0..cx.blocks.len())
+        .filter(|b| cx.call_of[*b] == Some(c))
+        .collect();
+    bs.sort_by_key(|b| {
+        (
+            suffix(&cx.blocks[*b].tf, &cx.calls[c].path),
+            cx.blocks[*b].kind,
+        )
+    });
+    bs
 }
 
 /// `${kind.name[*].attr}` for a list of references to every instance of one of the module's
@@ -394,20 +432,7 @@ fn build(cx: &Ctx, cand: &Cand) -> Result<Built, String> {
     let calls: Vec<usize> = (0..cx.calls.len())
         .filter(|c| cand.paths.contains(&cx.calls[*c].path))
         .collect();
-    // Each call's blocks, in the order of their address in the module.
-    let blocks_of = |c: usize| -> Vec<usize> {
-        let mut bs: Vec<usize> = (0..cx.blocks.len())
-            .filter(|b| cx.call_of[*b] == Some(c))
-            .collect();
-        bs.sort_by_key(|b| {
-            (
-                suffix(&cx.blocks[*b].tf, &cx.calls[c].path),
-                cx.blocks[*b].kind,
-            )
-        });
-        bs
-    };
-    let per_call: Vec<Vec<usize>> = calls.iter().map(|c| blocks_of(*c)).collect();
+    let per_call: Vec<Vec<usize>> = calls.iter().map(|c| blocks_of(cx, *c)).collect();
     let first = &per_call[0];
     let mut names = BTreeSet::new();
     for b in first {

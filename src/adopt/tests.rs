@@ -784,10 +784,43 @@ fn a_value_only_some_instances_have_is_an_input_the_others_leave_out() {
     assert_records_are_the_spec(&a);
     let module = any_file(&a, "modules/adopted/module.yaml");
     assert!(
-        module.contains("retention_in_days: \"${input.cloudwatch_log_group_eks_retention_in_days}\""),
+        module
+            .contains("retention_in_days: \"${input.cloudwatch_log_group_eks_retention_in_days}\""),
         "{module}"
     );
     assert!(file(&a, "us-east-1").contains("cloudwatch_log_group_eks_retention_in_days: 90"));
     let rec = record(&a, "eu-west-1/module.euw1.cloudwatch_log_group.eks");
     assert_eq!(rec.attrs.get("retention_in_days"), None, "{rec:?}");
+}
+
+#[test]
+fn a_for_each_with_one_instance_in_one_region_is_written_like_the_others() {
+    // module.euw1 has its public subnet (and its association) in one zone only: alone, its
+    // values agree with themselves, but the module writes them per key as module.use1 needs.
+    let mut doc: serde_json::Value = serde_json::from_str(MODULES).expect("the fixture is JSON");
+    if let Some(rs) = doc["resources"].as_array_mut() {
+        for r in rs {
+            let public = r["name"] == "public"
+                && (r["type"] == "aws_subnet" || r["type"] == "aws_route_table_association");
+            if r["module"] == "module.euw1"
+                && public
+                && let Some(insts) = r["instances"].as_array_mut()
+            {
+                insts.retain(|i| i["index_key"] != "eu-west-1b");
+            }
+        }
+    }
+    let a = terraform(
+        &[("modules.tfstate".to_owned(), doc.to_string())],
+        &Options::default(),
+    )
+    .expect("reads");
+    assert_records_are_the_spec(&a);
+    let module = any_file(&a, "modules/adopted/module.yaml");
+    assert!(
+        module.contains("cidr_block: \"${each.value.cidr_block}\""),
+        "{module}"
+    );
+    record(&a, "eu-west-1/module.euw1.subnet.public[\"eu-west-1a\"]");
+    record(&a, "us-east-1/module.use1.subnet.public[\"us-east-1b\"]");
 }
