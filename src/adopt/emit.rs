@@ -27,7 +27,7 @@ use crate::spec::value::Value;
 
 /// A spec value under construction.
 #[derive(Debug, Clone, PartialEq)]
-enum Sv {
+pub(super) enum Sv {
     Lit(J),
     /// An attribute of another adopted instance.
     Ref {
@@ -67,16 +67,16 @@ impl Sv {
 }
 
 /// One Terraform resource: its instances, as one regionctl resource.
-struct Block {
-    env: String,
-    kind: Kind,
-    name: String,
+pub(super) struct Block {
+    pub(super) env: String,
+    pub(super) kind: Kind,
+    pub(super) name: String,
     /// The Terraform address without instance key.
-    tf: String,
-    source: String,
-    members: Vec<usize>,
+    pub(super) tf: String,
+    pub(super) source: String,
+    pub(super) members: Vec<usize>,
     /// Whether the instances are written as separate resources.
-    split: bool,
+    pub(super) split: bool,
 }
 
 /// What goes where in a `for_each` resource.
@@ -85,22 +85,37 @@ enum Entry {
     PerKey,
 }
 
-struct Ctx<'a> {
-    origin: &'a Origin,
-    insts: &'a [TfInstance],
-    placed: &'a [Placed],
-    blocks: Vec<Block>,
-    block_of: Vec<usize>,
-    svs: Vec<Vec<(String, Sv)>>,
+pub(super) struct Ctx<'a> {
+    pub(super) origin: &'a Origin,
+    pub(super) insts: &'a [TfInstance],
+    pub(super) placed: &'a [Placed],
+    pub(super) blocks: Vec<Block>,
+    pub(super) block_of: Vec<usize>,
+    pub(super) svs: Vec<Vec<(String, Sv)>>,
+    /// Module calls (see [`super::module`]) and the call each block is in, if any.
+    pub(super) calls: Vec<super::module::Call>,
+    pub(super) call_of: Vec<Option<usize>>,
+    /// Per block, attributes written per key even where its instances agree: a module's
+    /// for_each is written one way for all its calls (one zone's NAT gateway agrees with
+    /// itself; three zones' do not).
+    pub(super) per_key: Vec<BTreeSet<String>>,
+}
+
+/// Where a value is written: an environment's file, or the module of a call (whose own
+/// resources are addressed without prefix, and everything else is not addressable).
+#[derive(Clone, Copy)]
+pub(super) struct Scope<'a> {
+    pub(super) env: &'a str,
+    pub(super) call: Option<usize>,
 }
 
 impl Ctx<'_> {
-    fn key(&self, i: usize) -> Option<&TfKey> {
+    pub(super) fn key(&self, i: usize) -> Option<&TfKey> {
         self.insts[self.placed[i].draft.inst].key.as_ref()
     }
 
-    /// `kind.name` and key text of an instance, as the spec addresses it.
-    fn local(&self, i: usize) -> String {
+    /// `kind.name` and key text of an instance, as its environment or module addresses it.
+    pub(super) fn local(&self, i: usize) -> String {
         let b = &self.blocks[self.block_of[i]];
         match (self.key(i), b.split) {
             (None, _) => format!("{}.{}", b.kind, b.name),
@@ -109,13 +124,28 @@ impl Ctx<'_> {
         }
     }
 
-    fn addr(&self, i: usize) -> Option<InstanceAddr> {
-        format!("{}/{}", self.placed[i].env, self.local(i))
+    /// The state address: `module.<call>.` in front of the local one for a module's resource.
+    pub(super) fn addr(&self, i: usize) -> Option<InstanceAddr> {
+        let call = match self.call_of[self.block_of[i]] {
+            Some(c) => format!("module.{}.", self.calls[c].name),
+            None => String::new(),
+        };
+        format!("{}/{call}{}", self.placed[i].env, self.local(i))
             .parse()
             .ok()
     }
 
-    fn env_prefix(&self, from: &str, target_env: &str) -> String {
+    /// The name of the module output through which others read `attr` of instance `i`.
+    pub(super) fn output_name(&self, i: usize, attr: &str) -> String {
+        let b = &self.blocks[self.block_of[i]];
+        let key = self
+            .key(i)
+            .map(|k| format!("_{}", key_suffix(k)))
+            .unwrap_or_default();
+        sanitize(&format!("{}_{}{key}_{attr}", b.kind, b.name))
+    }
+
+    pub(super) fn env_prefix(&self, from: &str, target_env: &str) -> String {
         if from == target_env {
             String::new()
         } else {
@@ -124,14 +154,14 @@ impl Ctx<'_> {
     }
 }
 
-fn key_text(k: &TfKey) -> String {
+pub(super) fn key_text(k: &TfKey) -> String {
     match k {
         TfKey::Int(n) => format!("[{n}]"),
         TfKey::Str(s) => format!("[{s:?}]"),
     }
 }
 
-fn key_suffix(k: &TfKey) -> String {
+pub(super) fn key_suffix(k: &TfKey) -> String {
     match k {
         TfKey::Int(n) => n.to_string(),
         TfKey::Str(s) => sanitize(s),
@@ -192,7 +222,6 @@ pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption
             split: false,
         });
     }
-    name_blocks(insts, &placed, &mut blocks);
 
     // References.
     let mut index: BTreeMap<(Kind, String, String), usize> = BTreeMap::new();
@@ -226,8 +255,12 @@ pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption
         blocks,
         block_of,
         svs,
+        calls: Vec::new(),
+        call_of: Vec::new(),
+        per_key: Vec::new(),
     };
 
+    cx.per_key = vec![BTreeSet::new(); cx.blocks.len()];
     // Shapes, until no block needs to be split any more.
     loop {
         let mut changed = false;
@@ -242,10 +275,24 @@ pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption
         }
     }
 
+    // Instances of one Terraform module in several regions: one module, one call per region.
+    cx.call_of = vec![None; cx.blocks.len()];
+    let modules = super::module::plan(&mut cx, &mut out.notes);
+
     // YAML per environment.
     let mut envs: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (b, block) in cx.blocks.iter().enumerate() {
-        envs.entry(block.env.clone()).or_default().push(b);
+        let entry = envs.entry(block.env.clone()).or_default();
+        if cx.call_of[b].is_none() {
+            entry.push(b);
+        }
+    }
+    let mut env_calls: BTreeMap<String, Vec<(String, Y)>> = BTreeMap::new();
+    for m in modules {
+        out.files.push(m.file);
+        for (env, call, y) in m.calls {
+            env_calls.entry(env).or_default().push((call, y));
+        }
     }
     let mut sources: Vec<&str> = insts.iter().map(|i| i.source.as_str()).collect();
     sources.sort_unstable();
@@ -288,12 +335,22 @@ pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption
         } else {
             let _ = writeln!(text, "region: {env}");
         }
-        text.push_str("\nresources:\n");
+        if let Some(calls) = env_calls.get(&env) {
+            text.push_str("\nmodules:\n");
+            write_map(&mut text, 2, calls);
+        }
+        if !bs.is_empty() {
+            text.push_str("\nresources:\n");
+        }
         for (n, b) in bs.iter().enumerate() {
             if n > 0 {
                 text.push('\n');
             }
-            write_block(&cx, *b, &mut text);
+            let scope = Scope {
+                env: &env,
+                call: None,
+            };
+            write_items(&block_items(&cx, *b, scope), &mut text);
         }
         if !text.ends_with('\n') {
             text.push('\n');
@@ -357,14 +414,34 @@ pub(super) fn emit(insts: &[TfInstance], placed: Vec<Placed>, out: &mut Adoption
 
 /// Makes names unique per environment and kind: the module's name goes in front when two
 /// Terraform resources of one name meet (`euw1_main`), a number after when that is not enough.
-fn name_blocks(insts: &[TfInstance], placed: &[Placed], blocks: &mut [Block]) {
+///
+/// A block in a module call keeps its Terraform name: the module is a namespace of its own.
+pub(super) fn name_blocks(
+    insts: &[TfInstance],
+    placed: &[Placed],
+    blocks: &mut [Block],
+    call_of: &[Option<usize>],
+) {
+    for b in blocks.iter_mut() {
+        b.name = sanitize(&insts[placed[b.members[0]].draft.inst].name);
+    }
     let mut count: BTreeMap<(String, Kind, String), usize> = BTreeMap::new();
-    for b in blocks.iter() {
+    for b in blocks
+        .iter()
+        .zip(call_of)
+        .filter(|(_, c)| c.is_none())
+        .map(|(b, _)| b)
+    {
         *count
             .entry((b.env.clone(), b.kind, b.name.clone()))
             .or_default() += 1;
     }
-    for b in blocks.iter_mut() {
+    for b in blocks
+        .iter_mut()
+        .zip(call_of)
+        .filter(|(_, c)| c.is_none())
+        .map(|(b, _)| b)
+    {
         if count[&(b.env.clone(), b.kind, b.name.clone())] > 1 {
             let module = &insts[placed[b.members[0]].draft.inst].module;
             if let Some(last) = module.rsplit('.').next().filter(|m| !m.is_empty()) {
@@ -373,7 +450,12 @@ fn name_blocks(insts: &[TfInstance], placed: &[Placed], blocks: &mut [Block]) {
         }
     }
     let mut used: BTreeSet<(String, Kind, String)> = BTreeSet::new();
-    for b in blocks.iter_mut() {
+    for b in blocks
+        .iter_mut()
+        .zip(call_of)
+        .filter(|(_, c)| c.is_none())
+        .map(|(b, _)| b)
+    {
         let base = b.name.clone();
         let mut n = 2;
         while !used.insert((b.env.clone(), b.kind, b.name.clone())) {
@@ -465,7 +547,7 @@ fn resolve(sv: &Sv, placed: &[Placed]) -> J {
     }
 }
 
-fn has_keys(cx: &Ctx, b: usize) -> bool {
+pub(super) fn has_keys(cx: &Ctx, b: usize) -> bool {
     cx.blocks[b].members.iter().any(|m| cx.key(*m).is_some())
 }
 
@@ -492,6 +574,16 @@ fn templatize(cx: &Ctx, sv: &Sv, key: &TfKey) -> Sv {
         ),
         other => other.clone(),
     }
+}
+
+/// The attributes a repeated resource writes per key (`${each.value...}`).
+pub(super) fn per_key_names(cx: &Ctx, b: usize) -> BTreeSet<String> {
+    shape(cx, b)
+        .into_iter()
+        .flatten()
+        .filter(|(_, e)| matches!(e, Entry::PerKey))
+        .map(|(n, _)| n)
+        .collect()
 }
 
 /// How a repeated resource is written as one `for_each`, or `None` when it cannot be.
@@ -526,6 +618,7 @@ fn shape(cx: &Ctx, b: usize) -> Option<Vec<(String, Entry)>> {
         }
         if let Some(Some(first)) = vals.first()
             && vals.iter().all(|v| *v == Some(*first))
+            && !cx.per_key[b].contains(f.name)
         {
             out.push((f.name.to_owned(), Entry::Shared((*first).clone())));
             continue;
@@ -553,19 +646,20 @@ fn shape(cx: &Ctx, b: usize) -> Option<Vec<(String, Entry)>> {
 // YAML
 
 /// A value ready to print: scalars already in their YAML spelling.
-enum Y {
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Y {
     S(String),
     L(Vec<Y>),
     M(Vec<(String, Y)>),
 }
 
-fn write_block(cx: &Ctx, b: usize, out: &mut String) {
+/// The resources a block is written as: its comment, its key, its entries.
+pub(super) fn block_items(cx: &Ctx, b: usize, sc: Scope) -> Vec<Item> {
     let block = &cx.blocks[b];
+    let protect = block.kind.needs_consent();
     if block.split || !has_keys(cx, b) {
-        for (n, m) in block.members.iter().enumerate() {
-            if n > 0 {
-                out.push('\n');
-            }
+        let mut items = Vec::new();
+        for m in &block.members {
             let d = &cx.placed[*m].draft;
             let mut head = match cx.origin {
                 Origin::Terraform => {
@@ -574,20 +668,22 @@ fn write_block(cx: &Ctx, b: usize, out: &mut String) {
                 Origin::Aws { .. } => format!("from {} {} ({})", d.kind, d.id, block.source),
             };
             comment_tail(&mut head, d);
-            comment(out, &head);
             let entries: Vec<(String, Y)> = cx.svs[*m]
                 .iter()
-                .map(|(k, v)| (k.clone(), to_y(cx, &block.env, v)))
+                .map(|(k, v)| (k.clone(), to_y(cx, sc, v)))
                 .collect();
-            let _ = writeln!(out, "  {}:", cx.local(*m));
-            write_map(out, 4, &entries);
-            if block.kind.needs_consent() {
-                out.push_str("    protect: true\n");
-            }
+            items.push(Item {
+                head,
+                key: cx.local(*m),
+                entries,
+                protect,
+            });
         }
-        return;
+        return items;
     }
-    let Some(shape) = shape(cx, b) else { return };
+    let Some(shape) = shape(cx, b) else {
+        return Vec::new();
+    };
     let first = &cx.placed[block.members[0]].draft;
     let mut head = match cx.origin {
         Origin::Terraform => format!(
@@ -613,7 +709,6 @@ fn write_block(cx: &Ctx, b: usize, out: &mut String) {
         comment_tail(&mut head, &cx.placed[*m].draft);
     }
     let _ = first;
-    comment(out, &head);
     let per_key: Vec<&str> = shape
         .iter()
         .filter(|(_, e)| matches!(e, Entry::PerKey))
@@ -624,7 +719,7 @@ fn write_block(cx: &Ctx, b: usize, out: &mut String) {
         cx.svs[m]
             .iter()
             .find(|(n, _)| n == attr)
-            .map_or(Y::S("null".into()), |(_, v)| to_y(cx, &block.env, v))
+            .map_or(Y::S("null".into()), |(_, v)| to_y(cx, sc, v))
     };
     let for_each = if string_keys && per_key.len() <= 1 {
         let entries: Vec<(String, Y)> = block
@@ -672,16 +767,39 @@ fn write_block(cx: &Ctx, b: usize, out: &mut String) {
     let mut entries = vec![("for_each".to_owned(), for_each)];
     for (name, e) in &shape {
         let y = match e {
-            Entry::Shared(sv) => to_y(cx, &block.env, sv),
-            Entry::PerKey if single => to_y(cx, &block.env, &Sv::EachValue(None)),
-            Entry::PerKey => to_y(cx, &block.env, &Sv::EachValue(Some(name.clone()))),
+            Entry::Shared(sv) => to_y(cx, sc, sv),
+            Entry::PerKey if single => to_y(cx, sc, &Sv::EachValue(None)),
+            Entry::PerKey => to_y(cx, sc, &Sv::EachValue(Some(name.clone()))),
         };
         entries.push((name.clone(), y));
     }
-    let _ = writeln!(out, "  {}.{}:", block.kind, block.name);
-    write_map(out, 4, &entries);
-    if block.kind.needs_consent() {
-        out.push_str("    protect: true\n");
+    vec![Item {
+        head,
+        key: format!("{}.{}", block.kind, block.name),
+        entries,
+        protect,
+    }]
+}
+
+/// One resource as written.
+pub(super) struct Item {
+    pub(super) head: String,
+    pub(super) key: String,
+    pub(super) entries: Vec<(String, Y)>,
+    pub(super) protect: bool,
+}
+
+pub(super) fn write_items(items: &[Item], out: &mut String) {
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        comment(out, &item.head);
+        let _ = writeln!(out, "  {}:", item.key);
+        write_map(out, 4, &item.entries);
+        if item.protect {
+            out.push_str("    protect: true\n");
+        }
     }
 }
 
@@ -700,7 +818,7 @@ fn comment_tail(head: &mut String, d: &super::map::Draft) {
 }
 
 /// A comment, wrapped at about 100 columns.
-fn comment(out: &mut String, text: &str) {
+pub(super) fn comment(out: &mut String, text: &str) {
     let mut line = String::from("  #");
     for word in text.split(' ') {
         if line.len() + word.len() > 98 && line.len() > 3 {
@@ -715,30 +833,49 @@ fn comment(out: &mut String, text: &str) {
     out.push('\n');
 }
 
-fn to_y(cx: &Ctx, env: &str, sv: &Sv) -> Y {
+pub(super) fn to_y(cx: &Ctx, sc: Scope, sv: &Sv) -> Y {
     match sv {
         Sv::Lit(j) => lit_y(j),
         Sv::Ref { target, attr } => {
             let p = &cx.placed[*target];
-            Y::S(quote(&format!(
-                "${{{}{}.{attr}}}",
-                cx.env_prefix(env, &p.env),
-                cx.local(*target)
-            )))
+            let tc = cx.call_of[cx.block_of[*target]];
+            let text = match tc {
+                // The module's own resource, from inside it.
+                Some(c) if sc.call == Some(c) => format!("${{{}.{attr}}}", cx.local(*target)),
+                // A module's resource from outside: through the output the module declares.
+                Some(c) => format!(
+                    "${{{}module.{}.{}}}",
+                    cx.env_prefix(sc.env, &cx.calls[c].env),
+                    cx.calls[c].name,
+                    cx.output_name(*target, attr)
+                ),
+                None => format!(
+                    "${{{}{}.{attr}}}",
+                    cx.env_prefix(sc.env, &p.env),
+                    cx.local(*target)
+                ),
+            };
+            Y::S(quote(&text))
         }
         Sv::EachRef { block, attr } => {
             let b = &cx.blocks[*block];
+            let prefix = if sc.call.is_some() && cx.call_of[*block] == sc.call {
+                String::new()
+            } else {
+                cx.env_prefix(sc.env, &b.env)
+            };
             Y::S(quote(&format!(
-                "${{{}{}.{}[each.key].{attr}}}",
-                cx.env_prefix(env, &b.env),
-                b.kind,
-                b.name
+                "${{{prefix}{}.{}[each.key].{attr}}}",
+                b.kind, b.name
             )))
         }
         Sv::EachValue(None) => Y::S(quote("${each.value}")),
         Sv::EachValue(Some(a)) => Y::S(quote(&format!("${{each.value.{a}}}"))),
         Sv::List(l) => {
-            let mut items: Vec<Y> = l.iter().map(|v| to_y(cx, env, v)).collect();
+            if let Some(all) = super::module::every_instance(cx, sc, l) {
+                return Y::S(quote(&all));
+            }
+            let mut items: Vec<Y> = l.iter().map(|v| to_y(cx, sc, v)).collect();
             // A list of references is a set in every kind that has one (subnets, security
             // groups, policies, alarm actions) and compares as one; in a stable order, the
             // written spec does not depend on the order AWS listed the ids in.
@@ -752,7 +889,7 @@ fn to_y(cx: &Ctx, env: &str, sv: &Sv) -> Y {
         }
         Sv::Map(m) => Y::M(
             m.iter()
-                .map(|(k, v)| (scalar(k), to_y(cx, env, v)))
+                .map(|(k, v)| (scalar(k), to_y(cx, sc, v)))
                 .collect(),
         ),
     }
@@ -770,12 +907,12 @@ fn lit_y(j: &J) -> Y {
 }
 
 /// A literal string: `${` is escaped so it stays text, then quoted as needed.
-fn scalar(s: &str) -> String {
+pub(super) fn scalar(s: &str) -> String {
     quote(&s.replace("${", "$${"))
 }
 
 /// Plain when YAML reads it back as the same string, else single or double quoted.
-fn quote(s: &str) -> String {
+pub(super) fn quote(s: &str) -> String {
     let plain_char = |c: char| c.is_ascii_alphanumeric() || "_./-@+=".contains(c);
     let looks_other = matches!(
         s.to_ascii_lowercase().as_str(),
@@ -827,7 +964,7 @@ fn flow(y: &Y) -> Option<String> {
     }
 }
 
-fn write_map(out: &mut String, indent: usize, entries: &[(String, Y)]) {
+pub(super) fn write_map(out: &mut String, indent: usize, entries: &[(String, Y)]) {
     let pad = " ".repeat(indent);
     for (k, v) in entries {
         if let Some(f) = flow(v).filter(|f| indent + k.len() + f.len() < 96) {

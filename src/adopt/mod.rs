@@ -8,13 +8,16 @@
 //! 3. here: every resource gets its environment (region from its ARN or zone, else from what its
 //!    provider configuration or module is learned to be, else from an alias spelled like a
 //!    region), its name and instance key;
-//! 4. [`emit`]: literal ids become references wherever the declaration says a field refers to
+//! 4. [`module`]: instances of one Terraform module in several regions, with the same shape,
+//!    become one regionctl module and one call per region;
+//! 5. [`emit`]: literal ids become references wherever the declaration says a field refers to
 //!    another kind and the target was adopted, repeated instances become one `for_each`, and the
 //!    YAML and the state records are written.
 
 pub mod emit;
 pub mod live;
 pub mod map;
+pub(crate) mod module;
 pub mod tfstate;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,6 +74,8 @@ pub struct Adoption {
     pub secret_envs: Vec<String>,
     /// Data sources read (never adopted, never listed as unmapped).
     pub data_sources: usize,
+    /// What became a module, and why instances of a Terraform module did not (for the summary).
+    pub notes: Vec<String>,
 }
 
 /// Reads the documents (name, text) and translates them.

@@ -660,3 +660,324 @@ fn irsa_roles_and_their_own_policies_go_to_their_region() {
         "{all}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// One Terraform module per region: tests/fixtures/adopt/modules.tfstate is the platform above
+// without its databases (the primary in module.use1 and the replica in module.euw1 are what
+// made the two instances differ), so module.use1 and module.euw1 have the same shape.
+
+const MODULES: &str = include_str!("../../tests/fixtures/adopt/modules.tfstate");
+
+fn adopt_modules() -> Adoption {
+    terraform(
+        &[("modules.tfstate".to_owned(), MODULES.to_owned())],
+        &Options::default(),
+    )
+    .expect("the fixture reads")
+}
+
+fn any_file<'a>(a: &'a Adoption, path: &str) -> &'a str {
+    a.files
+        .iter()
+        .find(|(p, _)| p == path)
+        .map(|(_, t)| t.as_str())
+        .unwrap_or_else(|| {
+            panic!(
+                "no {path} among {:?}",
+                a.files.iter().map(|f| &f.0).collect::<Vec<_>>()
+            )
+        })
+}
+
+/// Every state record is a resource of the spec and the other way round, and where the spec's
+/// values are known at load the recorded ones are equal, as are the dependencies.
+fn assert_records_are_the_spec(a: &Adoption) {
+    let all: String = a
+        .files
+        .iter()
+        .map(|(p, t)| format!("--- {p}\n{t}"))
+        .collect();
+    let (spec, errors) = load(a);
+    assert!(errors.is_empty(), "{}\n{all}", errors.join("\n"));
+    let spec = spec.expect("a spec");
+    let mut recorded: Vec<String> = a
+        .records
+        .values()
+        .flatten()
+        .map(|(x, _)| x.to_string())
+        .collect();
+    recorded.sort();
+    let mut declared: Vec<String> = spec.resources.keys().map(|x| x.to_string()).collect();
+    declared.sort();
+    assert_eq!(recorded, declared, "{all}");
+    for (addr, rec) in a.records.values().flatten() {
+        let resource = &spec.resources[addr];
+        for (name, value) in &resource.attrs {
+            if value.has_unknown() {
+                continue;
+            }
+            assert_eq!(
+                rec.attrs.get(name),
+                Some(value),
+                "{addr}.{name}: recorded {:?}, the spec says {value:?}\n{all}",
+                rec.attrs.get(name)
+            );
+        }
+        assert_eq!(rec.deps, resource.deps, "{addr}: dependencies\n{all}");
+    }
+}
+
+#[test]
+fn module_instances_become_one_module_with_a_call_per_region() {
+    let a = adopt_modules();
+    assert_records_are_the_spec(&a);
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("module.use1 (us-east-1)") && n.contains("modules/adopted")),
+        "{:?}",
+        a.notes
+    );
+    let module = any_file(&a, "modules/adopted/module.yaml");
+    let use1 = file(&a, "us-east-1");
+    let euw1 = file(&a, "eu-west-1");
+    // One call per region, named after the Terraform module instance.
+    assert!(
+        use1.contains("modules:\n  use1:\n    source: ../../modules/adopted\n"),
+        "{use1}"
+    );
+    assert!(
+        euw1.contains("  euw1:\n    source: ../../modules/adopted\n"),
+        "{euw1}"
+    );
+    // The resources are in the module once; none is left in the regions' files.
+    assert!(module.contains("  vpc.main:\n"), "{module}");
+    assert!(!euw1.contains("vpc.main:"), "{euw1}");
+    // Equal everywhere: literal in the module. Different: an input, passed literally.
+    assert!(module.contains("description: EKS nodes"), "{module}");
+    assert!(
+        module.contains("cidr_block: \"${input.vpc_main_cidr_block}\""),
+        "{module}"
+    );
+    assert!(euw1.contains("vpc_main_cidr_block: 10.20.0.0/16"), "{euw1}");
+    assert!(use1.contains("vpc_main_cidr_block: 10.10.0.0/16"), "{use1}");
+    // References inside the module stay references; outside ones are inputs passed as
+    // references by the call.
+    assert!(module.contains("vpc_id: \"${vpc.main.id}\""), "{module}");
+    assert!(
+        module.contains("node_role_arn: \"${input.eks_node_group_default_node_role_arn}\""),
+        "{module}"
+    );
+    assert!(
+        euw1.contains(
+            "eks_node_group_default_node_role_arn: \"${env.global.iam_role.eks_node.arn}\""
+        ),
+        "{euw1}"
+    );
+    // count and for_each instances: the for_each value is an input (zones differ), the
+    // instances' own values stay `each.value`, a list of every instance is `[*]`, and one
+    // instance of a for_each whose key differs per region takes the key as an input.
+    assert!(
+        module.contains("for_each: \"${input.subnet_public_for_each}\""),
+        "{module}"
+    );
+    assert!(
+        module.contains("cidr_block: \"${each.value.cidr_block}\""),
+        "{module}"
+    );
+    assert!(
+        module.contains("subnet_ids: \"${subnet.private[*].id}\""),
+        "{module}"
+    );
+    assert!(
+        module.contains("subnet_id: \"${subnet.public[input.nat_gateway_main_subnet_id_key].id}\""),
+        "{module}"
+    );
+    assert!(
+        euw1.contains("nat_gateway_main_subnet_id_key: eu-west-1a"),
+        "{euw1}"
+    );
+    // The state addresses the module's resources through their call.
+    record(&a, "us-east-1/module.use1.subnet.private[1]");
+    record(&a, "eu-west-1/module.euw1.subnet.public[\"eu-west-1a\"]");
+    let vpc = record(&a, "eu-west-1/module.euw1.vpc.main");
+    assert_eq!(
+        vpc.attrs.get("cidr_block"),
+        Some(&Value::Str("10.20.0.0/16".into()))
+    );
+    let nodes = record(&a, "eu-west-1/module.euw1.eks_node_group.default");
+    assert!(
+        nodes
+            .deps
+            .iter()
+            .any(|d| d.to_string() == "eu-west-1/module.euw1.eks_cluster.main"),
+        "{:?}",
+        nodes.deps
+    );
+    assert!(
+        a.adopted
+            .iter()
+            .any(|(tf, x)| tf == "module.use1.aws_vpc.main"
+                && x.to_string() == "us-east-1/module.use1.vpc.main")
+    );
+    // A flat resource of the region reads the module's VPC through an output.
+    assert!(
+        use1.contains("vpc_id: \"${module.use1.vpc_main_id}\""),
+        "{use1}"
+    );
+    assert!(
+        module.contains("vpc_main_id: \"${vpc.main.id}\""),
+        "{module}"
+    );
+    let bastion = record(&a, "us-east-1/security_group.bastion");
+    assert_eq!(
+        bastion.attrs.get("vpc_id"),
+        Some(&Value::Str("vpc-use10001".into()))
+    );
+    assert!(
+        bastion
+            .deps
+            .iter()
+            .any(|d| d.to_string() == "us-east-1/module.use1.vpc.main"),
+        "{:?}",
+        bastion.deps
+    );
+}
+
+#[test]
+fn module_instances_of_different_shapes_stay_flat_and_say_why() {
+    // The platform's module.use1 has the primary database, module.euw1 its replica.
+    let a = adopt_platform();
+    assert!(
+        !a.files.iter().any(|(p, _)| p.starts_with("modules/")),
+        "{:?}",
+        a.files.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    let note = a
+        .notes
+        .iter()
+        .find(|n| n.starts_with("module.euw1:"))
+        .unwrap_or_else(|| panic!("no note on module.euw1: {:?}", a.notes));
+    assert!(note.contains("written flat"), "{note}");
+    assert!(
+        note.contains("aws_db_instance.app_replica") && note.contains("aws_db_instance.app"),
+        "{note}"
+    );
+    record(&a, "eu-west-1/vpc.main");
+}
+
+#[test]
+fn one_root_module_per_region_with_the_same_module_call_becomes_one_module() {
+    // The same platform as two states, one root per region, each calling `module.platform`.
+    let doc: serde_json::Value = serde_json::from_str(MODULES).expect("the fixture is JSON");
+    let split = |region_module: &str, with_root: bool| -> String {
+        let mut d = doc.clone();
+        let resources: Vec<serde_json::Value> = d["resources"]
+            .as_array()
+            .map(|rs| {
+                rs.iter()
+                    .filter(|r| match r["module"].as_str() {
+                        Some(m) => m == region_module,
+                        None => with_root,
+                    })
+                    .cloned()
+                    .map(|mut r| {
+                        if r["module"].is_string() {
+                            r["module"] = "module.platform".into();
+                        }
+                        r
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        d["resources"] = resources.into();
+        d.to_string()
+    };
+    let a = terraform(
+        &[
+            ("use1.tfstate".to_owned(), split("module.use1", true)),
+            ("euw1.tfstate".to_owned(), split("module.euw1", false)),
+        ],
+        &Options::default(),
+    )
+    .expect("the states read");
+    assert_records_are_the_spec(&a);
+    let module = any_file(&a, "modules/platform/module.yaml");
+    assert!(module.contains("  vpc.main:\n"), "{module}");
+    for env in ["us-east-1", "eu-west-1"] {
+        assert!(
+            file(&a, env).contains("  platform:\n    source: ../../modules/platform\n"),
+            "{}",
+            file(&a, env)
+        );
+    }
+    record(&a, "eu-west-1/module.platform.vpc.main");
+    record(&a, "us-east-1/module.platform.subnet.private[0]");
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("module.platform (euw1.tfstate) (eu-west-1)")),
+        "{:?}",
+        a.notes
+    );
+}
+
+#[test]
+fn a_value_only_some_instances_have_is_an_input_the_others_leave_out() {
+    // module.euw1's log group has no retention: unset there, 90 days in module.use1.
+    let mut doc: serde_json::Value = serde_json::from_str(MODULES).expect("the fixture is JSON");
+    if let Some(rs) = doc["resources"].as_array_mut() {
+        for r in rs {
+            if r["module"] == "module.euw1" && r["type"] == "aws_cloudwatch_log_group" {
+                r["instances"][0]["attributes"]["retention_in_days"] = serde_json::Value::Null;
+            }
+        }
+    }
+    let a = terraform(
+        &[("modules.tfstate".to_owned(), doc.to_string())],
+        &Options::default(),
+    )
+    .expect("reads");
+    assert_records_are_the_spec(&a);
+    let module = any_file(&a, "modules/adopted/module.yaml");
+    assert!(
+        module
+            .contains("retention_in_days: \"${input.cloudwatch_log_group_eks_retention_in_days}\""),
+        "{module}"
+    );
+    assert!(file(&a, "us-east-1").contains("cloudwatch_log_group_eks_retention_in_days: 90"));
+    let rec = record(&a, "eu-west-1/module.euw1.cloudwatch_log_group.eks");
+    assert_eq!(rec.attrs.get("retention_in_days"), None, "{rec:?}");
+}
+
+#[test]
+fn a_for_each_with_one_instance_in_one_region_is_written_like_the_others() {
+    // module.euw1 has its public subnet (and its association) in one zone only: alone, its
+    // values agree with themselves, but the module writes them per key as module.use1 needs.
+    let mut doc: serde_json::Value = serde_json::from_str(MODULES).expect("the fixture is JSON");
+    if let Some(rs) = doc["resources"].as_array_mut() {
+        for r in rs {
+            let public = r["name"] == "public"
+                && (r["type"] == "aws_subnet" || r["type"] == "aws_route_table_association");
+            if r["module"] == "module.euw1"
+                && public
+                && let Some(insts) = r["instances"].as_array_mut()
+            {
+                insts.retain(|i| i["index_key"] != "eu-west-1b");
+            }
+        }
+    }
+    let a = terraform(
+        &[("modules.tfstate".to_owned(), doc.to_string())],
+        &Options::default(),
+    )
+    .expect("reads");
+    assert_records_are_the_spec(&a);
+    let module = any_file(&a, "modules/adopted/module.yaml");
+    assert!(
+        module.contains("cidr_block: \"${each.value.cidr_block}\""),
+        "{module}"
+    );
+    record(&a, "eu-west-1/module.euw1.subnet.public[\"eu-west-1a\"]");
+    record(&a, "us-east-1/module.use1.subnet.public[\"us-east-1b\"]");
+}

@@ -323,6 +323,12 @@ fn summary(
             "  {env:<16} adopted {n:>3} (from {tf} Terraform instances){state}"
         )?;
     }
+    if !adoption.notes.is_empty() {
+        writeln!(io.out, "Modules:")?;
+        for n in &adoption.notes {
+            writeln!(io.out, "  {n}")?;
+        }
+    }
     if !adoption.unmapped.is_empty() {
         writeln!(
             io.out,

@@ -196,12 +196,22 @@ async fn problems(backend: &Backend, adoption: &Adoption, force: bool) -> Result
 
 /// The files an adoption would write that exist already (relative to `root`).
 pub fn existing_files(root: &Path, adoption: &Adoption) -> Vec<PathBuf> {
-    adoption
+    let mut out: Vec<PathBuf> = adoption
         .files
         .iter()
         .map(|(p, _)| root.join(p))
         .filter(|p| p.exists())
-        .collect()
+        .collect();
+    // A module written into an existing module's directory would merge with its files.
+    for (p, _) in &adoption.files {
+        if let Some(dir) = p.strip_prefix("modules/").and_then(|r| r.split_once('/')) {
+            let dir = root.join("modules").join(dir.0);
+            if dir.exists() && !out.iter().any(|o| o.starts_with(&dir)) {
+                out.push(dir);
+            }
+        }
+    }
+    out
 }
 
 /// Writes the spec files (and `regionctl.yaml` naming `project` when there is none); returns

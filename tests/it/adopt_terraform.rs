@@ -163,12 +163,12 @@ out['route53_zone'] = [z['Name'] for z in client('route53', 'us-east-1').list_ho
 print(json.dumps({k: v for k, v in out.items() if v}))
 "#;
 
-fn run(dir: &std::path::Path, emu: &Emulator, args: &[&str]) -> Run {
+pub(crate) fn run(dir: &std::path::Path, emu: &Emulator, args: &[&str]) -> Run {
     regionctl_env(dir, args, &emu.env())
 }
 
 /// The changes a `plan --json` proposes (address → (actions, changed attributes)).
-fn changes(dir: &std::path::Path, emu: &Emulator) -> Vec<(String, J, Vec<String>)> {
+pub(crate) fn changes(dir: &std::path::Path, emu: &Emulator) -> Vec<(String, J, Vec<String>)> {
     let p = run(
         dir,
         emu,

@@ -19,6 +19,7 @@ mod adopt_aws;
 mod adopt_aws_platform;
 mod adopt_terraform;
 mod adopt_terraform_eks;
+mod adopt_terraform_modules;
 mod apply_faults;
 mod apply_irsa;
 mod apply_live;

@@ -1,7 +1,8 @@
 //! `regionctl adopt terraform` as the binary, offline (a local backend needs no AWS): the
 //! two-region fixture state (tests/fixtures/adopt/platform.tfstate) becomes a project that
 //! validates, whose check findings are listed, whose states hold every adopted resource, in which
-//! no secret of the Terraform state appears; and nothing is overwritten without --force.
+//! no secret of the Terraform state appears; and nothing is overwritten without --force. The
+//! same with modules.tfstate, whose module instances become one module.
 
 use std::path::Path;
 
@@ -192,4 +193,49 @@ fn adopt_terraform_checks_the_state_before_writing_any_file() {
         again.describe()
     );
     assert!(!dir.join("p/envs").exists(), "no spec file was written");
+}
+
+#[test]
+fn module_instances_become_a_module_and_its_directory_is_not_written_into() {
+    // tests/fixtures/adopt/modules.tfstate: module.use1 and module.euw1 of the same shape.
+    let state = fixtures_dir("adopt")
+        .join("modules.tfstate")
+        .display()
+        .to_string();
+    let dir = fresh_dir("adopt", "modules");
+    let adopted = run(&dir, &["adopt", "terraform", &state, "--out", "p"]);
+    assert_eq!(adopted.code, Some(0), "{}", adopted.describe());
+    assert!(
+        adopted.stdout.contains(
+            "Modules:\n  module.euw1 (eu-west-1), module.use1 (us-east-1): one module, \
+             modules/adopted"
+        ),
+        "{}",
+        adopted.describe()
+    );
+    let project = dir.join("p");
+    let validate = run(&project, &["validate"]);
+    assert_eq!(validate.code, Some(0), "{}", validate.describe());
+    let list = run(&project, &["state", "list", "--all-regions"]);
+    assert_eq!(list.code, Some(0), "{}", list.describe());
+    for want in [
+        "eu-west-1/module.euw1.vpc.main",
+        "us-east-1/module.use1.subnet.private[1]",
+        "us-east-1/security_group.bastion",
+    ] {
+        assert!(list.stdout.contains(want), "{want}: {}", list.describe());
+    }
+
+    // Another project that has a module of that name already: nothing is written into it.
+    let other = dir.join("other");
+    std::fs::create_dir_all(other.join("modules/adopted")).expect("mkdir");
+    std::fs::write(other.join("modules/adopted/network.yaml"), "inputs: {}\n").expect("write");
+    let refused = run(&dir, &["adopt", "terraform", &state, "--out", "other"]);
+    assert_eq!(refused.code, Some(1), "{}", refused.describe());
+    assert!(
+        refused.stderr.contains("modules/adopted") && refused.stderr.contains("--force"),
+        "{}",
+        refused.describe()
+    );
+    assert!(!other.join("modules/adopted/module.yaml").exists());
 }
