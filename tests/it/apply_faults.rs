@@ -459,7 +459,7 @@ async fn the_sdk_reads_each_injected_fault_as_retryable() {
                 reset: 1.0,
                 ..Faults::default()
             },
-            Fault::LostResponse | Fault::Pass => Faults {
+            Fault::LostResponse | Fault::Pass | Fault::Denied => Faults {
                 lost_response: 1.0,
                 ..Faults::default()
             },
@@ -614,6 +614,7 @@ fn one_apply_converges_through_heavy_faults_without_a_rerun() {
         lost_only_creates: true,
         latency: Duration::from_millis(20),
         only: None,
+        deny: None,
     };
     let proxy = FaultProxy::start(emu.port, faults, 0x0013_fa17);
     let env = via(&emu, &proxy);

@@ -390,3 +390,56 @@ async fn a_refresh_batch_reads_the_accounts_roles_once_for_every_environment() {
     assert_eq!(sent("ListRolePolicies"), 0);
     assert_eq!(sent("GetRolePolicy"), 0);
 }
+
+/// A caller whose policy lacks `iam:GetAccountAuthorizationDetails` (a CI role written before
+/// regionctl used it) still refreshes: each role is read on its own, and the plan sees the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_account_wide_read_each_role_is_read_alone() {
+    use crate::support::proxy::{FaultProxy, Faults, RequestInfo};
+    let emu = Emulator::start();
+    let p = emu.provider("tests").await;
+    let r = Res::new("global/iam_role.node");
+    let made = p
+        .create_and_wait(
+            &r.ctx(),
+            &attrs(json!({
+                "name": "denied-node",
+                "assume_role_policy": trust(&["ec2.amazonaws.com"]),
+                "managed_policy_arns": [EKS_CLUSTER_POLICY],
+            })),
+        )
+        .await
+        .expect("create");
+    fn deny(info: &RequestInfo) -> bool {
+        info.operation == "GetAccountAuthorizationDetails"
+    }
+    let proxy = FaultProxy::start(
+        emu.port,
+        Faults {
+            deny: Some(deny),
+            ..Faults::default()
+        },
+        1,
+    );
+    let denied = emu.provider_at(&proxy.endpoint, "tests").await;
+    let before = denied.clients.requests();
+    let results = denied
+        .refresh_many(vec![(
+            made.kind,
+            "us-east-1".to_owned(),
+            hints(&["denied-node"]),
+        )])
+        .await;
+    let after = denied.clients.requests();
+    let listed: Vec<_> = results
+        .into_iter()
+        .map(|(_, _, r)| r.expect("a denied account-wide read is not an error"))
+        .collect();
+    assert_eq!(listed, vec![vec![made]]);
+    assert!(
+        proxy.count("iam", crate::support::proxy::Fault::Denied) >= 1,
+        "{}",
+        proxy.report()
+    );
+    assert_eq!(after.operation("GetRole") - before.operation("GetRole"), 1);
+}

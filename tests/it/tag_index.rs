@@ -405,3 +405,46 @@ fn list_tags_of_other_services(
     };
     count(after) - count(before)
 }
+
+/// A caller whose policy lacks `tag:GetResources` still refreshes: the index is empty and says
+/// nothing, so each log group reads its own tags.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_tagging_api_each_resource_reads_its_own_tags() {
+    use crate::support::proxy::{Fault, FaultProxy, Faults, RequestInfo};
+    let emu = Emulator::start();
+    let p = emu.provider("tests").await;
+    let r = Res::new(&format!("{REGION}/cloudwatch_log_group.app"));
+    let made = p
+        .create_and_wait(&r.ctx(), &attrs(json!({"name": "/denied/app"})))
+        .await
+        .expect("create log group");
+    fn deny(info: &RequestInfo) -> bool {
+        info.operation == "GetResources"
+    }
+    let proxy = FaultProxy::start(
+        emu.port,
+        Faults {
+            deny: Some(deny),
+            ..Faults::default()
+        },
+        2,
+    );
+    let denied = emu.provider_at(&proxy.endpoint, "tests").await;
+    let before = denied.clients.requests();
+    let found = batch(
+        &denied,
+        &[(Kind::CloudwatchLogGroup, names(&["/denied/app"]))],
+    )
+    .await;
+    let after = denied.clients.requests();
+    assert_eq!(found.into_values().collect::<Vec<_>>(), vec![made]);
+    assert!(
+        proxy.count("tagging", Fault::Denied) >= 1,
+        "{}",
+        proxy.report()
+    );
+    assert_eq!(
+        after.operation("ListTagsForResource") - before.operation("ListTagsForResource"),
+        1
+    );
+}

@@ -211,8 +211,13 @@ impl Emulator {
     /// A provider reaching this emulator through the real SDK, with dummy credentials and waits
     /// shortened to 20 ms per poll.
     pub async fn provider(&self, stack: &str) -> regionctl::provider::Provider {
+        self.provider_at(&self.endpoint, stack).await
+    }
+
+    /// A provider that sends to `endpoint` (a fault proxy in front of this emulator).
+    pub async fn provider_at(&self, endpoint: &str, stack: &str) -> regionctl::provider::Provider {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
+            .endpoint_url(endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_ec2::config::Credentials::new(
                 ACCESS_KEY,

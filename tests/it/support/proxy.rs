@@ -35,6 +35,9 @@ pub enum Fault {
     ServerError,
     /// Connection closed after reading the request, without forwarding or answering.
     Reset,
+    /// Answered with the service's access-denied error without forwarding: a caller whose IAM
+    /// policy lacks the operation ([`Faults::deny`]).
+    Denied,
     /// Forwarded and executed by the emulator, the answer read in full, then the connection
     /// closed without relaying it.
     LostResponse,
@@ -54,6 +57,7 @@ impl Fault {
             Fault::Throttle => "throttle",
             Fault::ServerError => "5xx",
             Fault::Reset => "reset",
+            Fault::Denied => "denied",
             Fault::LostResponse => "lost-response",
         }
     }
@@ -93,6 +97,9 @@ pub struct Faults {
     pub lost_response: f64,
     /// When set, only requests it accepts may get a fault; the others always pass.
     pub only: Option<fn(&RequestInfo) -> bool>,
+    /// When set, every request it accepts is denied (before any drawn fault), as AWS answers a
+    /// caller its policy does not allow.
+    pub deny: Option<fn(&RequestInfo) -> bool>,
     /// Lost responses only on creates ([`RequestInfo::is_create`]); other requests drawn into
     /// the lost-response share pass.
     pub lost_only_creates: bool,
@@ -218,6 +225,7 @@ impl FaultProxy {
             Fault::ServerError,
             Fault::Reset,
             Fault::LostResponse,
+            Fault::Denied,
         ];
         let mut out = format!("{:<12}", "service");
         for f in columns {
@@ -257,6 +265,9 @@ impl Shared {
     fn decide(&self, info: &RequestInfo) -> Fault {
         if !info.signed() {
             return Fault::Pass;
+        }
+        if self.faults.deny.is_some_and(|deny| deny(info)) {
+            return Fault::Denied;
         }
         if let Some(only) = self.faults.only
             && !only(info)
@@ -642,6 +653,7 @@ fn serve(conn: TcpStream, shared: &Shared) {
             },
             Fault::Throttle => throttling(&info.service, shared.next_variant()),
             Fault::ServerError => server_error(&info.service, shared.next_variant()),
+            Fault::Denied => denied(&info.service, shared.next_variant()),
             Fault::Reset => {
                 let _ = writer.shutdown(Shutdown::Both);
                 return;
@@ -742,6 +754,21 @@ fn json_error(status: u16, reason: &str, code: &str, message: &str, id: &str) ->
         ],
         format!("{{\"message\":\"{message}\"}}"),
     )
+}
+
+/// The access-denied answer of each protocol: EC2's `UnauthorizedOperation`, the query and
+/// REST-XML services' `AccessDenied` (HTTP 403), the JSON services' `AccessDeniedException`.
+fn denied(service: &str, variant: u64) -> Response {
+    let id = request_id(variant);
+    let message = "User is not authorized to perform this operation (fault proxy)";
+    match service {
+        "ec2" => ec2_error(403, "Forbidden", "UnauthorizedOperation", message, &id),
+        "s3" => s3_error(403, "Forbidden", "AccessDenied", message, &id),
+        "eks" | "kms" | "ecr" | "logs" | "tagging" => {
+            json_error(400, "Bad Request", "AccessDeniedException", message, &id)
+        }
+        _ => wrapped_error(403, "Forbidden", "Sender", "AccessDenied", message, &id),
+    }
 }
 
 /// The throttling code each service answers with (Route 53 alternates its two).
