@@ -71,9 +71,23 @@ fn finish(
     for path in &written {
         writeln!(io.err, "wrote {}", path.display())?;
     }
-    // The written project, loaded as `validate` loads it: its diagnostics are printed, and the
-    // state goes where its backend says.
-    let Some(spec) = super::load_project(&root, &super::all_envs(), false, io) else {
+    // The written project, loaded as `validate` loads it, and the state goes where its backend
+    // says. What `validate` would report (a value Terraform held that AWS's rules refuse, such
+    // as an unknown EKS version) is listed here, at the line of the written file, so the user
+    // fixes it before the first plan rather than learning of it then.
+    let mut sources = crate::source::SourceMap::new();
+    let (spec, diags) = super::load_spec(&root, &super::all_envs(), &mut sources);
+    let diags = diags.into_sorted();
+    if !diags.is_empty() {
+        writeln!(
+            io.err,
+            "The written spec has {} finding(s) to fix before the first plan (as `regionctl \
+             validate` reports them):",
+            diags.len()
+        )?;
+        super::print_diagnostics(io, &diags, &sources);
+    }
+    let Some(spec) = spec else {
         writeln!(
             io.err,
             "error: the written project does not load; no state was recorded"

@@ -239,3 +239,45 @@ fn module_instances_become_a_module_and_its_directory_is_not_written_into() {
     );
     assert!(!other.join("modules/adopted/module.yaml").exists());
 }
+
+#[test]
+fn what_aws_would_refuse_in_the_adopted_state_is_listed_at_its_line() {
+    // The platform fixture with an EKS version AWS does not offer: the spec is still written
+    // and the state recorded, and the finding is listed where the written file has it.
+    let text = std::fs::read_to_string(fixture()).expect("the fixture reads");
+    assert!(
+        text.contains("\"version\": \"1.31\""),
+        "the fixture names 1.31"
+    );
+    let dir = fresh_dir("adopt", "findings");
+    let state = dir.join("odd.tfstate");
+    std::fs::write(
+        &state,
+        text.replace("\"version\": \"1.31\"", "\"version\": \"1.9\""),
+    )
+    .expect("write");
+    let adopted = run(
+        &dir,
+        &[
+            "adopt",
+            "terraform",
+            &state.display().to_string(),
+            "--out",
+            "p",
+        ],
+    );
+    assert_eq!(adopted.code, Some(0), "{}", adopted.describe());
+    for want in [
+        "finding(s) to fix before the first plan",
+        "EKS does not offer Kubernetes version \"1.9\"",
+        "p/envs/",
+    ] {
+        assert!(
+            adopted.stderr.contains(want),
+            "missing {want:?}:\n{}",
+            adopted.describe()
+        );
+    }
+    let validate = run(&dir.join("p"), &["validate"]);
+    assert_eq!(validate.code, Some(1), "{}", validate.describe());
+}
