@@ -148,8 +148,7 @@ impl Service {
             // refill at 5 per second. Kept at 20/s and 5/s, with bursts of 50 and 20.
             // https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
             Service::Ec2 => {
-                let reads = ["Describe", "Get", "List"];
-                if reads.iter().any(|p| operation.starts_with(p)) {
+                if is_read(operation) {
                     r(20.0, 50.0)
                 } else {
                     r(5.0, 20.0)
@@ -176,8 +175,7 @@ impl Service {
             // wait ten seconds for its reads.
             // https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html
             Service::Kms => {
-                let reads = ["Describe", "Get", "List"];
-                if reads.iter().any(|p| operation.starts_with(p)) {
+                if is_read(operation) {
                     r(50.0, 50.0)
                 } else {
                     r(5.0, 10.0)
@@ -207,6 +205,14 @@ impl Service {
     pub fn is_limited(self) -> bool {
         self.default_rate().is_some() || self.has_operation_rates()
     }
+}
+
+/// Whether an operation only reads (`Describe*`, `Get*`, `List*`): EC2 and KMS give reads
+/// and writes buckets of their own.
+fn is_read(operation: &str) -> bool {
+    ["Describe", "Get", "List"]
+        .iter()
+        .any(|p| operation.starts_with(p))
 }
 
 impl fmt::Display for Service {

@@ -36,19 +36,28 @@ pub(in crate::provider) async fn refresh(
     let subject = Subject::Kind(Kind::IamRole);
     // The id of a role is its name, so both hints name roles.
     let mut names: BTreeSet<String> = hints.names.iter().chain(&hints.ids).cloned().collect();
+    let account = if p.memo.is_on() && (p.everything() || !names.is_empty()) {
+        account_roles(p, &subject, region).await?
+    } else {
+        std::sync::Arc::new(None)
+    };
     if p.everything() {
-        // ListRoles returns no tags, so each role is read as usual; service-linked roles are
-        // AWS's to manage.
-        let roles = p
-            .clients
-            .iam(region)
-            .list_roles()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(aws(&subject, region, "ListRoles"))?;
+        // Every role but the service-linked ones, which are AWS's to manage: from the account's
+        // lists when this batch has them, else from ListRoles (which returns no tags, so each
+        // role is then read as usual).
+        let roles: Vec<Role> = match account.as_ref() {
+            Some(listed) => listed.values().map(|l| l.role.clone()).collect(),
+            None => p
+                .clients
+                .iam(region)
+                .list_roles()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(aws(&subject, region, "ListRoles"))?,
+        };
         names.extend(
             roles
                 .into_iter()
@@ -56,11 +65,6 @@ pub(in crate::provider) async fn refresh(
                 .map(|r| r.role_name),
         );
     }
-    let account = if p.memo.is_on() && !names.is_empty() {
-        account_roles(p, &subject, region).await?
-    } else {
-        std::sync::Arc::new(None)
-    };
     let mut out = Vec::new();
     for name in &names {
         let role = match account.as_ref().as_ref().and_then(|a| a.get(name)) {
