@@ -80,35 +80,14 @@ fn run(dir: &std::path::Path, emu: &Emulator, args: &[&str]) -> Run {
 
 /// The changes a `plan --json` proposes: (address, actions, attributes that change).
 fn changes(dir: &std::path::Path, emu: &Emulator) -> Vec<(String, J, Vec<String>)> {
-    let p = run(
+    let plan = run(
         dir,
         emu,
         &["plan", "--all-regions", "--json", "--detailed-exitcode"],
     );
-    assert!(matches!(p.code, Some(0 | 2)), "{}", p.describe());
-    let plan: J = serde_json::from_str(&p.stdout)
-        .unwrap_or_else(|e| panic!("plan --json printed no JSON ({e}):\n{}", p.describe()));
-    plan["resource_changes"]
-        .as_array()
-        .expect("resource_changes is an array")
-        .iter()
-        .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
-        .map(|c| {
-            let empty = serde_json::Map::new();
-            let before = c["change"]["before"].as_object().unwrap_or(&empty);
-            let after = c["change"]["after"].as_object().unwrap_or(&empty);
-            let mut changed: Vec<String> = after
-                .keys()
-                .filter(|k| before.get(*k) != after.get(*k))
-                .cloned()
-                .collect();
-            changed.sort();
-            (
-                c["address"].as_str().unwrap_or_default().to_owned(),
-                c["change"]["actions"].clone(),
-                changed,
-            )
-        })
+    crate::harness::planned_changes(&plan)
+        .into_iter()
+        .map(|(addr, actions, change)| (addr, actions, crate::harness::changed_keys(&change)))
         .collect()
 }
 

@@ -9,7 +9,8 @@
 
 use serde_json::Value as J;
 
-use crate::harness::{Run, fresh_dir, regionctl_env};
+use crate::adopt_terraform::run;
+use crate::harness::fresh_dir;
 use crate::support::emulator::Emulator;
 
 /// Makes the platform; prints the names the test needs.
@@ -113,43 +114,16 @@ out['vpc'] = [v['VpcId'] for v in ec2.describe_vpcs()['Vpcs'] if v['CidrBlock'] 
 print(json.dumps({k: v for k, v in out.items() if v}))
 "#;
 
-fn run(dir: &std::path::Path, emu: &Emulator, args: &[&str]) -> Run {
-    regionctl_env(dir, args, &emu.env())
-}
-
 /// The changes a `plan --json` proposes: (address, actions, attributes that change).
 fn changes(dir: &std::path::Path, emu: &Emulator) -> Vec<(String, J, Vec<String>)> {
-    let p = run(
+    let plan = run(
         dir,
         emu,
         &["plan", "--all-regions", "--json", "--detailed-exitcode"],
     );
-    assert!(matches!(p.code, Some(0 | 2)), "{}", p.describe());
-    let plan: J = serde_json::from_str(&p.stdout)
-        .unwrap_or_else(|e| panic!("plan --json printed no JSON ({e}):\n{}", p.describe()));
-    plan["resource_changes"]
-        .as_array()
-        .expect("resource_changes is an array")
-        .iter()
-        .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
-        .map(|c| {
-            let empty = serde_json::Map::new();
-            let before = c["change"]["before"].as_object().unwrap_or(&empty);
-            let after = c["change"]["after"].as_object().unwrap_or(&empty);
-            // (`after` leaves out what the spec leaves to AWS, such as an access entry's
-            // generated username: only what it has can change)
-            let mut changed: Vec<String> = after
-                .keys()
-                .filter(|k| before.get(*k) != after.get(*k))
-                .cloned()
-                .collect();
-            changed.sort();
-            (
-                c["address"].as_str().unwrap_or_default().to_owned(),
-                c["change"]["actions"].clone(),
-                changed,
-            )
-        })
+    crate::harness::planned_changes(&plan)
+        .into_iter()
+        .map(|(addr, actions, change)| (addr, actions, crate::harness::changed_keys(&change)))
         .collect()
 }
 

@@ -169,27 +169,14 @@ pub(crate) fn run(dir: &std::path::Path, emu: &Emulator, args: &[&str]) -> Run {
 
 /// The changes a `plan --json` proposes (address → (actions, changed attributes)).
 pub(crate) fn changes(dir: &std::path::Path, emu: &Emulator) -> Vec<(String, J, Vec<String>)> {
-    let p = run(
+    let plan = run(
         dir,
         emu,
         &["plan", "--all-regions", "--json", "--detailed-exitcode"],
     );
-    assert!(matches!(p.code, Some(0 | 2)), "{}", p.describe());
-    let plan: J = serde_json::from_str(&p.stdout)
-        .unwrap_or_else(|e| panic!("plan --json printed no JSON ({e}):\n{}", p.describe()));
-    plan["resource_changes"]
-        .as_array()
-        .expect("resource_changes is an array")
-        .iter()
-        .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
-        .map(|c| {
-            let changed = before_after_keys(&c["change"]);
-            (
-                c["address"].as_str().unwrap_or_default().to_owned(),
-                c["change"]["actions"].clone(),
-                changed,
-            )
-        })
+    crate::harness::planned_changes(&plan)
+        .into_iter()
+        .map(|(addr, actions, change)| (addr, actions, before_after_keys(&change)))
         .collect()
 }
 

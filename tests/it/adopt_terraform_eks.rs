@@ -9,7 +9,8 @@
 
 use serde_json::Value as J;
 
-use crate::harness::{Run, fresh_dir, regionctl_env};
+use crate::adopt_terraform::run;
+use crate::harness::fresh_dir;
 use crate::support::emulator::Emulator;
 
 /// Makes the resources and prints the Terraform state describing them.
@@ -126,10 +127,6 @@ out = {
 print(json.dumps({k: v for k, v in out.items() if v}))
 "#;
 
-fn run(dir: &std::path::Path, emu: &Emulator, args: &[&str]) -> Run {
-    regionctl_env(dir, args, &emu.env())
-}
-
 #[test]
 fn terraform_access_entries_and_irsa_are_adopted_planned_applied_and_destroyed() {
     let emu = Emulator::start();
@@ -188,24 +185,20 @@ fn terraform_access_entries_and_irsa_are_adopted_planned_applied_and_destroyed()
         &["plan", "--all-regions", "--json", "--detailed-exitcode"],
     );
     assert_eq!(plan.code, Some(2), "{}", plan.describe());
-    let plan: J = serde_json::from_str(&plan.stdout).expect("plan --json prints JSON");
     let mut updated = 0;
-    for c in plan["resource_changes"].as_array().expect("an array") {
-        let actions = &c["change"]["actions"];
-        if actions == &serde_json::json!(["no-op"]) {
-            continue;
-        }
-        let empty = serde_json::Map::new();
-        let before = c["change"]["before"].as_object().unwrap_or(&empty);
-        let after = c["change"]["after"].as_object().unwrap_or(&empty);
+    for (addr, actions, change) in crate::harness::planned_changes(&plan) {
         // An add-on's `resolve_conflicts` is write-only: EKS never returns it, so `before` (what
         // AWS has) cannot show it; the human plan below shows it is no change.
-        let changed: Vec<&String> = after
-            .keys()
-            .filter(|k| *k != "resolve_conflicts" && before.get(*k) != after.get(*k))
+        let changed: Vec<String> = crate::harness::changed_keys(&change)
+            .into_iter()
+            .filter(|k| k != "resolve_conflicts")
             .collect();
-        assert_eq!(actions, &serde_json::json!(["update"]), "{c}\n{both}");
-        assert_eq!(changed, vec!["tags"], "{c}\n{both}");
+        assert_eq!(
+            actions,
+            serde_json::json!(["update"]),
+            "{addr}: {change}\n{both}"
+        );
+        assert_eq!(changed, vec!["tags"], "{addr}: {change}\n{both}");
         updated += 1;
     }
     assert!(updated > 0, "identity tags are proposed");

@@ -282,3 +282,39 @@ pub fn regionctl_env<S: AsRef<std::ffi::OsStr>>(
         .expect("the regionctl binary built by cargo can be started");
     Run::from_output(output)
 }
+
+/// What a `plan --json` run proposes, no-ops left out: (address, actions, the `change` object).
+/// Panics (failing the test) unless the plan exited 0 or 2 and printed JSON.
+pub fn planned_changes(plan: &Run) -> Vec<(String, serde_json::Value, serde_json::Value)> {
+    assert!(matches!(plan.code, Some(0 | 2)), "{}", plan.describe());
+    let parsed: serde_json::Value = serde_json::from_str(&plan.stdout)
+        .unwrap_or_else(|e| panic!("plan --json printed no JSON ({e}):\n{}", plan.describe()));
+    parsed["resource_changes"]
+        .as_array()
+        .expect("resource_changes is an array")
+        .iter()
+        .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap_or_default().to_owned(),
+                c["change"]["actions"].clone(),
+                c["change"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// The attributes of `after` whose value differs from `before`, exactly as the JSON shows them,
+/// sorted. (`after` leaves out what the spec leaves to AWS: only what it has can change.)
+pub fn changed_keys(change: &serde_json::Value) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let before = change["before"].as_object().unwrap_or(&empty);
+    let after = change["after"].as_object().unwrap_or(&empty);
+    let mut changed: Vec<String> = after
+        .keys()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .cloned()
+        .collect();
+    changed.sort();
+    changed
+}
