@@ -144,7 +144,7 @@ pub(in crate::provider) mod repository {
         if let Some(text) = lifecycle {
             put_lifecycle(p, ctx, name, text).await?;
         }
-        reread(p, ctx, name).await
+        p.reread(ctx, name).await
     }
 
     pub(in crate::provider) async fn update(
@@ -235,7 +235,7 @@ pub(in crate::provider) mod repository {
             },
         )
         .await?;
-        reread(p, ctx, name).await
+        p.reread(ctx, name).await
     }
 
     pub(in crate::provider) async fn delete(
@@ -258,12 +258,6 @@ pub(in crate::provider) mod repository {
             Err(e) if has_code(&e, NOT_FOUND) => Ok(()),
             Err(e) => Err(aws(&ctx.subject(), ctx.region, "DeleteRepository")(e)),
         }
-    }
-
-    async fn reread(p: &Provider, ctx: &Ctx<'_>, name: &str) -> Result<Observed, ProviderError> {
-        read(p, ctx, name)
-            .await?
-            .ok_or_else(|| ProviderError::vanished(ctx, name))
     }
 
     async fn put_lifecycle(

@@ -251,7 +251,7 @@ pub(in crate::provider) async fn create(
     }
     sync_managed(p, ctx, name, &BTreeSet::new(), &d).await?;
     sync_inline(p, ctx, name, &BTreeMap::new(), &d).await?;
-    reread(p, ctx, name).await
+    p.reread(ctx, name).await
 }
 
 pub(in crate::provider) async fn update(
@@ -346,7 +346,7 @@ pub(in crate::provider) async fn update(
     };
     sync_inline(p, ctx, name, &inline, &d).await?;
     sync_tags(p, ctx, name, &prior.tags, desired).await?;
-    reread(p, ctx, name).await
+    p.reread(ctx, name).await
 }
 
 pub(in crate::provider) async fn delete(
@@ -405,12 +405,6 @@ pub(in crate::provider) async fn delete(
 
 fn is_gone(e: &ProviderError) -> bool {
     e.code().is_some_and(|c| NOT_FOUND.contains(&c))
-}
-
-async fn reread(p: &Provider, ctx: &Ctx<'_>, name: &str) -> Result<Observed, ProviderError> {
-    read(p, ctx, name)
-        .await?
-        .ok_or_else(|| ProviderError::vanished(ctx, name))
 }
 
 /// Attaches the desired managed policies that are not attached and detaches the others,

@@ -140,7 +140,7 @@ pub(in crate::provider) async fn create(
             )(e));
         }
     };
-    reread(p, ctx, &arn).await
+    p.reread(ctx, &arn).await
 }
 
 pub(in crate::provider) async fn update(
@@ -233,7 +233,7 @@ pub(in crate::provider) async fn update(
         },
     )
     .await?;
-    reread(p, ctx, arn).await
+    p.reread(ctx, arn).await
 }
 
 pub(in crate::provider) async fn delete(
@@ -338,12 +338,6 @@ async fn get(
         // A provider has no lifecycle: one that exists is usable.
         status: Status::Ready,
     }))
-}
-
-async fn reread(p: &Provider, ctx: &Ctx<'_>, arn: &str) -> Result<Observed, ProviderError> {
-    read(p, ctx, arn)
-        .await?
-        .ok_or_else(|| ProviderError::vanished(ctx, arn))
 }
 
 fn to_tags(

@@ -105,7 +105,7 @@ pub(in crate::provider) async fn create(
         }
         Err(e) => return Err(aws(&ctx.subject(), ctx.region, "CreatePolicy")(e)),
     };
-    reread(p, ctx, &arn).await
+    p.reread(ctx, &arn).await
 }
 
 pub(in crate::provider) async fn update(
@@ -160,7 +160,7 @@ pub(in crate::provider) async fn update(
         },
     )
     .await?;
-    reread(p, ctx, arn).await
+    p.reread(ctx, arn).await
 }
 
 pub(in crate::provider) async fn delete(
@@ -190,12 +190,6 @@ pub(in crate::provider) async fn delete(
 
 fn is_gone(e: &ProviderError) -> bool {
     e.code().is_some_and(|c| NOT_FOUND.contains(&c))
-}
-
-async fn reread(p: &Provider, ctx: &Ctx<'_>, arn: &str) -> Result<Observed, ProviderError> {
-    read(p, ctx, arn)
-        .await?
-        .ok_or_else(|| ProviderError::vanished(ctx, arn))
 }
 
 /// Deletes the oldest non-default versions until a new one fits under IAM's limit.

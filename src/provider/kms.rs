@@ -490,7 +490,7 @@ pub(in crate::provider) mod alias {
             }
             Err(e) => return Err(aws(&ctx.subject(), ctx.region, "CreateAlias")(e)),
         }
-        reread(p, ctx, name).await
+        p.reread(ctx, name).await
     }
 
     pub(in crate::provider) async fn update(
@@ -517,7 +517,7 @@ pub(in crate::provider) mod alias {
                 .await
                 .map_err(aws(&ctx.subject(), ctx.region, "UpdateAlias"))?;
         }
-        reread(p, ctx, &prior.id).await
+        p.reread(ctx, &prior.id).await
     }
 
     pub(in crate::provider) async fn delete(
@@ -538,12 +538,6 @@ pub(in crate::provider) mod alias {
             Err(e) if has_code(&e, NOT_FOUND) => Ok(()),
             Err(e) => Err(aws(&ctx.subject(), ctx.region, "DeleteAlias")(e)),
         }
-    }
-
-    async fn reread(p: &Provider, ctx: &Ctx<'_>, name: &str) -> Result<Observed, ProviderError> {
-        read(p, ctx, name)
-            .await?
-            .ok_or_else(|| ProviderError::vanished(ctx, name))
     }
 
     /// `alias/` then 1 to 250 of `[A-Za-z0-9/_-]`, not under the reserved `alias/aws/`

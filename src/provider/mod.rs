@@ -323,6 +323,15 @@ impl Provider {
         .await
     }
 
+    /// Reads back a resource this run has just created or changed: patiently, as [`Self::read`]
+    /// (a lost or throttled answer to a read must not fail a change AWS has made), and gone is
+    /// an error, since it was there a moment ago.
+    pub async fn reread(&self, ctx: &Ctx<'_>, id: &str) -> Result<Observed, ProviderError> {
+        self.read(ctx, id)
+            .await?
+            .ok_or_else(|| ProviderError::vanished(ctx, id))
+    }
+
     /// Starts creating the resource and returns it as AWS first reports it (possibly still
     /// pending; see [`Provider::wait_ready`]). `desired` must be fully known.
     pub async fn create(&self, ctx: &Ctx<'_>, desired: &Attrs) -> Result<Observed, ProviderError> {
