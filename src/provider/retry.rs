@@ -58,6 +58,9 @@ pub(crate) const THROTTLING: &[&str] = &[
 const SERVER: &[&str] = &[
     "InternalError",
     "InternalFailure",
+    // KMS's own 500 and its 503 for a dependency that did not answer in time.
+    "KMSInternalException",
+    "DependencyTimeoutException",
     "InternalServerError",
     "InternalServerException",
     "ServerException",
@@ -324,6 +327,7 @@ mod tests {
             ("Throttling", "Rate exceeded", Some(Throttled)),
             ("HTTP 503", "", Some(Ambiguous)),
             ("InternalError", "", Some(Ambiguous)),
+            ("KMSInternalException", "", Some(Ambiguous)),
             ("InvalidVpcID.NotFound", "", Some(NotYetVisible)),
             ("InvalidAllocationID.NotFound", "", Some(NotYetVisible)),
             ("DBSubnetGroupNotFoundFault", "", Some(NotYetVisible)),
