@@ -90,6 +90,25 @@ impl Observed {
 pub struct Hints {
     pub ids: BTreeSet<String>,
     pub names: BTreeSet<String>,
+    /// Of `names`, those that a declared resource the state does not record gives (one to
+    /// create, or one a run killed before it saved may have made): only these need a search by
+    /// listing, the rest is read by its `ids`. `None` when not known (a `find` after a lost
+    /// answer): every name may need the search. Kinds whose listing is cheap ignore it.
+    pub unrecorded: Option<BTreeSet<String>>,
+}
+
+impl Hints {
+    /// Whether a refresh must search under `name` (list what exists there) rather than read
+    /// only the ids it already knows.
+    pub fn needs_search(&self, name: &str) -> bool {
+        self.unrecorded.as_ref().is_none_or(|u| u.contains(name))
+    }
+
+    /// Whether the state records every resource the refresh wants: it reads them by their ids
+    /// and lists nothing.
+    pub fn only_recorded(&self) -> bool {
+        self.unrecorded.as_ref().is_some_and(BTreeSet::is_empty)
+    }
 }
 
 /// How every idempotency token starts, so a Route 53 zone or health check whose

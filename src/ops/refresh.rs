@@ -82,15 +82,7 @@ pub async fn run_scoped(
         .filter(|j| wanted.contains(&(j.env.as_str(), j.kind)))
         .collect();
     for job in &mut batch {
-        if let Some(state) = states.get(&job.env) {
-            job.hints.ids.extend(
-                state
-                    .resources
-                    .values()
-                    .filter(|r| r.kind == job.kind)
-                    .map(|r| r.id.clone()),
-            );
-        }
+        job.add_state(spec, states.get(&job.env));
     }
     let owners: Vec<String> = batch.iter().map(|j| j.env.clone()).collect();
     let listed = provider
@@ -151,6 +143,44 @@ pub struct Job {
     pub kind: Kind,
     pub region: String,
     pub hints: Hints,
+}
+
+impl Job {
+    /// Adds what the environment's state records: the ids of its resources of this kind (read
+    /// even when a list would miss them), and which of the spec's names belong to declarations
+    /// the state does not record, the only ones a refresh must search for
+    /// ([`Hints::unrecorded`]).
+    fn add_state(&mut self, spec: &Spec, state: Option<&State>) {
+        let recorded = |addr: &InstanceAddr| {
+            state.is_some_and(|s| s.resources.get(addr).is_some_and(|r| r.kind == self.kind))
+        };
+        // A declaration to search for without a name known yet (a reference to something not
+        // made, or a kind found by its tags alone) could be anywhere: then everything is
+        // searched, as without a state.
+        let natural = schema(self.kind).refresh_hint;
+        let mut unrecorded = Some(BTreeSet::new());
+        for r in spec.resources.values() {
+            if r.addr.env != self.env || r.kind != self.kind || recorded(&r.addr) {
+                continue;
+            }
+            match (natural.and_then(|a| r.attrs.get(a)), unrecorded.as_mut()) {
+                (Some(Value::Str(name)), Some(names)) => {
+                    names.insert(name.clone());
+                }
+                _ => unrecorded = None,
+            }
+        }
+        self.hints.unrecorded = unrecorded;
+        if let Some(state) = state {
+            self.hints.ids.extend(
+                state
+                    .resources
+                    .values()
+                    .filter(|r| r.kind == self.kind)
+                    .map(|r| r.id.clone()),
+            );
+        }
+    }
 }
 
 /// One job per kind that the selected environments can hold (every regional kind in a regional
@@ -220,15 +250,7 @@ pub async fn run(
 ) -> Result<BTreeMap<String, Vec<Observed>>, Vec<String>> {
     let mut jobs = jobs(spec);
     for job in &mut jobs {
-        if let Some(state) = states.get(&job.env) {
-            job.hints.ids.extend(
-                state
-                    .resources
-                    .values()
-                    .filter(|r| r.kind == job.kind)
-                    .map(|r| r.id.clone()),
-            );
-        }
+        job.add_state(spec, states.get(&job.env));
     }
     if kinds == Kinds::Used {
         let declared: BTreeSet<(&str, Kind)> = spec

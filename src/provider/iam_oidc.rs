@@ -48,6 +48,14 @@ pub(in crate::provider) async fn refresh(
     if hints.names.is_empty() && hints.ids.is_empty() && !p.everything() {
         return Ok(Vec::new());
     }
+    // Every provider wanted is recorded: read each by its ARN, with no listing.
+    if hints.only_recorded() && !p.everything() {
+        let mut out = Vec::new();
+        for arn in &hints.ids {
+            out.extend(get(p, &subject, region, arn).await?);
+        }
+        return Ok(out);
+    }
     let wanted: BTreeSet<String> = list(p, &subject, region)
         .await?
         .iter()

@@ -35,8 +35,15 @@ pub(in crate::provider) async fn refresh(
     if hints.names.is_empty() && hints.ids.is_empty() && !p.everything() {
         return Ok(Vec::new());
     }
-    let listed = list(p, &subject, region).await?;
     let mut out = Vec::new();
+    // Every policy wanted is recorded: read each by its ARN, with no listing.
+    if hints.only_recorded() && !p.everything() {
+        for arn in &hints.ids {
+            out.extend(observe(p, &subject, region, arn).await?);
+        }
+        return Ok(out);
+    }
+    let listed = list(p, &subject, region).await?;
     for policy in listed.iter().filter(|pol| {
         p.everything()
             || pol.policy_name().is_some_and(|n| hints.names.contains(n))

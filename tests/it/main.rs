@@ -31,6 +31,7 @@ mod gitops_handoff;
 mod plan_changed;
 mod plan_live;
 mod plan_noop;
+mod plan_reads;
 mod plan_render;
 mod provider_cloudwatch;
 mod provider_ec2;

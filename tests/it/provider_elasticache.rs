@@ -70,6 +70,7 @@ fn names(list: &[&str]) -> Hints {
     Hints {
         ids: BTreeSet::new(),
         names: list.iter().map(|s| (*s).to_owned()).collect(),
+        ..Hints::default()
     }
 }
 

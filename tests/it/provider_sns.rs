@@ -22,6 +22,7 @@ fn hints(names: &[&str], ids: &[&str]) -> Hints {
             .map(|n| (*n).to_owned())
             .collect::<BTreeSet<_>>(),
         ids: ids.iter().map(|n| (*n).to_owned()).collect::<BTreeSet<_>>(),
+        ..Hints::default()
     }
 }
 

@@ -5,14 +5,15 @@
 //! each one it no longer lists. Its id is `<cluster>:<principal ARN>`, as terraform-provider-aws
 //! imports `aws_eks_access_entry` (a cluster name has no `:`, so the first one splits).
 //!
-//! A refresh lists the entries of the hinted clusters (the spec's `cluster_name`s, the clusters
-//! of the ids in state), as `eks_addon` does, and without hints makes no call at all. Which of
-//! them can have entries comes from each hinted cluster's DescribeCluster, read once for every
+//! A refresh reads the entries the state records by id, and lists the entries only of the
+//! clusters that a declaration the state does not record names (or, without that knowledge,
+//! of every hinted cluster), as `eks_addon` does; without hints it makes no call at all.
+//! Which clusters can have entries comes from each one's DescribeCluster, read once for every
 //! EKS kind of one refresh (the provider's memo, shared with the cluster and node group kinds),
 //! which says its authentication mode: a `CONFIG_MAP` cluster has no access entries to list
 //! (EKS refuses ListAccessEntries there).
-//! Then one ListAccessEntries per cluster, one DescribeAccessEntry per entry (it returns the
-//! tags), and one ListAssociatedAccessPolicies per entry of this stack; the entries EKS makes
+//! Then one ListAccessEntries per searched cluster, one DescribeAccessEntry per entry (it returns
+//! the tags), and one ListAssociatedAccessPolicies per entry of this stack; the entries EKS makes
 //! itself (the cluster creator's, node roles') carry no stack tag and are never read further.
 //! What this leaves unseen, like for add-ons: an entry a crashed apply made before saving state
 //! whose declaration was then removed; deleting its cluster deletes it.
@@ -55,42 +56,43 @@ pub(in crate::provider) async fn refresh(
     hints: &Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::EksAccessEntry);
+    // As for add-ons: a cluster is searched (ListAccessEntries) only where a declaration the
+    // state does not record may have an entry to find; recorded entries are read by id.
+    let by_id = hints.unrecorded.is_some();
     let mut clusters: BTreeSet<String> = hints
         .names
         .iter()
+        .filter(|n| hints.needs_search(n))
         .cloned()
-        .chain(
+        .collect();
+    if !by_id {
+        clusters.extend(
             hints
                 .ids
                 .iter()
                 .filter_map(|i| split_id(i))
                 .map(|(c, _)| c.to_owned()),
-        )
-        .collect();
+        );
+    }
     // `adopt aws` lists every cluster's entries (as the add-on kind does): without hints it
     // found none.
     if p.everything() {
         clusters.extend(super::cluster_names(p, &subject, region).await?);
     }
-    if clusters.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Each hinted cluster's DescribeCluster, shared with the cluster and node group kinds of
-    // this refresh (so no ListClusters where the tag index listed the clusters), says whether it
-    // exists and whether it is still in CONFIG_MAP mode, where EKS refuses to list entries.
+    let recorded: Vec<(&str, &str)> = if by_id {
+        hints
+            .ids
+            .iter()
+            .filter_map(|i| split_id(i))
+            .filter(|(c, _)| !clusters.contains(*c))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let client = p.clients.eks(region);
     let mut out = Vec::new();
     for cluster in &clusters {
-        let Some(described) = super::describe_cluster_once(p, &subject, region, cluster).await?
-        else {
-            continue; // not made yet, or gone: no entries
-        };
-        let mode = described
-            .access_config
-            .as_ref()
-            .and_then(|a| a.authentication_mode.as_ref())
-            .map(|m| m.as_str().to_owned());
-        if mode.as_deref().is_none_or(|m| m == "CONFIG_MAP") {
+        if !in_api_mode(p, &subject, region, cluster).await? {
             continue;
         }
         let principals: Vec<String> = match client
@@ -117,7 +119,38 @@ pub(in crate::provider) async fn refresh(
             }
         }
     }
+    for (cluster, principal) in recorded {
+        if !in_api_mode(p, &subject, region, cluster).await? {
+            continue;
+        }
+        // Recorded in state, so ours whatever its tags say now (as a read by id is).
+        if let Some(entry) = describe(p, &subject, region, cluster, principal).await? {
+            let policies = associated(p, &subject, region, cluster, principal).await?;
+            out.push(observe(region, entry, policies));
+        }
+    }
     Ok(out)
+}
+
+/// Whether the cluster exists and takes access entries: its DescribeCluster, shared with the
+/// cluster and node group kinds of this refresh (so no ListClusters where the tag index listed
+/// the clusters), says whether it exists and whether it is still in CONFIG_MAP mode, where EKS
+/// refuses entries.
+async fn in_api_mode(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+    cluster: &str,
+) -> Result<bool, ProviderError> {
+    let Some(described) = super::describe_cluster_once(p, subject, region, cluster).await? else {
+        return Ok(false); // not made yet, or gone: no entries
+    };
+    let mode = described
+        .access_config
+        .as_ref()
+        .and_then(|a| a.authentication_mode.as_ref())
+        .map(|m| m.as_str().to_owned());
+    Ok(mode.as_deref().is_some_and(|m| m != "CONFIG_MAP"))
 }
 
 async fn describe(

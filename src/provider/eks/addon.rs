@@ -3,10 +3,11 @@
 //! conflict resolution in one call), TagResource / UntagResource, DeleteAddon. Its id is
 //! `<cluster>/<add-on>`.
 //!
-//! A refresh reads no cluster: the clusters come from the hints (the spec's `cluster_name`s and
-//! the ids in state), and for each one ListAddons and one DescribeAddon per add-on (which returns
-//! the tags). EKS's ListClusters / DescribeCluster pass belongs to the cluster and node group
-//! kinds, so add-ons add no third one.
+//! A refresh reads no cluster: the add-ons the state records are read by id (one DescribeAddon
+//! each, which returns the tags), and only a cluster that a declaration the state does not
+//! record names (one to create, or one a killed run may have made) is searched with ListAddons.
+//! EKS's ListClusters / DescribeCluster pass belongs to the cluster and node group kinds, so
+//! add-ons add no third one.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -40,13 +41,25 @@ pub(in crate::provider) async fn refresh(
     hints: &Hints,
 ) -> Result<Vec<Observed>, ProviderError> {
     let subject = Subject::Kind(Kind::EksAddon);
+    // A cluster is searched (ListAddons, then each add-on of the stack) where a declaration the
+    // state does not record may have an add-on to find; the add-ons the state records are read
+    // by their ids alone, so a plan with nothing to create lists nothing.
+    let by_id = hints.unrecorded.is_some();
     let mut clusters: BTreeSet<String> = hints
         .names
         .iter()
-        .map(String::as_str)
-        .chain(hints.ids.iter().filter_map(|i| split_id(i)).map(|(c, _)| c))
-        .map(str::to_owned)
+        .filter(|n| hints.needs_search(n))
+        .cloned()
         .collect();
+    if !by_id {
+        clusters.extend(
+            hints
+                .ids
+                .iter()
+                .filter_map(|i| split_id(i))
+                .map(|(c, _)| c.to_owned()),
+        );
+    }
     if p.everything() {
         clusters.extend(super::cluster_names(p, &subject, region).await?);
     }
@@ -71,6 +84,17 @@ pub(in crate::provider) async fn refresh(
             if let Some(addon) = describe(p, &subject, region, cluster, &name).await?
                 && super::is_ours(p, addon.tags.as_ref())
             {
+                out.push(observe(region, addon));
+            }
+        }
+    }
+    if by_id {
+        for (cluster, name) in hints.ids.iter().filter_map(|i| split_id(i)) {
+            if clusters.contains(cluster) {
+                continue; // listed above
+            }
+            // Recorded in state, so ours whatever its tags say now (as a read by id is).
+            if let Some(addon) = describe(p, &subject, region, cluster, name).await? {
                 out.push(observe(region, addon));
             }
         }

@@ -41,6 +41,16 @@ pub(in crate::provider) async fn refresh(
         return Ok(Vec::new());
     }
     let subject = Subject::Kind(Kind::SnsSubscription);
+    // Every subscription wanted is recorded (the usual case: only the state knows them): read
+    // each by its ARN, with no listing. A pending one, which the list shows without its ARN,
+    // is read so too rather than after the refresh.
+    if hints.only_recorded() && !p.everything() {
+        let mut out = Vec::new();
+        for arn in &hints.ids {
+            out.extend(get(p, &subject, region, arn).await?);
+        }
+        return Ok(out);
+    }
     let all = p
         .clients
         .sns(region)
@@ -67,21 +77,30 @@ pub(in crate::provider) async fn read(
     ctx: &Ctx<'_>,
     id: &str,
 ) -> Result<Option<Observed>, ProviderError> {
+    get(p, &ctx.subject(), ctx.region, id).await
+}
+
+async fn get(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+    id: &str,
+) -> Result<Option<Observed>, ProviderError> {
     let answer = p
         .clients
-        .sns(ctx.region)
+        .sns(region)
         .get_subscription_attributes()
         .subscription_arn(id)
         .send()
         .await;
     match answer {
         Ok(out) => Ok(Some(observe(
-            ctx.region,
+            region,
             id,
             &out.attributes.unwrap_or_default(),
         ))),
         Err(e) if has_code(&e, NOT_FOUND) => Ok(None),
-        Err(e) => Err(aws(&ctx.subject(), ctx.region, "GetSubscriptionAttributes")(e)),
+        Err(e) => Err(aws(subject, region, "GetSubscriptionAttributes")(e)),
     }
 }
 

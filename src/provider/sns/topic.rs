@@ -5,7 +5,8 @@
 //! ListTopics returns ARNs only (no attributes, no tags) and cannot filter, so a refresh is one
 //! paginated listing per region, then GetTopicAttributes and ListTagsForResource for each listed
 //! topic whose name the spec gives (hints) or whose ARN the state records: reading every topic
-//! of the account would cost two requests per topic of every other application.
+//! of the account would cost two requests per topic of every other application. When the state
+//! records every topic wanted, each is read by its ARN and nothing is listed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -29,8 +30,15 @@ pub(in crate::provider) async fn refresh(
     if hints.names.is_empty() && hints.ids.is_empty() && !p.everything() {
         return Ok(Vec::new());
     }
-    let arns = list(p, &subject, region).await?;
     let mut out = Vec::new();
+    // Every topic wanted is recorded: read each by its ARN, with no listing.
+    if hints.only_recorded() && !p.everything() {
+        for arn in &hints.ids {
+            out.extend(describe(p, &subject, region, arn).await?);
+        }
+        return Ok(out);
+    }
+    let arns = list(p, &subject, region).await?;
     for arn in arns {
         let wanted = p.everything()
             || hints.ids.contains(&arn)
