@@ -392,4 +392,84 @@ mod tests {
                 .any(|j| j.env == "global" && j.kind == Kind::EksAccessEntry)
         );
     }
+
+    /// What the state records is read by id; only declarations it lacks are searched for, by
+    /// name, and one whose name is not known yet (or a kind found by tags alone) makes the
+    /// refresh search everything.
+    #[test]
+    fn hints_say_which_declarations_the_state_does_not_record() {
+        let fs = MemFs::new().with("regionctl.yaml", "project: t\n").with(
+            "envs/eu-west-1/main.yaml",
+            "region: eu-west-1\nresources:\n  \
+                 sns_topic.a:\n    name: alerts\n  \
+                 sns_topic.b:\n    name: audit\n  \
+                 kms_key.data:\n    description: data\n  \
+                 sns_subscription.mail:\n    topic_arn: \"${sns_topic.a.arn}\"\n    \
+                 protocol: email\n    endpoint: ops@example.com\n",
+        );
+        let mut sources = SourceMap::new();
+        let (spec, d) = crate::spec::load(&fs, &LoadOptions::all("."), &mut sources);
+        assert!(!d.has_errors(), "{:?}", d.into_sorted());
+        let spec = spec.expect("valid");
+        let record = |state: &mut State, addr: &str, kind: Kind, id: &str| {
+            let observed = Observed {
+                kind,
+                region: "eu-west-1".to_owned(),
+                id: id.to_owned(),
+                attrs: Default::default(),
+                computed: Default::default(),
+                tags: Default::default(),
+                status: crate::resource::Status::Ready,
+            };
+            state.resources.insert(
+                addr.parse().expect("address"),
+                crate::state::StateResource::applied(
+                    &observed,
+                    Default::default(),
+                    BTreeSet::new(),
+                    false,
+                ),
+            );
+        };
+        let hints = |state: &State, kind: Kind| {
+            let mut job = jobs(&spec)
+                .into_iter()
+                .find(|j| j.env == "eu-west-1" && j.kind == kind)
+                .expect("a job");
+            job.add_state(&spec, Some(state));
+            job.hints
+        };
+        let mut state = State::new("t", "eu-west-1");
+        record(&mut state, "eu-west-1/sns_topic.a", Kind::SnsTopic, "arn:a");
+
+        // One topic recorded, one to create: only the new one's name is searched for.
+        let topics = hints(&state, Kind::SnsTopic);
+        assert_eq!(topics.ids, BTreeSet::from(["arn:a".to_owned()]));
+        assert_eq!(
+            topics.unrecorded,
+            Some(BTreeSet::from(["audit".to_owned()]))
+        );
+        assert!(!topics.only_recorded());
+        assert!(topics.needs_search("audit") && !topics.needs_search("alerts"));
+        // A key has no name to search by: unrecorded, it makes the refresh search everything.
+        assert_eq!(hints(&state, Kind::KmsKey).unrecorded, None);
+        assert!(hints(&state, Kind::KmsKey).needs_search("anything"));
+
+        record(&mut state, "eu-west-1/sns_topic.b", Kind::SnsTopic, "arn:b");
+        record(&mut state, "eu-west-1/kms_key.data", Kind::KmsKey, "k-1");
+        record(
+            &mut state,
+            "eu-west-1/sns_subscription.mail",
+            Kind::SnsSubscription,
+            "arn:a:sub",
+        );
+        for kind in [Kind::SnsTopic, Kind::KmsKey, Kind::SnsSubscription] {
+            let all = hints(&state, kind);
+            assert!(all.only_recorded(), "{kind}: {all:?}");
+            assert!(!all.needs_search("alerts"), "{kind}");
+        }
+        // Without a state's knowledge (a find after a lost answer), every name is searched.
+        assert!(Hints::default().needs_search("alerts"));
+        assert!(!Hints::default().only_recorded());
+    }
 }

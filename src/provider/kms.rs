@@ -13,7 +13,11 @@
 //! DescribeKey, GetKeyRotationStatus and GetKeyPolicy. Reading the tags of every customer
 //! managed key is what lets a key made by an apply that stopped before recording it be found
 //! again (there is no name to look for); it costs one request per customer managed key of the
-//! region.
+//! region (in a plan's batch the region's tag index has this stack's keys' tags). When the state
+//! records every key declared and the plan's batch has the region's tag index, the keys the state
+//! records and those the index lists as this stack's are read by id (DescribeKey, which gives the
+//! ARN the index is keyed by, then the rotation and the policy), and the region's keys are not
+//! listed.
 //!
 //! An alias: CreateAlias, UpdateAlias (re-pointing it in place), DeleteAlias. Aliases take no
 //! tags; the id is the alias name, and a refresh is one ListAliases per region, keeping the
@@ -46,6 +50,20 @@ pub(in crate::provider) mod key {
         hints: &Hints,
     ) -> Result<Vec<Observed>, ProviderError> {
         let subject = Subject::Kind(Kind::KmsKey);
+        // Every key declared is recorded, and the region's tag index (a plan's batch) lists
+        // this stack's keys: read those and the recorded ones by id, with no listing of the
+        // region's keys. The index still shows a key of this stack that nothing records or
+        // declares any more (made by a run killed before it saved), so it is deleted, not left.
+        if hints.only_recorded()
+            && !p.everything()
+            && let Some(indexed) = crate::provider::tag_index::kms_keys(p, &subject, region).await?
+        {
+            let mut out = Vec::new();
+            for id in hints.ids.iter().chain(&indexed).collect::<BTreeSet<_>>() {
+                out.extend(observe_with(p, &subject, region, id, None).await?);
+            }
+            return Ok(out);
+        }
         let client = p.clients.kms(region);
         let keys = client
             .list_keys()
@@ -82,7 +100,7 @@ pub(in crate::provider) mod key {
             if !p.keeps(tags.get(STACK_TAG)) && !hints.ids.contains(id) {
                 continue;
             }
-            if let Some(key) = observe_with(p, &subject, region, id, tags).await? {
+            if let Some(key) = observe_with(p, &subject, region, id, Some(tags)).await? {
                 out.push(key);
             }
         }
@@ -94,11 +112,7 @@ pub(in crate::provider) mod key {
         ctx: &Ctx<'_>,
         id: &str,
     ) -> Result<Option<Observed>, ProviderError> {
-        let subject = ctx.subject();
-        let Some(tags) = tags_of(p, &subject, ctx.region, id).await? else {
-            return Ok(None);
-        };
-        observe_with(p, &subject, ctx.region, id, tags).await
+        observe_with(p, &ctx.subject(), ctx.region, id, None).await
     }
 
     pub(in crate::provider) async fn create(
@@ -305,7 +319,7 @@ pub(in crate::provider) mod key {
         subject: &Subject,
         region: &str,
         id: &str,
-        tags: BTreeMap<String, String>,
+        tags: Option<BTreeMap<String, String>>,
     ) -> Result<Option<Observed>, ProviderError> {
         let client = p.clients.kms(region);
         let meta = match client.describe_key().key_id(id).send().await {
@@ -317,6 +331,19 @@ pub(in crate::provider) mod key {
         if is_gone(&meta) {
             return Ok(None);
         }
+        // Tags not known yet: from the tag index inside a plan's batch (by the ARN DescribeKey
+        // gave), else the key's own ListResourceTags.
+        let tags = match tags {
+            Some(tags) => tags,
+            None => {
+                let arn = meta.arn().unwrap_or_default();
+                let own = || tags_of(p, subject, region, id);
+                match crate::provider::tag_index::tags_or(p, subject, region, arn, own).await? {
+                    Some(tags) => tags,
+                    None => return Ok(None),
+                }
+            }
+        };
         let rotation = match client.get_key_rotation_status().key_id(id).send().await {
             Ok(out) => Some((out.key_rotation_enabled(), out.rotation_period_in_days())),
             // Scheduled for deletion between the two calls.

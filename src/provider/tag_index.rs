@@ -134,6 +134,29 @@ pub(in crate::provider) async fn node_groups(
     ))
 }
 
+/// This stack's KMS keys in `region` as the index lists them, by key id; `None` outside a
+/// refresh batch or when the index may not be read.
+pub(in crate::provider) async fn kms_keys(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<Option<BTreeSet<String>>, ProviderError> {
+    if !p.memo.is_on() {
+        return Ok(None);
+    }
+    let index = shared(p, subject, region).await?;
+    if index.denied {
+        return Ok(None);
+    }
+    Ok(Some(
+        index
+            .by_arn
+            .keys()
+            .filter_map(|a| a.split_once(":key/").map(|(_, id)| id.to_owned()))
+            .collect(),
+    ))
+}
+
 /// The region's index, read once per refresh batch.
 async fn shared(
     p: &Provider,

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use crate::harness::{planned_changes, project_copy, regionctl_env};
 use crate::support::emulator::Emulator;
-use crate::support::{platform, state};
+use crate::support::{Res, attrs, platform, state};
+use serde_json::json;
 
 const CLUSTER: &str = "prod-euw1";
 const COREDNS: &str = "eu-west-1/module.platform.eks_addon.coredns";
@@ -60,6 +61,7 @@ async fn a_full_plan_reads_what_state_records_by_id_and_searches_only_for_the_re
         "ListSubscriptions",
         "ListOpenIDConnectProviders",
         "ListPolicies",
+        "ListKeys",
     ] {
         assert_eq!(counts.get(listing), None, "{listing}: {counts:?}");
     }
@@ -106,6 +108,37 @@ async fn a_full_plan_reads_what_state_records_by_id_and_searches_only_for_the_re
     assert_eq!(
         requests(&run.stderr).get("ListAddons").copied(),
         Some(1),
+        "{}",
+        run.describe()
+    );
+
+    // A KMS key of this stack that neither the spec nor the state knows (a run killed before it
+    // saved, whose declaration was then removed) is still seen, through the region's tag index,
+    // though the region's keys are not listed: it is deleted, not left behind.
+    let stray_key = Res::new("eu-west-1/kms_key.stray");
+    let stray = provider
+        .create_and_wait(
+            &stray_key.ctx(),
+            &attrs(json!({"description": "left behind"})),
+        )
+        .await
+        .expect("create the stray key");
+    // (A key's deletion needs consent, which is given here, so the plan can be made.)
+    let run = plan(&["--json", "--allow-destroy", "eu-west-1/kms_key.stray"]);
+    let deleted: Vec<String> = planned_changes(&run)
+        .into_iter()
+        .filter(|(_, actions, _)| actions == &json!(["delete"]))
+        .map(|(a, _, _)| a)
+        .collect();
+    assert_eq!(deleted, ["eu-west-1/kms_key.stray"], "{}", run.describe());
+    assert!(
+        run.stdout.contains(&stray.id),
+        "the plan names the stray key's id: {}",
+        run.describe()
+    );
+    assert_eq!(
+        requests(&run.stderr).get("ListKeys"),
+        None,
         "{}",
         run.describe()
     );
