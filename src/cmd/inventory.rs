@@ -93,15 +93,7 @@ async fn collect(
 ) -> Inventory {
     let mut jobs = crate::ops::refresh::jobs(spec);
     for job in &mut jobs {
-        if let Some(state) = states.get(&job.env) {
-            job.hints.ids.extend(
-                state
-                    .resources
-                    .values()
-                    .filter(|r| r.kind == job.kind)
-                    .map(|r| r.id.clone()),
-            );
-        }
+        job.add_state(spec, states.get(&job.env));
     }
     let owners: Vec<String> = jobs.iter().map(|j| j.env.clone()).collect();
     let jobs = jobs

@@ -150,7 +150,7 @@ impl Job {
     /// even when a list would miss them), and which of the spec's names belong to declarations
     /// the state does not record, the only ones a refresh must search for
     /// ([`Hints::unrecorded`]).
-    fn add_state(&mut self, spec: &Spec, state: Option<&State>) {
+    pub fn add_state(&mut self, spec: &Spec, state: Option<&State>) {
         let recorded = |addr: &InstanceAddr| {
             state.is_some_and(|s| s.resources.get(addr).is_some_and(|r| r.kind == self.kind))
         };

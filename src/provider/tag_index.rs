@@ -99,16 +99,7 @@ pub(in crate::provider) async fn clusters(
     subject: &Subject,
     region: &str,
 ) -> Result<Option<BTreeSet<String>>, ProviderError> {
-    if !p.memo.is_on() {
-        return Ok(None);
-    }
-    let index = shared(p, subject, region).await?;
-    if index.denied {
-        return Ok(None);
-    }
-    Ok(Some(
-        index.by_arn.keys().filter_map(|a| cluster_of(a)).collect(),
-    ))
+    listed(p, subject, region, cluster_of).await
 }
 
 /// This stack's EKS node groups in `region` as the index lists them, `(cluster, name)`; `None`
@@ -118,20 +109,7 @@ pub(in crate::provider) async fn node_groups(
     subject: &Subject,
     region: &str,
 ) -> Result<Option<BTreeSet<(String, String)>>, ProviderError> {
-    if !p.memo.is_on() {
-        return Ok(None);
-    }
-    let index = shared(p, subject, region).await?;
-    if index.denied {
-        return Ok(None);
-    }
-    Ok(Some(
-        index
-            .by_arn
-            .keys()
-            .filter_map(|a| node_group_of(a))
-            .collect(),
-    ))
+    listed(p, subject, region, node_group_of).await
 }
 
 /// This stack's KMS keys in `region` as the index lists them, by key id; `None` outside a
@@ -141,6 +119,20 @@ pub(in crate::provider) async fn kms_keys(
     subject: &Subject,
     region: &str,
 ) -> Result<Option<BTreeSet<String>>, ProviderError> {
+    listed(p, subject, region, |arn| {
+        arn.split_once(":key/").map(|(_, id)| id.to_owned())
+    })
+    .await
+}
+
+/// What `pick` makes of the ARNs of the region's index that it recognises; `None` outside a
+/// refresh batch or when the index may not be read (then it says nothing of what exists).
+async fn listed<T: Ord>(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+    pick: impl Fn(&str) -> Option<T>,
+) -> Result<Option<BTreeSet<T>>, ProviderError> {
     if !p.memo.is_on() {
         return Ok(None);
     }
@@ -148,13 +140,7 @@ pub(in crate::provider) async fn kms_keys(
     if index.denied {
         return Ok(None);
     }
-    Ok(Some(
-        index
-            .by_arn
-            .keys()
-            .filter_map(|a| a.split_once(":key/").map(|(_, id)| id.to_owned()))
-            .collect(),
-    ))
+    Ok(Some(index.by_arn.keys().filter_map(|a| pick(a)).collect()))
 }
 
 /// The region's index, read once per refresh batch.

@@ -58,28 +58,13 @@ pub(in crate::provider) async fn refresh(
     let subject = Subject::Kind(Kind::EksAccessEntry);
     // As for add-ons: a cluster is searched (ListAccessEntries) only where a declaration the
     // state does not record may have an entry to find; recorded entries are read by id.
-    let by_id = hints.unrecorded.is_some();
-    let mut clusters: BTreeSet<String> = hints
-        .names
-        .iter()
-        .filter(|n| hints.needs_search(n))
-        .cloned()
-        .collect();
-    if !by_id {
-        clusters.extend(
-            hints
-                .ids
-                .iter()
-                .filter_map(|i| split_id(i))
-                .map(|(c, _)| c.to_owned()),
-        );
-    }
+    let mut clusters = super::searched_clusters(hints, |i| split_id(i).map(|(c, _)| c));
     // `adopt aws` lists every cluster's entries (as the add-on kind does): without hints it
     // found none.
     if p.everything() {
         clusters.extend(super::cluster_names(p, &subject, region).await?);
     }
-    let recorded: Vec<(&str, &str)> = if by_id {
+    let recorded: Vec<(&str, &str)> = if hints.unrecorded.is_some() {
         hints
             .ids
             .iter()

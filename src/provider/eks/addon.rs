@@ -9,7 +9,7 @@
 //! EKS's ListClusters / DescribeCluster pass belongs to the cluster and node group kinds, so
 //! add-ons add no third one.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use aws_sdk_eks::types::{Addon, ResolveConflicts};
 
@@ -44,22 +44,7 @@ pub(in crate::provider) async fn refresh(
     // A cluster is searched (ListAddons, then each add-on of the stack) where a declaration the
     // state does not record may have an add-on to find; the add-ons the state records are read
     // by their ids alone, so a plan with nothing to create lists nothing.
-    let by_id = hints.unrecorded.is_some();
-    let mut clusters: BTreeSet<String> = hints
-        .names
-        .iter()
-        .filter(|n| hints.needs_search(n))
-        .cloned()
-        .collect();
-    if !by_id {
-        clusters.extend(
-            hints
-                .ids
-                .iter()
-                .filter_map(|i| split_id(i))
-                .map(|(c, _)| c.to_owned()),
-        );
-    }
+    let mut clusters = super::searched_clusters(hints, |i| split_id(i).map(|(c, _)| c));
     if p.everything() {
         clusters.extend(super::cluster_names(p, &subject, region).await?);
     }
@@ -88,7 +73,7 @@ pub(in crate::provider) async fn refresh(
             }
         }
     }
-    if by_id {
+    if hints.unrecorded.is_some() {
         for (cluster, name) in hints.ids.iter().filter_map(|i| split_id(i)) {
             if clusters.contains(cluster) {
                 continue; // listed above

@@ -25,9 +25,35 @@ use aws_sdk_eks::types::{Cluster, UpdateStatus};
 
 use super::attrs::Attrs;
 use super::error::{aws, has_code};
-use super::{Ctx, Provider, ProviderError, Status, Subject, kind_timing};
+use super::{Ctx, Hints, Provider, ProviderError, Status, Subject, kind_timing};
 
 const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+
+/// The clusters a refresh of add-ons or access entries lists (`ListAddons`,
+/// `ListAccessEntries`): those a declaration the state does not record names, and, when that is
+/// not known (`Hints::unrecorded` is `None`), the clusters of the recorded ids too (`cluster_of`
+/// an id). What the state records is otherwise read by id.
+fn searched_clusters<'h>(
+    hints: &'h Hints,
+    cluster_of: impl Fn(&'h str) -> Option<&'h str>,
+) -> BTreeSet<String> {
+    let mut clusters: BTreeSet<String> = hints
+        .names
+        .iter()
+        .filter(|n| hints.needs_search(n))
+        .cloned()
+        .collect();
+    if hints.unrecorded.is_none() {
+        clusters.extend(
+            hints
+                .ids
+                .iter()
+                .filter_map(|i| cluster_of(i))
+                .map(str::to_owned),
+        );
+    }
+    clusters
+}
 
 /// Every cluster name in the region (ListClusters, 100 per page), listed once per refresh.
 async fn cluster_names(
