@@ -624,7 +624,11 @@ impl Work {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ProviderError>>,
     {
-        let mut backoff: Option<Backoff> = None;
+        // One budget per kind of failure: a retry that first met "already done" (a lost answer
+        // whose request had taken effect) and is then throttled gets the throttling's patience,
+        // not what was left of the other's (which is one attempt).
+        let mut backoffs: Vec<(RetryClass, Backoff)> = Vec::new();
+        let mut attempts = 1;
         loop {
             let err = match attempt().await {
                 Ok(value) => return Ok(value),
@@ -633,11 +637,17 @@ impl Work {
             let Some(class) = classify(&err) else {
                 return Err(err);
             };
-            let backoff =
-                backoff.get_or_insert_with(|| Backoff::for_class(class, &self.provider.wait));
-            let Some(delay) = backoff.next_delay() else {
+            if !backoffs.iter().any(|(c, _)| *c == class) {
+                backoffs.push((class, Backoff::for_class(class, &self.provider.wait)));
+            }
+            let Some(delay) = backoffs
+                .iter_mut()
+                .find(|(c, _)| *c == class)
+                .and_then(|(_, b)| b.next_delay())
+            else {
                 return Err(err);
             };
+            attempts += 1;
             let why = match class {
                 RetryClass::Throttled => "throttled",
                 RetryClass::Ambiguous => "no answer",
@@ -645,10 +655,7 @@ impl Work {
                 RetryClass::AlreadyDone => "already done",
                 RetryClass::InUse => "still in use",
             };
-            self.step(
-                c,
-                &format!("retrying ({why}, attempt {}): {err}", backoff.attempts()),
-            );
+            self.step(c, &format!("retrying ({why}, attempt {attempts}): {err}"));
             if wait::pause(delay).await.is_err() {
                 return Err(ProviderError::Abandoned {
                     subject: err.subject().clone(),
