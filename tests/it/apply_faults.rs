@@ -599,7 +599,8 @@ async fn call_every_service(endpoint: &str) -> Vec<(&'static str, CallResult)> {
 /// The rates of issue 13: 20 % throttling, 5 % 5xx, 2 % connection resets, 3 % lost responses on
 /// creates, 20 ms on every answer. A single plan and a single apply must succeed: reads are
 /// retried for a bounded time, throttled buckets slow down, creates find what a lost answer
-/// made. No re-run, no duplicate, and once the faults stop the plan is empty.
+/// made. No re-run, no duplicate, and once the faults stop the plan is empty. Then one destroy
+/// through the same faults (any answer lost) leaves nothing.
 #[test]
 fn one_apply_converges_through_heavy_faults_without_a_rerun() {
     let emu = Emulator::start();
@@ -681,6 +682,42 @@ fn one_apply_converges_through_heavy_faults_without_a_rerun() {
     drop(proxy);
     assert_no_changes(&dir, &emu);
     eprintln!("fault figures: 1 apply, 0 re-runs, 0 duplicates, plan exit code 0 after");
+
+    // One destroy through the same faults, with the answers of any call lost now (a lost
+    // delete's retry finds the resource gone), leaves nothing of the stack.
+    let proxy = FaultProxy::start(
+        emu.port,
+        Faults {
+            lost_only_creates: false,
+            ..faults
+        },
+        seed ^ 0xde57,
+    );
+    let destroy = regionctl_env(
+        &dir,
+        &[
+            "destroy",
+            "--all-regions",
+            "--auto-approve",
+            "--allow-destroy",
+            "*",
+        ],
+        &via(&emu, &proxy),
+    );
+    let report = proxy.report();
+    assert_eq!(
+        destroy.code,
+        Some(0),
+        "one destroy must finish by itself:\n{report}\n{}",
+        destroy.describe()
+    );
+    drop(proxy);
+    let left = discrepancies(&BTreeMap::new(), &inventory(&emu));
+    assert!(
+        left.is_empty(),
+        "the destroy left resources of the stack:\n  {}\n{report}",
+        left.join("\n  ")
+    );
 }
 
 /// CreateKey takes no idempotency token and a key has no name, so only its identity tags tell a
