@@ -42,6 +42,9 @@ pub enum ProviderError {
         /// The AWS error code, e.g. `InvalidParameterValue`, or `HTTP 500` when the answer had none.
         code: String,
         message: String,
+        /// The answer's HTTP status: a 5xx is AWS's own failure, whichever code the service
+        /// gives it (`InternalServiceException`, `ServiceFailure` ...), and may be retried.
+        status: u16,
     },
     /// The request never got an AWS answer: connection refused, TLS, timeout, credentials.
     #[error("{subject} in {region}: {operation} could not reach AWS: {message}")]
@@ -254,6 +257,7 @@ impl ProviderError {
                     operation,
                     code,
                     message,
+                    status: service.raw().status(),
                 }
             }
             SdkError::ResponseError(response) => ProviderError::Aws {
@@ -262,6 +266,7 @@ impl ProviderError {
                 operation,
                 code: format!("HTTP {}", response.raw().status()),
                 message: "AWS answered something that is not a valid response".to_owned(),
+                status: response.raw().status(),
             },
             _ => ProviderError::Transport {
                 subject,

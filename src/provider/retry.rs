@@ -126,7 +126,19 @@ pub fn classify(err: &ProviderError) -> Option<RetryClass> {
                 }
             };
         }
-        ProviderError::Aws { code, message, .. } => (code.as_str(), message.as_str()),
+        ProviderError::Aws {
+            code,
+            message,
+            status,
+            ..
+        } => {
+            // A 5xx (but 501, "not implemented") is AWS's side failing, whatever the service
+            // calls it; throttling codes that come as 503 are classified as throttling below.
+            if *status >= 500 && *status != 501 && !THROTTLING.contains(&code.as_str()) {
+                return Some(RetryClass::Ambiguous);
+            }
+            (code.as_str(), message.as_str())
+        }
         // Foreign resources listed as blockers may still be draining (a load balancer Kubernetes
         // is deleting); the executor keeps the latest listing for its final error.
         ProviderError::Blocked { code, .. } => (code.as_str(), ""),
@@ -310,13 +322,48 @@ mod tests {
     use crate::provider::Subject;
 
     fn aws(code: &str, message: &str) -> ProviderError {
+        with_status(code, message, 400)
+    }
+
+    fn with_status(code: &str, message: &str, status: u16) -> ProviderError {
         ProviderError::Aws {
             subject: Subject::Resource("eu-west-1/vpc.main".parse().expect("valid")),
             region: "eu-west-1".into(),
             operation: "CreateSubnet",
             code: code.into(),
             message: message.into(),
+            status,
         }
+    }
+
+    /// Every service names its 500 in its own way (the tagging API `InternalServiceException`,
+    /// IAM `ServiceFailure`, CloudWatch `InternalServiceFault`): the status says it, and a
+    /// throttling code sent as a 503 stays throttling.
+    #[test]
+    fn any_5xx_is_aws_failing_whatever_its_code() {
+        use RetryClass::*;
+        for code in [
+            "InternalServiceException",
+            "ServiceFailure",
+            "InternalServiceFault",
+        ] {
+            assert_eq!(
+                classify(&with_status(code, "", 500)),
+                Some(Ambiguous),
+                "{code}"
+            );
+            assert_eq!(
+                classify(&with_status(code, "", 400)),
+                None,
+                "{code} as a 400"
+            );
+        }
+        assert_eq!(
+            classify(&with_status("RequestLimitExceeded", "", 503)),
+            Some(Throttled)
+        );
+        assert_eq!(classify(&with_status("SlowDown", "", 503)), Some(Throttled));
+        assert_eq!(classify(&with_status("NotImplemented", "", 501)), None);
     }
 
     #[test]

@@ -236,7 +236,7 @@ pub(in crate::provider) async fn delete(
                     p.wait_ready(ctx, &prior.id).await?;
                     match send_delete(p, ctx, &prior.id).await? {
                         Deleted::Started | Deleted::Gone => Ok(()),
-                        Deleted::Busy(_) => Err(err),
+                        Deleted::Busy(_) => Err(*err),
                     }
                 }
             }
@@ -248,7 +248,7 @@ enum Deleted {
     Started,
     Gone,
     /// InvalidReplicationGroupState, kept to report if waiting does not help.
-    Busy(ProviderError),
+    Busy(Box<ProviderError>),
 }
 
 async fn send_delete(p: &Provider, ctx: &Ctx<'_>, id: &str) -> Result<Deleted, ProviderError> {
@@ -265,7 +265,7 @@ async fn send_delete(p: &Provider, ctx: &Ctx<'_>, id: &str) -> Result<Deleted, P
     match answer {
         Ok(_) => Ok(Deleted::Started),
         Err(e) if has_code(&e, NOT_FOUND) => Ok(Deleted::Gone),
-        Err(e) if has_code(&e, BAD_STATE) => Ok(Deleted::Busy(mapped(e))),
+        Err(e) if has_code(&e, BAD_STATE) => Ok(Deleted::Busy(Box::new(mapped(e)))),
         Err(e) => Err(mapped(e)),
     }
 }
