@@ -549,17 +549,22 @@ impl Work {
             unprotect.insert("deletion_protection".into(), Value::Bool(false));
             prior = self.update(ctx, c, id, &unprotect).await?;
         }
+        // What the deletion cleans up after the resource is gone (a NAT gateway's Elastic IP)
+        // comes from this first read: a retry may find the resource gone already.
+        let computed = prior.computed.clone();
         let mut first = Some(prior);
-        let config = &config;
+        let (config, computed) = (&config, &computed);
         self.retrying(c, || {
             let known = first.take();
             async move {
                 let prior = match known {
                     Some(prior) => prior,
-                    // A retry: what the failed attempt left, if anything.
+                    // A retry: what the failed attempt left, if anything. Gone means the attempt
+                    // failed after the resource went (releasing a NAT gateway's address, say),
+                    // so what it had left to do is done now.
                     None => match self.provider.read(ctx, id).await? {
                         Some(prior) => prior,
-                        None => return Ok(()),
+                        None => return self.provider.delete_leftovers(ctx, computed).await,
                     },
                 };
                 self.provider.delete_and_wait(ctx, &prior, config).await

@@ -617,6 +617,7 @@ fn one_apply_converges_through_heavy_faults_without_a_rerun() {
         latency: Duration::from_millis(20),
         only: None,
         deny: None,
+        fail_first: None,
     };
     // `FAULT_SEED=<n>` draws other faults (exploration; docs/testing.md).
     let seed = std::env::var("FAULT_SEED")
@@ -770,5 +771,79 @@ fn a_lost_create_key_answer_makes_no_second_key() {
         Some(1),
         "{lost} lost answers: {keys}\n{}",
         run.describe()
+    );
+}
+
+/// A NAT gateway's deletion ends by releasing the Elastic IP regionctl allocated for it. When
+/// that release fails more often than the SDK retries (three 5xx answers), the executor tries
+/// the deletion again and finds the gateway already gone: it must still release the address,
+/// not call the deletion done and leave the address allocated and billed (found by the
+/// heavy-faults test's destroy, seed 136).
+#[test]
+fn a_release_that_outlasts_the_sdk_retries_still_frees_the_nat_gateways_address() {
+    let emu = Emulator::start();
+    let dir = crate::harness::fresh_dir("apply_faults", "nat_release");
+    std::fs::create_dir_all(dir.join("envs/us-east-1")).expect("mkdir");
+    std::fs::write(
+        dir.join("regionctl.yaml"),
+        "project: natrelease\nbackend:\n  local: {}\n",
+    )
+    .expect("write regionctl.yaml");
+    std::fs::write(
+        dir.join("envs/us-east-1/main.yaml"),
+        "region: us-east-1\nresources:\n  vpc.main:\n    cidr_block: 10.7.0.0/16\n  \
+         subnet.public:\n    vpc_id: \"${vpc.main.id}\"\n    availability_zone: us-east-1a\n    \
+         cidr_block: 10.7.0.0/20\n  internet_gateway.main:\n    vpc_id: \"${vpc.main.id}\"\n  \
+         nat_gateway.main:\n    subnet_id: \"${subnet.public.id}\"\n    \
+         connectivity_type: public\n    depends_on: [\"internet_gateway.main\"]\n",
+    )
+    .expect("write the environment");
+    let applied = regionctl_env(
+        &dir,
+        &["apply", "--all-regions", "--auto-approve"],
+        &emu.env(),
+    );
+    assert_eq!(applied.code, Some(0), "{}", applied.describe());
+    let addresses = "ec2 = client('ec2', 'us-east-1')\n\
+                     print(json.dumps([a['AllocationId'] for a in ec2.describe_addresses()['Addresses']]))\n";
+    let before: J = serde_json::from_str(&emu.boto3(addresses)).expect("the addresses");
+    assert_eq!(before.as_array().map(Vec::len), Some(1), "{before}");
+
+    let faults = Faults {
+        only: Some(|r: &RequestInfo| r.operation == "ReleaseAddress"),
+        fail_first: Some(3),
+        ..Faults::default()
+    };
+    let proxy = FaultProxy::start(emu.port, faults, 0);
+    let destroyed = regionctl_env(
+        &dir,
+        &[
+            "destroy",
+            "--all-regions",
+            "--auto-approve",
+            "--allow-destroy",
+            "*",
+        ],
+        &via(&emu, &proxy),
+    );
+    let report = proxy.report();
+    assert_eq!(
+        proxy.count("ec2", Fault::ServerError),
+        3,
+        "the first three releases fail:\n{report}"
+    );
+    assert_eq!(
+        destroyed.code,
+        Some(0),
+        "{report}\n{}",
+        destroyed.describe()
+    );
+    drop(proxy);
+    let after: J = serde_json::from_str(&emu.boto3(addresses)).expect("the addresses");
+    assert_eq!(
+        after.as_array().map(Vec::len),
+        Some(0),
+        "the gateway's address is still allocated: {after}\n{report}\n{}",
+        destroyed.describe()
     );
 }

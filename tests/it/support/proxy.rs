@@ -103,6 +103,10 @@ pub struct Faults {
     /// Lost responses only on creates ([`RequestInfo::is_create`]); other requests drawn into
     /// the lost-response share pass.
     pub lost_only_creates: bool,
+    /// When set, the first n requests that `only` accepts get a 5xx and every later one
+    /// passes, whatever the probabilities: one step made to fail just often enough to outlast
+    /// the SDK's own retries.
+    pub fail_first: Option<u64>,
     /// Added before every answer (and before every fault), as a network would.
     pub latency: Duration,
 }
@@ -126,6 +130,8 @@ struct Shared {
     stop: AtomicBool,
     // Alternates the variants of a fault (503/500, Throttling/PriorRequestNotComplete).
     variant: AtomicU64,
+    // Requests counted against `Faults::fail_first`.
+    failed_first: AtomicU64,
 }
 
 /// A running proxy; stops accepting connections when dropped.
@@ -156,6 +162,7 @@ impl FaultProxy {
             decisions: Mutex::default(),
             stop: AtomicBool::new(false),
             variant: AtomicU64::new(0),
+            failed_first: AtomicU64::new(0),
         });
         let accept_shared = Arc::clone(&shared);
         thread::spawn(move || {
@@ -273,6 +280,13 @@ impl Shared {
             && !only(info)
         {
             return Fault::Pass;
+        }
+        if let Some(n) = self.faults.fail_first {
+            return if self.failed_first.fetch_add(1, Ordering::SeqCst) < n {
+                Fault::ServerError
+            } else {
+                Fault::Pass
+            };
         }
         let draw = {
             let mut streams = lock(&self.streams);
