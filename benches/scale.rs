@@ -26,7 +26,10 @@
 //! - `REGIONCTL_BIN` the binary to measure (default: the one cargo built for this bench; set it
 //!   to a copy when other builds share the target directory);
 //! - `SCALE_PROJECT_OUT=<dir>` only writes the generated project to `<dir>` and exits (to try it
-//!   by hand: `SCALE_PROJECT_OUT=/tmp/p2002 cargo bench --bench scale`).
+//!   by hand: `SCALE_PROJECT_OUT=/tmp/p2002 cargo bench --bench scale`);
+//! - `SCALE_MODULE=issue16` calls the module issue 16 measured (20 resources a call, kept in
+//!   `benches/fixtures/eks-platform-issue16`) instead of today's, 25 times per region by default:
+//!   the issue's 2,002-resource project like for like (2,004 with today's global IAM).
 //!
 //! Run with `cargo bench --bench scale` (needs Python with moto; `scripts/emulator-env` sets it
 //! up). Under `cargo test --all-targets` it runs once with one call per region (82 resources), to
@@ -87,7 +90,15 @@ fn main() {
             .filter(|&n| n > 0)
             .unwrap_or(default)
     };
-    let per_region = knob("SCALE_PER_REGION", if benching { 14 } else { 1 });
+    let shape = match std::env::var("SCALE_MODULE").as_deref() {
+        Err(_) | Ok("" | "example") => Shape::EXAMPLE,
+        Ok("issue16") => Shape::ISSUE16,
+        Ok(other) => panic!("SCALE_MODULE={other}: `example` (default) or `issue16`"),
+    };
+    let per_region = knob(
+        "SCALE_PER_REGION",
+        if benching { shape.per_region } else { 1 },
+    );
     let iterations = knob("BENCH_ITERATIONS", 1);
     let plans = knob("PLAN_ITERATIONS", if benching { 5 } else { 1 });
     assert!(
@@ -98,10 +109,10 @@ fn main() {
     if let Some(out) = std::env::var_os("SCALE_PROJECT_OUT") {
         let out = PathBuf::from(out);
         std::fs::create_dir_all(&out).expect("create SCALE_PROJECT_OUT");
-        generate(&out, per_region);
+        generate(&out, per_region, &shape);
         println!(
             "wrote a project of {} resources to {}",
-            resources(per_region),
+            shape.resources(per_region),
             out.display()
         );
         return;
@@ -131,7 +142,7 @@ fn main() {
     for i in 0..iterations {
         emu.reset();
         let dir = harness::fresh_dir("bench", &format!("scale-{i}"));
-        generate(&dir, per_region);
+        generate(&dir, per_region, &shape);
         // moto builds each region's backends on their first request after a reset (the IAM one
         // loads every AWS managed policy): a plan touches them all and creates nothing.
         emu.boto3("client('iam', 'us-east-1').list_roles()");
@@ -139,7 +150,11 @@ fn main() {
 
         let applied = m.run(&dir, &["apply", "--all-regions", "--auto-approve"]);
         let made = summary(&applied.stdout, "Apply complete: ");
-        assert_eq!(made, resources(per_region), "every resource was created");
+        assert_eq!(
+            made,
+            shape.resources(per_region),
+            "every resource was created"
+        );
         push("1 apply (empty account)", applied);
 
         for _ in 0..plans {
@@ -182,12 +197,13 @@ fn main() {
         "VmHWM polled from /proc"
     };
     println!(
-        "regionctl scale benchmark against moto: the eks-platform module called {per_region} \
+        "regionctl scale benchmark against moto: the eks-platform module ({}) called {per_region} \
          time(s) in each of {} regions plus global IAM ({} resources); {iterations} apply/destroy \
          run(s), {plans} plan(s) per plan scenario; REGIONCTL_POLL_INTERVAL_MS={POLL_INTERVAL_MS}; \
          requests counted by the emulator; peak memory is the {memory}\n",
+        shape.name,
         REGIONS.len(),
-        resources(per_region),
+        shape.resources(per_region),
     );
     println!(
         "  {:<40} {:>9} {:>9} {:>9} {:>18} {:>20}",
@@ -229,23 +245,59 @@ fn main() {
     }
 }
 
-/// 36 resources per call, plus the global IAM roles and policy (4).
-fn resources(per_region: usize) -> usize {
-    per_region * REGIONS.len() * 36 + 4
+/// Which module the generated project calls.
+struct Shape {
+    name: &'static str,
+    /// The module's directory, from the repository root.
+    module: &'static str,
+    per_call: usize,
+    /// Calls per region under `cargo bench`: about 2,000 resources.
+    per_region: usize,
+    /// The inputs today's module takes beyond the issue-16 module's.
+    grown_inputs: bool,
 }
 
-/// Writes the project: the repository's `regionctl.yaml`, module and global IAM roles, and one
-/// environment per region calling the module `per_region` times, each call with its own names
-/// and its own /16.
-fn generate(dir: &Path, per_region: usize) {
+impl Shape {
+    const EXAMPLE: Shape = Shape {
+        name: "today's example module, 36 resources a call",
+        module: "modules/eks-platform",
+        per_call: 36,
+        per_region: 14,
+        grown_inputs: true,
+    };
+    const ISSUE16: Shape = Shape {
+        name: "issue 16's module, 20 resources a call",
+        module: "benches/fixtures/eks-platform-issue16",
+        per_call: 20,
+        per_region: 25,
+        grown_inputs: false,
+    };
+
+    /// The calls' resources plus the global IAM roles and policy (4).
+    fn resources(&self, per_region: usize) -> usize {
+        per_region * REGIONS.len() * self.per_call + 4
+    }
+}
+
+/// Writes the project: the repository's `regionctl.yaml` and global IAM roles, the shape's
+/// module as `modules/eks-platform`, and one environment per region calling it `per_region`
+/// times, each call with its own names and its own /16.
+fn generate(dir: &Path, per_region: usize, shape: &Shape) {
     let root = harness::repo_root();
     std::fs::copy(root.join("regionctl.yaml"), dir.join("regionctl.yaml"))
         .expect("copy regionctl.yaml");
-    harness::copy_tree(&root.join("modules"), &dir.join("modules"));
+    harness::copy_tree(&root.join(shape.module), &dir.join("modules/eks-platform"));
     let global = dir.join("envs/global");
     std::fs::create_dir_all(&global).expect("create envs/global");
     std::fs::copy(root.join("envs/global/iam.yaml"), global.join("iam.yaml"))
         .expect("copy the global IAM roles");
+    let grown_inputs = if shape.grown_inputs {
+        "      ci_role_arn: \"${env.global.iam_role.ci_deployer.arn}\"\n      \
+         lb_controller_policy_arn: \"${env.global.iam_policy.lb_controller.arn}\"\n      \
+         alert_email: oncall@example.com\n"
+    } else {
+        ""
+    };
     for (r, (region, short, azs)) in REGIONS.iter().enumerate() {
         let mut yaml = format!(
             "# Generated by benches/scale.rs: {per_region} call(s) of the eks-platform module.\n\
@@ -259,10 +311,7 @@ fn generate(dir: &Path, per_region: usize) {
                  name: s-{short}-{i:02}\n      cidr: 10.{octet}.0.0/16\n      azs: [{}]\n      \
                  public_access_cidrs: [203.0.113.0/24]\n      \
                  cluster_role_arn: \"${{env.global.iam_role.eks_cluster.arn}}\"\n      \
-                 node_role_arn: \"${{env.global.iam_role.eks_node.arn}}\"\n      \
-                 ci_role_arn: \"${{env.global.iam_role.ci_deployer.arn}}\"\n      \
-                 lb_controller_policy_arn: \"${{env.global.iam_policy.lb_controller.arn}}\"\n      \
-                 alert_email: oncall@example.com\n",
+                 node_role_arn: \"${{env.global.iam_role.eks_node.arn}}\"\n{grown_inputs}",
                 azs.join(", ")
             );
         }
