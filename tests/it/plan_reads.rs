@@ -75,6 +75,19 @@ async fn a_full_plan_reads_what_state_records_by_id_and_searches_only_for_the_re
         Some(addons as u64),
         "one DescribeAddon per recorded add-on: {counts:?}"
     );
+    // Clusters and node groups, recorded, are described while the tag index is read, and once
+    // each for every EKS kind that needs them.
+    for (kind, describe) in [
+        (regionctl::kind::Kind::EksCluster, "DescribeCluster"),
+        (regionctl::kind::Kind::EksNodeGroup, "DescribeNodegroup"),
+    ] {
+        let n = spec.resources.values().filter(|r| r.kind == kind).count();
+        assert_eq!(
+            counts.get(describe).copied(),
+            Some(n as u64),
+            "one {describe} per recorded {kind:?}: {counts:?}"
+        );
+    }
 
     // A recorded add-on deleted behind regionctl's back is read as gone and made again.
     emu.boto3(&format!(

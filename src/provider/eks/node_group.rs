@@ -51,7 +51,23 @@ pub(in crate::provider) async fn refresh(
     // about (named by the spec, recorded in state), its list of the stack's node groups stands
     // in for ListNodegroups of every cluster. Any one missing (not made yet, or made moments ago
     // and not indexed yet) takes the full path below.
-    if let Some(indexed) = tag_index::node_groups(p, &subject, region).await?
+    let index = tag_index::node_groups(p, &subject, region);
+    let indexed = if hints.only_recorded() && p.memo.is_on() {
+        // Every node group wanted is recorded: describe them while the index's pages are read
+        // rather than after; the memo keeps the answers for the loop below.
+        let recorded = async {
+            for (cluster, name) in hints.ids.iter().filter_map(|id| split_id(id)) {
+                describe_once(p, &subject, region, cluster, name).await?;
+            }
+            Ok::<_, ProviderError>(())
+        };
+        let (recorded, indexed) = tokio::join!(recorded, index);
+        recorded?;
+        indexed?
+    } else {
+        index.await?
+    };
+    if let Some(indexed) = indexed
         && hints.ids.iter().all(|id| {
             split_id(id).is_some_and(|(c, n)| indexed.contains(&(c.to_owned(), n.to_owned())))
         })
@@ -62,7 +78,7 @@ pub(in crate::provider) async fn refresh(
     {
         let mut out = Vec::new();
         for (cluster, name) in &indexed {
-            if let Some(group) = describe(p, &subject, region, cluster, name).await?
+            if let Some(group) = describe_once(p, &subject, region, cluster, name).await?
                 && is_ours(p, group.tags.as_ref())
             {
                 out.push(observe(region, group));
@@ -103,7 +119,7 @@ pub(in crate::provider) async fn refresh(
             Err(e) => return Err(aws(&subject, region, "ListNodegroups")(e)),
         };
         for name in names {
-            if let Some(group) = describe(p, &subject, region, &cluster, &name).await?
+            if let Some(group) = describe_once(p, &subject, region, &cluster, &name).await?
                 && is_ours(p, group.tags.as_ref())
             {
                 out.push(observe(region, group));
@@ -111,6 +127,25 @@ pub(in crate::provider) async fn refresh(
         }
     }
     Ok(out)
+}
+
+/// [`describe`], once per refresh batch (the memo).
+async fn describe_once(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Nodegroup>, ProviderError> {
+    let group = p
+        .memo
+        .get_or_read(
+            "eks:DescribeNodegroup",
+            &format!("{region}/{cluster}/{name}"),
+            || describe(p, subject, region, cluster, name),
+        )
+        .await?;
+    Ok(group.as_ref().clone())
 }
 
 async fn describe(
