@@ -24,7 +24,9 @@
 //! - the cluster and node group refreshes take their lists from the index only when every
 //!   cluster (node group) the spec names or the state records is in it; one missing (not made
 //!   yet, or made moments ago) sends the refresh down the full path, ListClusters
-//!   (ListNodegroups of every cluster of the stack);
+//!   (ListNodegroups of every cluster of the stack). When the state records every one, they
+//!   are described while the index is read, not after it (its pages are slow in a large
+//!   region), and the index then only adds a stray of the stack that nothing records;
 //! - what the index can still get wrong is a tag changed in the last moments (a plan may show a
 //!   tag change already made, or miss one made seconds ago): the user tags of these kinds
 //!   only, and the next plan sees it. Identity tags do not change once written.

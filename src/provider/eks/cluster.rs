@@ -47,12 +47,13 @@ pub(in crate::provider) async fn refresh(
         // Every cluster wanted is recorded: describe them while the index's pages are read
         // rather than after (in a large region those pages take seconds). The memo keeps the
         // answers for the loop below and for the other EKS kinds.
-        let recorded = async {
-            for name in &hints.ids {
-                describe_cluster_once(p, &subject, region, name).await?;
+        let recorded = super::all_at_once(p, hints.ids.iter().cloned(), |p, name| {
+            let (subject, region) = (subject.clone(), region.to_owned());
+            async move {
+                describe_cluster_once(&p, &subject, &region, &name).await?;
+                Ok(())
             }
-            Ok::<_, ProviderError>(())
-        };
+        });
         let (recorded, indexed) = tokio::join!(recorded, index);
         recorded?;
         indexed?

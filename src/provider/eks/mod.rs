@@ -55,6 +55,33 @@ fn searched_clusters<'h>(
     clusters
 }
 
+/// Runs `read` for every item at once, each in its own task, for reads that depend on nothing
+/// but their id: one after another, each waits for the previous answer, which on a busy
+/// endpoint is slower than the (service, region) rate limit that still paces them all.
+async fn all_at_once<T, F, Fut>(
+    p: &Provider,
+    items: impl IntoIterator<Item = T>,
+    read: F,
+) -> Result<(), ProviderError>
+where
+    F: Fn(Provider, T) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ProviderError>> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for item in items {
+        set.spawn(read(p.clone(), item));
+    }
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(result) => result?,
+            // A panicking read is a bug; re-raise it rather than report a partial view.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// Every cluster name in the region (ListClusters, 100 per page), listed once per refresh.
 async fn cluster_names(
     p: &Provider,

@@ -55,12 +55,15 @@ pub(in crate::provider) async fn refresh(
     let indexed = if hints.only_recorded() && p.memo.is_on() {
         // Every node group wanted is recorded: describe them while the index's pages are read
         // rather than after; the memo keeps the answers for the loop below.
-        let recorded = async {
-            for (cluster, name) in hints.ids.iter().filter_map(|id| split_id(id)) {
-                describe_once(p, &subject, region, cluster, name).await?;
+        let recorded = super::all_at_once(p, hints.ids.iter().cloned(), |p, id| {
+            let (subject, region) = (subject.clone(), region.to_owned());
+            async move {
+                if let Some((cluster, name)) = split_id(&id) {
+                    describe_once(&p, &subject, &region, cluster, name).await?;
+                }
+                Ok(())
             }
-            Ok::<_, ProviderError>(())
-        };
+        });
         let (recorded, indexed) = tokio::join!(recorded, index);
         recorded?;
         indexed?
