@@ -20,6 +20,14 @@ use crate::support::proxy::{Fault, FaultProxy, Faults, RequestInfo};
 
 const STACK: &str = "platform";
 const REGIONS: &[&str] = &["us-east-1", "eu-west-1", "ap-southeast-1"];
+/// Destroys the whole stack without asking.
+const DESTROY_ALL: [&str; 5] = [
+    "destroy",
+    "--all-regions",
+    "--auto-approve",
+    "--allow-destroy",
+    "*",
+];
 /// Applies allowed before the platform must have converged: each fault sequence that outlasts
 /// the SDK's three attempts fails one resource (and what depends on it) for one run.
 const MAX_APPLIES: usize = 6;
@@ -694,17 +702,7 @@ fn one_apply_converges_through_heavy_faults_without_a_rerun() {
         },
         seed ^ 0xde57,
     );
-    let destroy = regionctl_env(
-        &dir,
-        &[
-            "destroy",
-            "--all-regions",
-            "--auto-approve",
-            "--allow-destroy",
-            "*",
-        ],
-        &via(&emu, &proxy),
-    );
+    let destroy = regionctl_env(&dir, &DESTROY_ALL, &via(&emu, &proxy));
     let report = proxy.report();
     assert_eq!(
         destroy.code,
@@ -815,17 +813,7 @@ fn a_release_that_outlasts_the_sdk_retries_still_frees_the_nat_gateways_address(
         ..Faults::default()
     };
     let proxy = FaultProxy::start(emu.port, faults, 0);
-    let destroyed = regionctl_env(
-        &dir,
-        &[
-            "destroy",
-            "--all-regions",
-            "--auto-approve",
-            "--allow-destroy",
-            "*",
-        ],
-        &via(&emu, &proxy),
-    );
+    let destroyed = regionctl_env(&dir, &DESTROY_ALL, &via(&emu, &proxy));
     let report = proxy.report();
     assert_eq!(
         proxy.count("ec2", Fault::ServerError),

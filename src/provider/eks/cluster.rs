@@ -42,24 +42,17 @@ pub(in crate::provider) async fn refresh(
     // (named by the spec, recorded in state), its list of the stack's clusters stands in for
     // ListClusters and a DescribeCluster of every cluster in the region. One missing (not made
     // yet, or made moments ago and not indexed yet) takes the full path.
+    // When every cluster wanted is recorded, they are described while the index is read; the
+    // memo keeps the answers for the loop below and for the other EKS kinds.
     let index = tag_index::clusters(p, &subject, region);
-    let indexed = if hints.only_recorded() && p.memo.is_on() {
-        // Every cluster wanted is recorded: describe them while the index's pages are read
-        // rather than after (in a large region those pages take seconds). The memo keeps the
-        // answers for the loop below and for the other EKS kinds.
-        let recorded = super::all_at_once(p, hints.ids.iter().cloned(), |p, name| {
-            let (subject, region) = (subject.clone(), region.to_owned());
-            async move {
-                describe_cluster_once(&p, &subject, &region, &name).await?;
-                Ok(())
-            }
-        });
-        let (recorded, indexed) = tokio::join!(recorded, index);
-        recorded?;
-        indexed?
-    } else {
-        index.await?
-    };
+    let indexed = super::index_while_describing(p, hints, index, |p, name| {
+        let (subject, region) = (subject.clone(), region.to_owned());
+        async move {
+            describe_cluster_once(&p, &subject, &region, &name).await?;
+            Ok(())
+        }
+    })
+    .await?;
     if let Some(indexed) = indexed
         && hints
             .names

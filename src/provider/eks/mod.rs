@@ -82,6 +82,29 @@ where
     Ok(())
 }
 
+/// What the region's tag index lists (`index`), with the ids the state records described by
+/// `describe` at the same time rather than after, when the state records everything the refresh
+/// wants (`Hints::only_recorded`): in a large region the index's pages take seconds.
+/// `describe` goes through the memo, where the refresh then finds its answers.
+async fn index_while_describing<T, F, Fut>(
+    p: &Provider,
+    hints: &Hints,
+    index: impl std::future::Future<Output = Result<Option<T>, ProviderError>>,
+    describe: F,
+) -> Result<Option<T>, ProviderError>
+where
+    F: Fn(Provider, String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ProviderError>> + Send + 'static,
+{
+    if !(hints.only_recorded() && p.memo.is_on()) {
+        return index.await;
+    }
+    let recorded = all_at_once(p, hints.ids.iter().cloned(), describe);
+    let (recorded, indexed) = tokio::join!(recorded, index);
+    recorded?;
+    indexed
+}
+
 /// Every cluster name in the region (ListClusters, 100 per page), listed once per refresh.
 async fn cluster_names(
     p: &Provider,

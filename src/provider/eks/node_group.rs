@@ -51,25 +51,19 @@ pub(in crate::provider) async fn refresh(
     // about (named by the spec, recorded in state), its list of the stack's node groups stands
     // in for ListNodegroups of every cluster. Any one missing (not made yet, or made moments ago
     // and not indexed yet) takes the full path below.
+    // When every node group wanted is recorded, they are described while the index is read;
+    // the memo keeps the answers for the loop below.
     let index = tag_index::node_groups(p, &subject, region);
-    let indexed = if hints.only_recorded() && p.memo.is_on() {
-        // Every node group wanted is recorded: describe them while the index's pages are read
-        // rather than after; the memo keeps the answers for the loop below.
-        let recorded = super::all_at_once(p, hints.ids.iter().cloned(), |p, id| {
-            let (subject, region) = (subject.clone(), region.to_owned());
-            async move {
-                if let Some((cluster, name)) = split_id(&id) {
-                    describe_once(&p, &subject, &region, cluster, name).await?;
-                }
-                Ok(())
+    let indexed = super::index_while_describing(p, hints, index, |p, id| {
+        let (subject, region) = (subject.clone(), region.to_owned());
+        async move {
+            if let Some((cluster, name)) = split_id(&id) {
+                describe_once(&p, &subject, &region, cluster, name).await?;
             }
-        });
-        let (recorded, indexed) = tokio::join!(recorded, index);
-        recorded?;
-        indexed?
-    } else {
-        index.await?
-    };
+            Ok(())
+        }
+    })
+    .await?;
     if let Some(indexed) = indexed
         && hints.ids.iter().all(|id| {
             split_id(id).is_some_and(|(c, n)| indexed.contains(&(c.to_owned(), n.to_owned())))
