@@ -127,6 +127,19 @@ pub(in crate::provider) async fn kms_keys(
     .await
 }
 
+/// This stack's SNS topics in `region` as the index lists them, by ARN; `None` outside a refresh
+/// batch or when the index may not be read.
+pub(in crate::provider) async fn sns_topics(
+    p: &Provider,
+    subject: &Subject,
+    region: &str,
+) -> Result<Option<BTreeSet<String>>, ProviderError> {
+    listed(p, subject, region, |arn| {
+        (arn.split(':').nth(2) == Some("sns")).then(|| arn.to_owned())
+    })
+    .await
+}
+
 /// What `pick` makes of the ARNs of the region's index that it recognises; `None` outside a
 /// refresh batch or when the index may not be read (then it says nothing of what exists).
 async fn listed<T: Ord>(

@@ -155,4 +155,35 @@ async fn a_full_plan_reads_what_state_records_by_id_and_searches_only_for_the_re
         "{}",
         run.describe()
     );
+
+    // The same for an SNS topic: the region's topics are not listed, the index shows it.
+    let stray_topic = Res::new("eu-west-1/sns_topic.stray");
+    provider
+        .create_and_wait(&stray_topic.ctx(), &attrs(json!({"name": "stray-topic"})))
+        .await
+        .expect("create the stray topic");
+    let run = plan(&[
+        "--json",
+        "--allow-destroy",
+        "eu-west-1/kms_key.stray",
+        "--allow-destroy",
+        "eu-west-1/sns_topic.stray",
+    ]);
+    let deleted: Vec<String> = planned_changes(&run)
+        .into_iter()
+        .filter(|(_, actions, _)| actions == &json!(["delete"]))
+        .map(|(a, _, _)| a)
+        .collect();
+    assert_eq!(
+        deleted,
+        ["eu-west-1/kms_key.stray", "eu-west-1/sns_topic.stray"],
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        requests(&run.stderr).get("ListTopics"),
+        None,
+        "{}",
+        run.describe()
+    );
 }

@@ -6,7 +6,8 @@
 //! paginated listing per region, then GetTopicAttributes and ListTagsForResource for each listed
 //! topic whose name the spec gives (hints) or whose ARN the state records: reading every topic
 //! of the account would cost two requests per topic of every other application. When the state
-//! records every topic wanted, each is read by its ARN and nothing is listed.
+//! records every topic wanted, each is read by its ARN and nothing is listed; the region's tag
+//! index then shows a topic of the stack that nothing records or declares.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -17,6 +18,7 @@ use crate::kind::Kind;
 use crate::provider::attr_map;
 use crate::provider::attrs::{Attrs, Desired, opt_s, s, user_tags};
 use crate::provider::error::{aws, has_code};
+use crate::provider::tag_index;
 use crate::provider::{Ctx, Hints, Observed, Provider, ProviderError, STACK_TAG, Status, Subject};
 use crate::spec::schema::compare::{AttrCmp, compare};
 use crate::spec::value::Value;
@@ -31,10 +33,22 @@ pub(in crate::provider) async fn refresh(
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    // Every topic wanted is recorded: read each by its ARN, with no listing.
+    // Every topic wanted is recorded: read each by its ARN, with no listing. The region's tag
+    // index (read anyway) still shows a topic of this stack that nothing records or declares
+    // any more (made by a run killed before it saved): it is read too, so it is deleted, not left.
     if hints.only_recorded() && !p.everything() {
+        let indexed = tag_index::sns_topics(p, &subject, region)
+            .await?
+            .unwrap_or_default();
         for arn in &hints.ids {
             out.extend(describe(p, &subject, region, arn).await?);
+        }
+        for arn in indexed.difference(&hints.ids) {
+            if let Some(found) = describe(p, &subject, region, arn).await?
+                && p.keeps(found.tags.get(STACK_TAG))
+            {
+                out.push(found);
+            }
         }
         return Ok(out);
     }
