@@ -6,6 +6,11 @@ UpdateRole omits them; IAM leaves an omitted parameter unchanged.
 moto 5.2 deletes a managed policy that is still attached to a role, user or group (leaving the
 attachment behind) or that still has non-default versions; IAM refuses both with DeleteConflict
 ("You must detach the policy ... and delete all of its versions except the default").
+
+moto 5.2 counts a second AttachRolePolicy of a policy the role already has as a second
+attachment (it guards groups, not roles), so after the one DetachRolePolicy the policy still
+counts as attached and DeletePolicy is refused forever. IAM's AttachRolePolicy of an attached
+policy changes nothing; a retried AttachRolePolicy (its first answer lost) is exactly that.
 """
 
 from moto.core.responses import EmptyResult
@@ -49,7 +54,17 @@ def delete_policy(self, policy_arn):
     _original_delete_policy(self, policy_arn)
 
 
+_original_attach_role_policy = IAMBackend.attach_role_policy
+
+
+def attach_role_policy(self, policy_arn, role_name):
+    if policy_arn in self.get_role(role_name).managed_policies:
+        return
+    _original_attach_role_policy(self, policy_arn, role_name)
+
+
 def install() -> None:
+    IAMBackend.attach_role_policy = attach_role_policy
     IAMBackend.delete_policy = delete_policy
     IAMBackend.update_role = update_role
     IamResponse.update_role = r_update_role
