@@ -49,6 +49,24 @@ fn via(emu: &Emulator, proxy: &FaultProxy) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// A fresh project of stack `project` with one environment, us-east-1, holding `resources`
+/// (the YAML under `resources:`), its state kept locally.
+fn us_east_1_project(name: &str, project: &str, resources: &str) -> std::path::PathBuf {
+    let dir = crate::harness::fresh_dir("apply_faults", name);
+    std::fs::create_dir_all(dir.join("envs/us-east-1")).expect("mkdir");
+    std::fs::write(
+        dir.join("regionctl.yaml"),
+        format!("project: {project}\nbackend:\n  local: {{}}\n"),
+    )
+    .expect("write regionctl.yaml");
+    std::fs::write(
+        dir.join("envs/us-east-1/main.yaml"),
+        format!("region: us-east-1\nresources:\n{resources}"),
+    )
+    .expect("write the environment");
+    dir
+}
+
 /// What one kind holds: key (the `regionctl:address` tag, or `name type set-id` for records)
 /// to the ids found under it.
 type Inventory = BTreeMap<String, BTreeMap<String, Vec<String>>>;
@@ -726,19 +744,11 @@ fn one_apply_converges_through_heavy_faults_without_a_rerun() {
 #[test]
 fn a_lost_create_key_answer_makes_no_second_key() {
     let emu = Emulator::start();
-    let dir = crate::harness::fresh_dir("apply_faults", "lost_create_key");
-    std::fs::create_dir_all(dir.join("envs/us-east-1")).expect("mkdir");
-    std::fs::write(
-        dir.join("regionctl.yaml"),
-        "project: keys\nbackend:\n  local: {}\n",
-    )
-    .expect("write regionctl.yaml");
-    std::fs::write(
-        dir.join("envs/us-east-1/main.yaml"),
-        "region: us-east-1\nresources:\n  kms_key.data:\n    description: data at rest\n    \
-         enable_key_rotation: true\n",
-    )
-    .expect("write the environment");
+    let dir = us_east_1_project(
+        "lost_create_key",
+        "keys",
+        "  kms_key.data:\n    description: data at rest\n    enable_key_rotation: true\n",
+    );
     let faults = Faults {
         lost_response: 1.0,
         only: Some(|r: &RequestInfo| r.operation == "CreateKey"),
@@ -780,22 +790,15 @@ fn a_lost_create_key_answer_makes_no_second_key() {
 #[test]
 fn a_release_that_outlasts_the_sdk_retries_still_frees_the_nat_gateways_address() {
     let emu = Emulator::start();
-    let dir = crate::harness::fresh_dir("apply_faults", "nat_release");
-    std::fs::create_dir_all(dir.join("envs/us-east-1")).expect("mkdir");
-    std::fs::write(
-        dir.join("regionctl.yaml"),
-        "project: natrelease\nbackend:\n  local: {}\n",
-    )
-    .expect("write regionctl.yaml");
-    std::fs::write(
-        dir.join("envs/us-east-1/main.yaml"),
-        "region: us-east-1\nresources:\n  vpc.main:\n    cidr_block: 10.7.0.0/16\n  \
+    let dir = us_east_1_project(
+        "nat_release",
+        "natrelease",
+        "  vpc.main:\n    cidr_block: 10.7.0.0/16\n  \
          subnet.public:\n    vpc_id: \"${vpc.main.id}\"\n    availability_zone: us-east-1a\n    \
          cidr_block: 10.7.0.0/20\n  internet_gateway.main:\n    vpc_id: \"${vpc.main.id}\"\n  \
          nat_gateway.main:\n    subnet_id: \"${subnet.public.id}\"\n    \
          connectivity_type: public\n    depends_on: [\"internet_gateway.main\"]\n",
-    )
-    .expect("write the environment");
+    );
     let applied = regionctl_env(
         &dir,
         &["apply", "--all-regions", "--auto-approve"],

@@ -58,22 +58,13 @@ pub(in crate::provider) async fn refresh(
     let subject = Subject::Kind(Kind::EksAccessEntry);
     // As for add-ons: a cluster is searched (ListAccessEntries) only where a declaration the
     // state does not record may have an entry to find; recorded entries are read by id.
-    let mut clusters = super::searched_clusters(hints, |i| split_id(i).map(|(c, _)| c));
+    let mut clusters = super::searched_clusters(hints, split_id);
     // `adopt aws` lists every cluster's entries (as the add-on kind does): without hints it
     // found none.
     if p.everything() {
         clusters.extend(super::cluster_names(p, &subject, region).await?);
     }
-    let recorded: Vec<(&str, &str)> = if hints.unrecorded.is_some() {
-        hints
-            .ids
-            .iter()
-            .filter_map(|i| split_id(i))
-            .filter(|(c, _)| !clusters.contains(*c))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let recorded = super::recorded_outside(hints, &clusters, split_id);
     let client = p.clients.eks(region);
     let mut out = Vec::new();
     for cluster in &clusters {

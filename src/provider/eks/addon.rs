@@ -44,7 +44,7 @@ pub(in crate::provider) async fn refresh(
     // A cluster is searched (ListAddons, then each add-on of the stack) where a declaration the
     // state does not record may have an add-on to find; the add-ons the state records are read
     // by their ids alone, so a plan with nothing to create lists nothing.
-    let mut clusters = super::searched_clusters(hints, |i| split_id(i).map(|(c, _)| c));
+    let mut clusters = super::searched_clusters(hints, split_id);
     if p.everything() {
         clusters.extend(super::cluster_names(p, &subject, region).await?);
     }
@@ -73,15 +73,10 @@ pub(in crate::provider) async fn refresh(
             }
         }
     }
-    if hints.unrecorded.is_some() {
-        for (cluster, name) in hints.ids.iter().filter_map(|i| split_id(i)) {
-            if clusters.contains(cluster) {
-                continue; // listed above
-            }
-            // Recorded in state, so ours whatever its tags say now (as a read by id is).
-            if let Some(addon) = describe(p, &subject, region, cluster, name).await? {
-                out.push(observe(region, addon));
-            }
+    for (cluster, name) in super::recorded_outside(hints, &clusters, split_id) {
+        // Recorded in state, so ours whatever its tags say now (as a read by id is).
+        if let Some(addon) = describe(p, &subject, region, cluster, name).await? {
+            out.push(observe(region, addon));
         }
     }
     Ok(out)

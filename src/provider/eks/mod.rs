@@ -31,11 +31,12 @@ const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
 /// The clusters a refresh of add-ons or access entries lists (`ListAddons`,
 /// `ListAccessEntries`): those a declaration the state does not record names, and, when that is
-/// not known (`Hints::unrecorded` is `None`), the clusters of the recorded ids too (`cluster_of`
-/// an id). What the state records is otherwise read by id.
+/// not known (`Hints::unrecorded` is `None`), the clusters of the recorded ids too (`split` an
+/// id into cluster and name). What the state records is otherwise read by id
+/// ([`recorded_outside`]).
 fn searched_clusters<'h>(
     hints: &'h Hints,
-    cluster_of: impl Fn(&'h str) -> Option<&'h str>,
+    split: impl Fn(&'h str) -> Option<(&'h str, &'h str)>,
 ) -> BTreeSet<String> {
     let mut clusters: BTreeSet<String> = hints
         .names
@@ -48,11 +49,27 @@ fn searched_clusters<'h>(
             hints
                 .ids
                 .iter()
-                .filter_map(|i| cluster_of(i))
-                .map(str::to_owned),
+                .filter_map(|i| split(i))
+                .map(|(c, _)| c.to_owned()),
         );
     }
     clusters
+}
+
+/// The recorded ids, as `(cluster, name)`, whose clusters the refresh does not list
+/// (`searched`): each is read by id alone. Without the state's knowledge every recorded id's
+/// cluster is searched ([`searched_clusters`]), so there are none.
+fn recorded_outside<'h>(
+    hints: &'h Hints,
+    searched: &BTreeSet<String>,
+    split: impl Fn(&'h str) -> Option<(&'h str, &'h str)>,
+) -> Vec<(&'h str, &'h str)> {
+    hints
+        .ids
+        .iter()
+        .filter_map(|i| split(i))
+        .filter(|(c, _)| !searched.contains(*c))
+        .collect()
 }
 
 /// Runs `read` for every item at once, each in its own task, for reads that depend on nothing
